@@ -1,0 +1,63 @@
+// How a file of a given size is laid out under a protection policy on a
+// given topology: mirrored (copies) or striped (k data + m parity units of
+// 128 KiB). Pure, no I/O.
+//
+// Rules: a file smaller than one stripe unit (128 KiB), or any file under an
+// Nx policy, is mirrored. Otherwise the stripe is as wide as the fault domains
+// allow: width k+m is bounded by one unit per drive, max_units_per_node() per
+// node (when the topology has one node, drives are the fault domain), and
+// 16+4. Where that leaves k < 2, erasure coding cannot pay and the file is
+// mirrored m+1 times instead.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "layout/protection_policy.h"
+
+namespace tessera::layout {
+
+// One drive that can take data.
+struct DriveSlot {
+  uint32_t node = 0;        // node array id
+  uint32_t lnum = 0;        // drive number within its node
+  uint64_t free_bytes = 0;  // space the drive still has
+  friend bool operator==(const DriveSlot&, const DriveSlot&) = default;
+};
+
+// The healthy, writable drives of the cluster (or of one node).
+struct Topology {
+  std::vector<DriveSlot> drives;
+  int node_count() const;
+};
+
+struct Geometry {
+  enum class Kind { kMirror, kStripe };
+  Kind kind = Kind::kMirror;
+  int copies = 0;       // kMirror: number of copies
+  int data_units = 0;   // kStripe: k
+  int parity_units = 0; // kStripe: m
+  uint64_t unit_size = 0;     // kStripe: bytes per unit in a full stripe (128 KiB)
+  uint64_t stripe_count = 0;  // kStripe: ceil(size / (k * unit_size))
+  // Whether the placement meets the policy's node tolerance (false on a
+  // single node: drives stand in for nodes).
+  bool meets_node_tolerance = true;
+
+  int width() const { return kind == Kind::kMirror ? copies : data_units + parity_units; }
+  std::string ToString() const;  // "3x mirror", "2+2 stripe (4 stripes)"
+  friend bool operator==(const Geometry&, const Geometry&) = default;
+};
+
+// Unavailable when the topology has too few drives or nodes for the policy
+// (e.g. +2 needs at least 3 drives: "protection +2 needs 3 drives, 2 are up").
+Result<Geometry> PlanGeometry(const ProtectionPolicy& policy, uint64_t file_size,
+                              const Topology& topology);
+
+// Size of the units of stripe `stripe` (0-based) of a striped file of
+// `file_size` bytes: unit_size for full stripes; the last stripe's units are
+// ceil(remaining / k) rounded up to 8 bytes (ISA-L and CRC alignment).
+uint64_t StripeUnitLength(const Geometry& geometry, uint64_t file_size, uint64_t stripe);
+
+}  // namespace tessera::layout
