@@ -1,0 +1,80 @@
+#include "meta/file_record.h"
+
+#include <nlohmann/json.hpp>
+
+namespace tessera::meta {
+
+using nlohmann::json;
+
+json ToJson(const FileRecord& r) {
+  json drives = json::array();
+  for (const DriveRef& d : r.drives) drives.push_back({{"node", d.node}, {"lnum", d.lnum}});
+  const layout::Geometry& g = r.geometry;
+  json geometry = {{"kind", g.kind == layout::Geometry::Kind::kMirror ? "mirror" : "stripe"},
+                   {"meets_node_tolerance", g.meets_node_tolerance}};
+  if (g.kind == layout::Geometry::Kind::kMirror) {
+    geometry["copies"] = g.copies;
+  } else {
+    geometry["data_units"] = g.data_units;
+    geometry["parity_units"] = g.parity_units;
+    geometry["unit_size"] = g.unit_size;
+    geometry["stripe_count"] = g.stripe_count;
+  }
+  return {{"namespace", r.ns},         {"path", r.path},
+          {"object_id", r.object_id},  {"size", r.size},
+          {"created_ns", r.created_ns}, {"modified_ns", r.modified_ns},
+          {"crc32c", r.crc32c},        {"sha256", r.sha256},
+          {"protection", r.protection}, {"geometry", geometry},
+          {"drives", drives}};
+}
+
+Result<FileRecord> FileRecordFromJson(const json& j) {
+  try {
+    FileRecord r;
+    r.ns = j.at("namespace").get<std::string>();
+    r.path = j.at("path").get<std::string>();
+    r.object_id = j.at("object_id").get<uint64_t>();
+    r.size = j.at("size").get<uint64_t>();
+    r.created_ns = j.at("created_ns").get<int64_t>();
+    r.modified_ns = j.at("modified_ns").get<int64_t>();
+    r.crc32c = j.at("crc32c").get<uint32_t>();
+    r.sha256 = j.at("sha256").get<std::string>();
+    r.protection = j.at("protection").get<std::string>();
+    const json& g = j.at("geometry");
+    std::string kind = g.at("kind").get<std::string>();
+    r.geometry.meets_node_tolerance = g.value("meets_node_tolerance", true);
+    if (kind == "mirror") {
+      r.geometry.kind = layout::Geometry::Kind::kMirror;
+      r.geometry.copies = g.at("copies").get<int>();
+    } else if (kind == "stripe") {
+      r.geometry.kind = layout::Geometry::Kind::kStripe;
+      r.geometry.data_units = g.at("data_units").get<int>();
+      r.geometry.parity_units = g.at("parity_units").get<int>();
+      r.geometry.unit_size = g.at("unit_size").get<uint64_t>();
+      r.geometry.stripe_count = g.at("stripe_count").get<uint64_t>();
+    } else {
+      return Status::Corruption("file record has unknown geometry kind '" + kind + "'");
+    }
+    for (const json& d : j.at("drives")) {
+      r.drives.push_back({d.at("node").get<uint32_t>(), d.at("lnum").get<uint32_t>()});
+    }
+    if (static_cast<int>(r.drives.size()) != r.geometry.width() || r.drives.empty()) {
+      return Status::Corruption("file record for '" + r.path + "' lists " +
+                                std::to_string(r.drives.size()) + " drives for a geometry " +
+                                std::to_string(r.geometry.width()) + " wide");
+    }
+    return r;
+  } catch (const json::exception& e) {
+    return Status::Corruption(std::string("malformed file record: ") + e.what());
+  }
+}
+
+std::string EncodeFileRecord(const FileRecord& record) { return ToJson(record).dump(); }
+
+Result<FileRecord> DecodeFileRecord(std::string_view bytes) {
+  json j = json::parse(bytes, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::Corruption("file record is not valid JSON");
+  return FileRecordFromJson(j);
+}
+
+}  // namespace tessera::meta

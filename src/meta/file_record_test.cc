@@ -1,0 +1,64 @@
+#include "meta/file_record.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace tessera::meta {
+namespace {
+
+FileRecord StripedRecord() {
+  FileRecord r;
+  r.ns = "archive";
+  r.path = "d000/f1.bin";
+  r.object_id = 77;
+  r.size = 5 << 20;
+  r.created_ns = 1;
+  r.modified_ns = 2;
+  r.crc32c = 0xdeadbeef;
+  r.sha256 = std::string(64, 'a');
+  r.protection = "+2";
+  r.geometry.kind = layout::Geometry::Kind::kStripe;
+  r.geometry.data_units = 2;
+  r.geometry.parity_units = 2;
+  r.geometry.unit_size = 131072;
+  r.geometry.stripe_count = 20;
+  r.geometry.meets_node_tolerance = false;
+  r.drives = {{1, 0}, {1, 1}, {1, 2}, {1, 3}};
+  return r;
+}
+
+TEST(FileRecordTest, StripedRoundTrip) {
+  FileRecord r = StripedRecord();
+  Result<FileRecord> back = DecodeFileRecord(EncodeFileRecord(r));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, r);
+}
+
+TEST(FileRecordTest, MirrorRoundTrip) {
+  FileRecord r = StripedRecord();
+  r.geometry = {};
+  r.geometry.kind = layout::Geometry::Kind::kMirror;
+  r.geometry.copies = 3;
+  r.drives = {{1, 2}, {1, 0}, {1, 3}};
+  Result<FileRecord> back = DecodeFileRecord(EncodeFileRecord(r));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, r);
+}
+
+TEST(FileRecordTest, RejectsInconsistentOrMalformed) {
+  nlohmann::json j = ToJson(StripedRecord());
+  j["drives"].erase(0);
+  EXPECT_EQ(FileRecordFromJson(j).status().code(), StatusCode::kCorruption);
+  j = ToJson(StripedRecord());
+  j["geometry"]["kind"] = "raid5";
+  EXPECT_EQ(FileRecordFromJson(j).status().code(), StatusCode::kCorruption);
+  j = ToJson(StripedRecord());
+  j["size"] = "big";
+  EXPECT_EQ(FileRecordFromJson(j).status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(DecodeFileRecord("{not json").status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(DecodeFileRecord("").status().code(), StatusCode::kCorruption);
+}
+
+}  // namespace
+}  // namespace tessera::meta

@@ -1,0 +1,104 @@
+#include "meta/object_name.h"
+
+#include <string>
+
+namespace tessera::meta {
+namespace {
+
+std::string Quote(std::string_view s) {
+  std::string out = "'";
+  for (unsigned char c : s.substr(0, 80)) {
+    if (c < 0x20 || c == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (s.size() > 80) out += "...";
+  return out + "'";
+}
+
+Status ValidateSegments(std::string_view path) {
+  size_t start = 0;
+  while (true) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view segment = path.substr(start, end - start);
+    std::string where = " at byte " + std::to_string(start);
+    if (segment.empty()) {
+      return Status::InvalidArgument("path " + Quote(path) + " has an empty segment" + where);
+    }
+    if (segment == "." || segment == "..") {
+      return Status::InvalidArgument("path " + Quote(path) + " has a '" + std::string(segment) +
+                                     "' segment" + where);
+    }
+    if (segment.size() > kMaxSegmentLength) {
+      return Status::InvalidArgument("path " + Quote(path) + " has a segment longer than " +
+                                     std::to_string(kMaxSegmentLength) + " bytes" + where);
+    }
+    if (end == path.size()) return Status::Ok();
+    start = end + 1;
+  }
+}
+
+}  // namespace
+
+Status ValidateNamespace(std::string_view ns) {
+  if (ns.empty()) return Status::InvalidArgument("namespace is empty");
+  if (ns.size() > kMaxNamespaceLength) {
+    return Status::InvalidArgument("namespace " + Quote(ns) + " is longer than " +
+                                   std::to_string(kMaxNamespaceLength) + " characters");
+  }
+  if (ns == "." || ns == "..") return Status::InvalidArgument("namespace " + Quote(ns) + " is reserved");
+  for (size_t i = 0; i < ns.size(); ++i) {
+    char c = ns[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    if (!ok) {
+      return Status::InvalidArgument("namespace " + Quote(ns) + " has a character other than " +
+                                     "A-Z a-z 0-9 . _ - at position " + std::to_string(i));
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidatePath(std::string_view path) {
+  if (path.empty()) return Status::InvalidArgument("path is empty");
+  if (path.size() > kMaxPathLength) {
+    return Status::InvalidArgument("path is longer than " + std::to_string(kMaxPathLength) +
+                                   " bytes");
+  }
+  for (size_t i = 0; i < path.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(path[i]);
+    if (c < 0x20 || c == 0x7f) {
+      return Status::InvalidArgument("path " + Quote(path) + " has a control character at byte " +
+                                     std::to_string(i));
+    }
+  }
+  if (path.front() == '/') return Status::InvalidArgument("path " + Quote(path) + " starts with '/'");
+  return ValidateSegments(path);
+}
+
+Status ValidatePrefix(std::string_view prefix) {
+  if (prefix.empty()) return Status::Ok();
+  if (prefix.size() > kMaxPathLength) {
+    return Status::InvalidArgument("prefix is longer than " + std::to_string(kMaxPathLength) +
+                                   " bytes");
+  }
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(prefix[i]);
+    if (c < 0x20 || c == 0x7f) {
+      return Status::InvalidArgument("prefix has a control character at byte " + std::to_string(i));
+    }
+  }
+  if (prefix.front() == '/') return Status::InvalidArgument("prefix " + Quote(prefix) + " starts with '/'");
+  // A partial last segment ("dir/fil") is a valid prefix; only whole segments are checked.
+  size_t last_slash = prefix.rfind('/');
+  if (last_slash == std::string_view::npos) return Status::Ok();
+  return ValidateSegments(prefix.substr(0, last_slash));
+}
+
+}  // namespace tessera::meta

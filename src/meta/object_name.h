@@ -1,0 +1,24 @@
+// Validation of the names clients give to files: a namespace and a path.
+//
+// Namespace: 1..64 characters of [A-Za-z0-9._-], not "." or "..".
+// Path: 1..4096 bytes of '/'-separated segments, each 1..255 bytes, none "."
+// or "..", no NUL or other control characters, no leading or trailing '/'.
+// Pure functions; the message says what is wrong and where.
+#pragma once
+
+#include <string_view>
+
+#include "common/status.h"
+
+namespace tessera::meta {
+
+inline constexpr size_t kMaxNamespaceLength = 64;
+inline constexpr size_t kMaxPathLength = 4096;
+inline constexpr size_t kMaxSegmentLength = 255;
+
+Status ValidateNamespace(std::string_view ns);
+Status ValidatePath(std::string_view path);
+// A listing prefix: like a path but may be empty or end with '/'.
+Status ValidatePrefix(std::string_view prefix);
+
+}  // namespace tessera::meta

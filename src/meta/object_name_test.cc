@@ -1,0 +1,76 @@
+#include "meta/object_name.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace tessera::meta {
+namespace {
+
+TEST(ObjectNameTest, ValidNamespaces) {
+  for (std::string ns : {std::string("a"), std::string("archive"), std::string("pacs-2024_01"),
+                         std::string("A.B"), std::string(64, 'x')}) {
+    EXPECT_TRUE(ValidateNamespace(ns).ok()) << ns;
+  }
+}
+
+TEST(ObjectNameTest, InvalidNamespaces) {
+  for (std::string ns : {std::string(), std::string("."), std::string(".."), std::string(65, 'x'),
+                         std::string("a/b"), std::string("a b"), std::string("a\0b", 3),
+                         std::string("caf\xc3\xa9")}) {
+    Status s = ValidateNamespace(ns);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << ns;
+    EXPECT_NE(s.message().find("namespace"), std::string::npos);
+  }
+}
+
+// A path of exactly `length` bytes in segments of at most 200 bytes.
+std::string LongPath(size_t length) {
+  std::string path(length, 'y');
+  for (size_t i = 200; i + 1 < length; i += 201) path[i] = '/';
+  return path;
+}
+
+TEST(ObjectNameTest, ValidPaths) {
+  for (std::string p : {std::string("a"), std::string("a/b/c.dcm"), std::string("..a/b.."),
+                        std::string("d000/f0000001.bin"), std::string("caf\xc3\xa9/\xe6\x96\x87"),
+                        std::string(255, 'x'), LongPath(4096)}) {
+    EXPECT_TRUE(ValidatePath(p).ok()) << p << ": " << ValidatePath(p).ToString();
+  }
+}
+
+TEST(ObjectNameTest, InvalidPathsSayWhere) {
+  struct Case {
+    std::string path;
+    std::string expect;
+  } cases[] = {
+      {"", "empty"},
+      {"/a", "starts with '/'"},
+      {"a/", "empty segment at byte 2"},
+      {"a//b", "empty segment at byte 2"},
+      {"a/../b", "'..' segment at byte 2"},
+      {"./a", "'.' segment at byte 0"},
+      {"..", "'..' segment at byte 0"},
+      {std::string("a\0b", 3), "control character at byte 1"},
+      {"a\nb", "control character at byte 1"},
+      {std::string(256, 'x'), "longer than 255"},
+      {LongPath(4097), "longer than 4096"},
+  };
+  for (const Case& c : cases) {
+    Status s = ValidatePath(c.path);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << c.path;
+    EXPECT_NE(s.message().find(c.expect), std::string::npos) << s.message();
+  }
+}
+
+TEST(ObjectNameTest, Prefixes) {
+  for (const char* p : {"", "a", "a/", "a/b", "d00", "d000/f00"}) {
+    EXPECT_TRUE(ValidatePrefix(p).ok()) << p;
+  }
+  for (const char* p : {"/a", "a//", "../", "a/../b", "a\x01"}) {
+    EXPECT_FALSE(ValidatePrefix(p).ok()) << p;
+  }
+}
+
+}  // namespace
+}  // namespace tessera::meta
