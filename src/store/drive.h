@@ -12,7 +12,9 @@
 // and drops a torn tail; an unsynced piece may or may not survive, but is
 // never returned with bad bytes. Delete() is not synced by itself: a deleted
 // piece can reappear after a crash, which only costs space (the file
-// metadata, not the drive, says what is live).
+// metadata, not the drive, says what is live). If an fdatasync ever fails,
+// the drive refuses further writes (reads go on): the page cache no longer
+// tells what reached the disk.
 //
 // Space: Compact() rewrites the live pieces of mostly-dead sealed segments
 // into the active segment and removes those segments. Readers are never
@@ -55,6 +57,10 @@ struct DriveUsage {
   uint64_t live_bytes = 0;      // bytes of live piece payloads
   uint64_t piece_count = 0;     // live pieces
   uint64_t segment_count = 0;
+  // Group commit at work: Sync() calls since Open, and the fdatasync rounds
+  // that served them (one round covers every caller waiting when it starts).
+  uint64_t sync_calls = 0;
+  uint64_t sync_rounds = 0;
 };
 
 struct CompactionStats {
@@ -68,9 +74,13 @@ class Drive {
  public:
   // Opens the drive at `path`, creating and formatting it when the directory
   // is missing or empty (then `identity_if_new` is written as its identity,
-  // with serial and WWN generated when empty). An existing drive must belong
+  // with serial and WWN generated when empty; its cluster_guid and array_id
+  // must be empty/0 or equal the arguments). An existing drive must belong
   // to `cluster_guid` and `array_id`, else FailedPrecondition naming the
-  // cluster and node it belongs to. Recovers after a crash as described above.
+  // cluster and node it belongs to. A non-empty directory without an
+  // identity is refused, never formatted. Recovers after a crash as
+  // described above. Only one Drive may have a path open at a time.
+  // Destroying a Drive syncs it; callers must have stopped calling it.
   static Result<std::unique_ptr<Drive>> Open(const std::string& path,
                                              const std::string& cluster_guid, uint64_t array_id,
                                              const DriveIdentity& identity_if_new,
@@ -80,7 +90,8 @@ class Drive {
   const DriveIdentity& identity() const;
   const std::string& path() const;
 
-  // Stores a piece. AlreadyExists if `id` is live; NoSpace when the drive is full.
+  // Stores a piece. AlreadyExists if `id` is live; NoSpace when the write would
+  // leave less than reserved_bytes free; TooLarge past 1 GiB.
   Status Append(const PieceId& id, std::span<const uint8_t> bytes);
   // Returns once every Append that returned before this call is durable.
   Status Sync();
@@ -94,7 +105,8 @@ class Drive {
   std::vector<PieceId> ListPieces();
 
   DriveUsage Usage();
-  // One compaction pass over sealed segments above the dead ratio.
+  // One compaction pass over sealed segments above the dead ratio. May use
+  // the reserve Append may not (it is how a full drive gets space back).
   Result<CompactionStats> Compact();
 
  private:

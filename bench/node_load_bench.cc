@@ -1,0 +1,1117 @@
+// Load harness for a real `tessera node`: many small files and one large one,
+// over the HTTP API, against a local-filesystem fsync baseline. Not a Google
+// Benchmark: every measurement is one JSON object per line on stdout (human
+// progress goes to stderr), so runs can be appended to a .jsonl file and
+// compared with the peers in /work/shared/tools.
+//
+// Per data set (--data LABEL=DIR, repeatable), with a fresh 4-drive node:
+//   node_load  phase=write  --clients threads PUT every file (keep-alive
+//                           client per thread; the file is read from disk
+//                           before its latency timer starts)
+//   node_load  phase=read   the same threads GET every file and compare the
+//                           body byte for byte
+//   node_space              du-like allocated bytes of the drive directories
+//                           (and of their segments/ only) vs the logical bytes
+//   fsync_baseline          the same files written by the same number of
+//                           threads as plain files (write + fsync + close)
+//                           into a local directory, after the node stopped
+// Then (unless --large-size 0), with another fresh node:
+//   large_file              one file streamed up and down from a generator
+//                           (never held in memory), plus the node's peak RSS
+//
+// Exit status: 0 if every request succeeded and every byte matched, 1 if
+// anything failed, 2 on bad arguments.
+#include <fcntl.h>
+#include <httplib.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/node_process.h"
+
+#ifndef TESSERA_BINARY
+#define TESSERA_BINARY "tessera"
+#endif
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kNamespace = "bench";
+constexpr int kDrives = 4;
+constexpr size_t kMaxErrorsKept = 5;
+
+// ------------------------------------------------------------------ helpers
+
+double Seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+double Round(double v, int digits = 3) {
+  double scale = std::pow(10.0, digits);
+  return std::round(v * scale) / scale;
+}
+
+std::string IsoDateUtc() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+void Log(const std::string& text) {
+  std::fprintf(stderr, "[node_load_bench] %s\n", text.c_str());
+  std::fflush(stderr);
+}
+
+void Emit(const json& line) {
+  std::fputs((line.dump() + "\n").c_str(), stdout);
+  std::fflush(stdout);
+}
+
+// "1G", "256M", "64K", "123" (bytes); binary multiples. nullopt if malformed.
+std::optional<uint64_t> ParseSize(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  if (digits == 0) return std::nullopt;
+  uint64_t value = std::stoull(text.substr(0, digits));
+  std::string suffix = text.substr(digits);
+  if (suffix == "iB" || suffix == "B") suffix.clear();
+  if (suffix.size() == 3 && suffix.substr(1) == "iB") suffix = suffix.substr(0, 1);
+  int shift = 0;
+  if (suffix.empty()) shift = 0;
+  else if (suffix == "K" || suffix == "k") shift = 10;
+  else if (suffix == "M" || suffix == "m") shift = 20;
+  else if (suffix == "G" || suffix == "g") shift = 30;
+  else if (suffix == "T" || suffix == "t") shift = 40;
+  else return std::nullopt;
+  return value << shift;
+}
+
+// Percent-encodes everything but RFC 3986 unreserved characters and '/'.
+std::string EncodePath(const std::string& path) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(path.size());
+  for (unsigned char c : path) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+std::string FileUrl(const std::string& rel) {
+  return std::string("/v1/files/") + kNamespace + "/" + EncodePath(rel);
+}
+
+bool ReadWholeFile(const std::string& path, std::string* out, std::string* error) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    *error = "open " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    *error = "stat " + path + ": " + std::strerror(errno);
+    ::close(fd);
+    return false;
+  }
+  out->resize(static_cast<size_t>(st.st_size));
+  size_t done = 0;
+  while (done < out->size()) {
+    ssize_t n = ::read(fd, out->data() + done, out->size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      *error = "read " + path + ": " + (n == 0 ? "short file" : std::strerror(errno));
+      ::close(fd);
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  return true;
+}
+
+// Sum of apparent sizes (du -sb) of the regular files under `path`.
+uint64_t ApparentBytes(const std::string& path) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(path, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      total += static_cast<uint64_t>(st.st_size);
+    }
+  }
+  return total;
+}
+
+// A field of /proc/PID/status in kB ("VmHWM", "VmRSS"); -1 if unreadable.
+int64_t ProcStatusKb(pid_t pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::atoll(line.c_str() + field.size() + 1);
+  }
+  return -1;
+}
+
+json MachineInfo() {
+  json m;
+  m["nproc"] = static_cast<int64_t>(::sysconf(_SC_NPROCESSORS_ONLN));
+  std::ifstream meminfo("/proc/meminfo");
+  std::string line;
+  while (std::getline(meminfo, line)) {
+    if (line.rfind("MemTotal:", 0) == 0) {
+      int64_t kb = std::atoll(line.c_str() + 9);
+      m["mem_total_kib"] = kb;
+      m["mem_total_gib"] = Round(static_cast<double>(kb) / (1 << 20), 1);
+      break;
+    }
+  }
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      size_t colon = line.find(':');
+      std::string model = colon == std::string::npos ? "" : line.substr(colon + 1);
+      model.erase(0, model.find_first_not_of(" \t"));
+      m["cpu_model"] = model;
+      break;
+    }
+  }
+  if (!m.contains("cpu_model")) m["cpu_model"] = "unknown";
+  return m;
+}
+
+std::string DescribeExit(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    int sig = WTERMSIG(status);
+    return "killed by signal " + std::to_string(sig) + " (" + strsignal(sig) + ")" +
+           (WCOREDUMP(status) ? ", core dumped" : "");
+  }
+  return "ended with wait status " + std::to_string(status);
+}
+
+std::string Tail(const std::string& text, int lines) {
+  size_t pos = text.size();
+  int seen = 0;
+  while (pos > 0) {
+    size_t nl = text.rfind('\n', pos - 1);
+    if (nl == std::string::npos) return text;
+    if (nl + 1 < text.size() && ++seen > lines) return text.substr(nl + 1);
+    pos = nl;
+  }
+  return text;
+}
+
+// ------------------------------------------------------------------ failures
+
+// Counts failures of one phase and keeps (and prints) the first few.
+class Failures {
+ public:
+  explicit Failures(std::string phase) : phase_(std::move(phase)) {}
+
+  void Add(const std::string& message) {
+    uint64_t n = ++count_;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (first_.size() < kMaxErrorsKept) {
+      first_.push_back(message);
+      Log(phase_ + " FAILURE: " + message);
+    } else if (n == kMaxErrorsKept + 1) {
+      Log(phase_ + ": more failures, not printing them");
+    }
+  }
+  uint64_t count() const { return count_; }
+  json first() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return first_;
+  }
+
+ private:
+  std::string phase_;
+  std::atomic<uint64_t> count_{0};
+  mutable std::mutex mu_;
+  std::vector<std::string> first_;
+};
+
+uint64_t g_total_failures = 0;
+
+// ------------------------------------------------------------------ node
+
+// A `tessera node` child process. Like tests/support NodeProcess, but runs the
+// binary given by --binary, keeps the log where we say, and explains how the
+// process ended.
+class BenchNode {
+ public:
+  BenchNode(std::string binary, std::string dir, std::string protection)
+      : binary_(std::move(binary)), dir_(std::move(dir)), protection_(std::move(protection)) {
+    for (int i = 0; i < kDrives; ++i) drives_.push_back(dir_ + "/d" + std::to_string(i));
+    state_ = dir_ + "/state";
+    log_ = dir_ + "/node.log";
+  }
+  ~BenchNode() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+    }
+  }
+  BenchNode(const BenchNode&) = delete;
+  BenchNode& operator=(const BenchNode&) = delete;
+
+  const std::vector<std::string>& drives() const { return drives_; }
+  const std::string& state_dir() const { return state_; }
+  const std::string& log_path() const { return log_; }
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+
+  std::string LogTail(int lines = 40) const {
+    std::ifstream in(log_);
+    std::stringstream s;
+    s << in.rdbuf();
+    return Tail(s.str(), lines);
+  }
+
+  // Starts the node and waits up to 30 s until GET /v1/node answers 200.
+  bool Start(std::string* error) {
+    port_ = tessera::testing::FreePort();
+    std::string drive_list;
+    for (const std::string& d : drives_) drive_list += (drive_list.empty() ? "" : ",") + d;
+    std::vector<std::string> args = {binary_,  "node",        "--drives",   drive_list,
+                                     "--listen", "127.0.0.1:" + std::to_string(port_),
+                                     "--protection", protection_, "--state", state_};
+    std::string command;
+    for (const std::string& a : args) command += (command.empty() ? "" : " ") + a;
+    Log("starting: " + command);
+    pid_ = ::fork();
+    if (pid_ < 0) {
+      *error = std::string("fork: ") + std::strerror(errno);
+      return false;
+    }
+    if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the bench
+      int log = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (log >= 0) {
+        ::dup2(log, 1);
+        ::dup2(log, 2);
+      }
+      std::vector<char*> argv;
+      for (std::string& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      std::fprintf(stderr, "exec %s: %s\n", argv[0], std::strerror(errno));
+      _exit(127);
+    }
+    httplib::Client client("127.0.0.1", port_);
+    client.set_connection_timeout(0, 200000);
+    client.set_read_timeout(2, 0);
+    auto deadline = Clock::now() + std::chrono::seconds(30);
+    while (Clock::now() < deadline) {
+      if (!Alive(error)) return false;
+      auto res = client.Get("/v1/node");
+      if (res && res->status == 200) {
+        Log("node up on port " + std::to_string(port_) + " (pid " + std::to_string(pid_) + ")");
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    *error = "node did not answer GET /v1/node within 30 s";
+    return false;
+  }
+
+  // False (and why) if the process has ended.
+  bool Alive(std::string* why) {
+    if (pid_ <= 0) {
+      *why = "node is not running";
+      return false;
+    }
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      *why = "node " + DescribeExit(status);
+      return false;
+    }
+    return true;
+  }
+
+  // SIGTERM, wait up to 60 s (then SIGKILL). True if it exited 0.
+  bool Stop(std::string* error) {
+    if (pid_ <= 0) {
+      *error = "node was not running";
+      return false;
+    }
+    ::kill(pid_, SIGTERM);
+    auto deadline = Clock::now() + std::chrono::seconds(60);
+    int status = 0;
+    while (true) {
+      pid_t r = ::waitpid(pid_, &status, WNOHANG);
+      if (r == pid_) break;
+      if (Clock::now() > deadline) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, &status, 0);
+        pid_ = -1;
+        *error = "node did not stop within 60 s of SIGTERM; killed";
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    pid_ = -1;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
+    *error = "node " + DescribeExit(status) + " on SIGTERM";
+    return false;
+  }
+
+  json Info() const {
+    httplib::Client client("127.0.0.1", port_);
+    client.set_read_timeout(30, 0);
+    auto res = client.Get("/v1/node");
+    if (!res || res->status != 200) return json();
+    return json::parse(res->body, nullptr, false);
+  }
+
+ private:
+  std::string binary_, dir_, protection_;
+  std::vector<std::string> drives_;
+  std::string state_, log_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+std::unique_ptr<httplib::Client> MakeClient(int port) {
+  auto client = std::make_unique<httplib::Client>("127.0.0.1", port);
+  client->set_keep_alive(true);
+  client->set_url_encode(false);  // EncodePath did it
+  client->set_connection_timeout(10, 0);
+  client->set_read_timeout(600, 0);
+  client->set_write_timeout(600, 0);
+  client->set_tcp_nodelay(true);
+  return client;
+}
+
+// ------------------------------------------------------------------ pool
+
+// Runs work(i) for i in [0, n) on `clients` threads that pull the next index
+// from a shared counter; make_worker(t) builds thread t's work function (so
+// per-thread state such as an HTTP client lives in that thread). Prints
+// progress to stderr every 10 s. Returns wall seconds.
+template <class MakeWorker>
+double RunPool(const std::string& what, size_t n, int clients, MakeWorker make_worker) {
+  std::atomic<size_t> next{0}, done{0};
+  std::atomic<int> finished{0};
+  auto start = Clock::now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < clients; ++t) {
+    threads.emplace_back([&, t] {
+      auto work = make_worker(t);
+      while (true) {
+        size_t i = next.fetch_add(1);
+        if (i >= n) break;
+        work(i);
+        done.fetch_add(1);
+      }
+      finished.fetch_add(1);
+    });
+  }
+  auto last = start;
+  while (finished.load() < clients) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto now = Clock::now();
+    if (Seconds(last, now) >= 10) {
+      last = now;
+      size_t d = done.load();
+      char buf[160];
+      std::snprintf(buf, sizeof(buf), "%s: %zu/%zu files, %.0f files/s so far", what.c_str(), d,
+                    n, d / Seconds(start, now));
+      Log(buf);
+    }
+  }
+  for (std::thread& t : threads) t.join();
+  return Seconds(start, Clock::now());
+}
+
+// Nearest-rank percentile of the successful latencies (ms); NaN marks failures.
+json LatencyStats(const std::vector<double>& latencies_ms) {
+  std::vector<double> ok;
+  ok.reserve(latencies_ms.size());
+  for (double v : latencies_ms)
+    if (!std::isnan(v)) ok.push_back(v);
+  if (ok.empty()) return {{"p50_ms", nullptr}, {"p99_ms", nullptr}, {"max_ms", nullptr}};
+  std::sort(ok.begin(), ok.end());
+  auto pct = [&](double q) {
+    size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(ok.size())));
+    return ok[std::clamp<size_t>(rank, 1, ok.size()) - 1];
+  };
+  double sum = 0;
+  for (double v : ok) sum += v;
+  return {{"p50_ms", Round(pct(0.50))},
+          {"p90_ms", Round(pct(0.90))},
+          {"p99_ms", Round(pct(0.99))},
+          {"max_ms", Round(ok.back())},
+          {"mean_ms", Round(sum / static_cast<double>(ok.size()))}};
+}
+
+// ------------------------------------------------------------------ run
+
+struct Options {
+  std::string binary = TESSERA_BINARY;
+  std::string work;
+  bool keep = false;
+  int clients = 16;
+  std::string protection = "+2";
+  std::vector<std::string> data;
+  std::string large_size = "1G";
+};
+
+struct Dataset {
+  std::string label;
+  std::string dir;
+};
+
+struct SourceFile {
+  std::string abs;
+  std::string rel;
+  uint64_t size = 0;
+};
+
+class Bench {
+ public:
+  explicit Bench(Options options) : opt_(std::move(options)), machine_(MachineInfo()) {}
+
+  json Common(const std::string& bench, const std::string& dataset) const {
+    return {{"bench", bench},
+            {"dataset", dataset},
+            {"protection", opt_.protection},
+            {"clients", opt_.clients},
+            {"machine", machine_},
+            {"date", IsoDateUtc()}};
+  }
+
+  // Fails (counted) and logs the node's log tail.
+  void NodeFailure(const BenchNode& node, const std::string& what) {
+    ++g_total_failures;
+    Log("ERROR: " + what);
+    Log("node log " + node.log_path() + " (last lines):\n" + node.LogTail());
+  }
+
+  static std::vector<SourceFile> Walk(const std::string& root) {
+    std::vector<SourceFile> files;
+    for (auto it = fs::recursive_directory_iterator(root);
+         it != fs::recursive_directory_iterator(); ++it) {
+      if (it->symlink_status().type() != fs::file_type::regular) continue;
+      SourceFile f;
+      f.abs = it->path().string();
+      f.rel = fs::relative(it->path(), root).generic_string();
+      f.size = it->file_size();
+      files.push_back(std::move(f));
+    }
+    std::sort(files.begin(), files.end(),
+              [](const SourceFile& a, const SourceFile& b) { return a.rel < b.rel; });
+    return files;
+  }
+
+  void RunDataset(const Dataset& ds, const std::string& work) {
+    Log("data set '" + ds.label + "': walking " + ds.dir);
+    std::vector<SourceFile> files = Walk(ds.dir);
+    uint64_t logical = 0;
+    for (const SourceFile& f : files) logical += f.size;
+    Log("data set '" + ds.label + "': " + std::to_string(files.size()) + " files, " +
+        std::to_string(logical) + " bytes");
+    if (files.empty()) {
+      ++g_total_failures;
+      Log("ERROR: data set '" + ds.label + "' (" + ds.dir + ") has no regular files");
+      return;
+    }
+    std::string dir = work + "/" + ds.label;
+    fs::create_directories(dir);
+
+    double tessera_files_per_s = 0;
+    {
+      BenchNode node(opt_.binary, dir + "/node", opt_.protection);
+      fs::create_directories(dir + "/node");
+      std::string error;
+      if (!node.Start(&error)) {
+        NodeFailure(node, "data set '" + ds.label + "': node failed to start: " + error);
+        return;
+      }
+      tessera_files_per_s = WritePhase(ds, files, logical, node);
+      ReadPhase(ds, files, logical, node);
+      SpacePhase(ds, files, logical, node);
+      Log("stopping node");
+      if (!node.Stop(&error)) NodeFailure(node, "data set '" + ds.label + "': " + error);
+    }
+    BaselinePhase(ds, files, logical, dir + "/baseline", tessera_files_per_s);
+    if (!opt_.keep) {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  }
+
+  double WritePhase(const Dataset& ds, const std::vector<SourceFile>& files, uint64_t logical,
+                    BenchNode& node) {
+    Failures failures("write");
+    std::vector<double> latency(files.size(), std::nan(""));
+    std::atomic<uint64_t> bytes_ok{0};
+    ::sync();
+    Log(ds.label + ": write phase, " + std::to_string(opt_.clients) + " clients");
+    int port = node.port();
+    double wall = RunPool(ds.label + " write", files.size(), opt_.clients, [&](int) {
+      return [&, client = MakeClient(port), body = std::string()](size_t i) mutable {
+        const SourceFile& f = files[i];
+        std::string error;
+        if (!ReadWholeFile(f.abs, &body, &error)) return failures.Add(error);
+        auto t0 = Clock::now();
+        auto res = client->Put(FileUrl(f.rel), body.data(), body.size(),
+                               "application/octet-stream");
+        auto t1 = Clock::now();
+        if (!res) return failures.Add("PUT " + f.rel + ": " + httplib::to_string(res.error()));
+        if (res->status / 100 != 2) {
+          return failures.Add("PUT " + f.rel + ": HTTP " + std::to_string(res->status) + " " +
+                              res->body.substr(0, 300));
+        }
+        latency[i] = Seconds(t0, t1) * 1000;
+        bytes_ok += body.size();
+      };
+    });
+    CheckAlive(node, ds.label + " write phase");
+    g_total_failures += failures.count();
+    json line = Common("node_load", ds.label);
+    line["phase"] = "write";
+    line["files"] = files.size();
+    line["bytes"] = logical;
+    line["seconds"] = Round(wall);
+    line["files_per_s"] = Round(static_cast<double>(files.size()) / wall, 1);
+    line["mb_per_s"] = Round(static_cast<double>(logical) / 1e6 / wall, 2);
+    line["latency"] = LatencyStats(latency);
+    line["failures"] = failures.count();
+    if (failures.count() > 0) line["errors"] = failures.first();
+    Emit(line);
+    return static_cast<double>(files.size()) / wall;
+  }
+
+  void ReadPhase(const Dataset& ds, const std::vector<SourceFile>& files, uint64_t logical,
+                 BenchNode& node) {
+    Failures failures("read");
+    std::atomic<uint64_t> mismatches{0};
+    std::vector<double> latency(files.size(), std::nan(""));
+    ::sync();
+    Log(ds.label + ": read phase, " + std::to_string(opt_.clients) + " clients");
+    int port = node.port();
+    double wall = RunPool(ds.label + " read", files.size(), opt_.clients, [&](int) {
+      return [&, client = MakeClient(port), expected = std::string()](size_t i) mutable {
+        const SourceFile& f = files[i];
+        std::string error;
+        if (!ReadWholeFile(f.abs, &expected, &error)) return failures.Add(error);
+        auto t0 = Clock::now();
+        auto res = client->Get(FileUrl(f.rel));
+        auto t1 = Clock::now();
+        if (!res) return failures.Add("GET " + f.rel + ": " + httplib::to_string(res.error()));
+        if (res->status != 200) {
+          return failures.Add("GET " + f.rel + ": HTTP " + std::to_string(res->status) + " " +
+                              res->body.substr(0, 300));
+        }
+        latency[i] = Seconds(t0, t1) * 1000;
+        if (res->body != expected) {
+          ++mismatches;
+          size_t at = 0;
+          size_t common = std::min(res->body.size(), expected.size());
+          while (at < common && res->body[at] == expected[at]) ++at;
+          failures.Add("GET " + f.rel + ": MISMATCH, got " + std::to_string(res->body.size()) +
+                       " bytes, expected " + std::to_string(expected.size()) +
+                       ", first difference at byte " + std::to_string(at));
+        }
+      };
+    });
+    CheckAlive(node, ds.label + " read phase");
+    g_total_failures += failures.count();
+    json line = Common("node_load", ds.label);
+    line["phase"] = "read";
+    line["files"] = files.size();
+    line["bytes"] = logical;
+    line["seconds"] = Round(wall);
+    line["files_per_s"] = Round(static_cast<double>(files.size()) / wall, 1);
+    line["mb_per_s"] = Round(static_cast<double>(logical) / 1e6 / wall, 2);
+    line["latency"] = LatencyStats(latency);
+    line["mismatches"] = mismatches.load();
+    line["failures"] = failures.count();
+    if (failures.count() > 0) line["errors"] = failures.first();
+    Emit(line);
+  }
+
+  void SpacePhase(const Dataset& ds, const std::vector<SourceFile>& files, uint64_t logical,
+                  BenchNode& node) {
+    ::sync();
+    uint64_t physical = 0, segments = 0, apparent = 0, segments_apparent = 0;
+    for (const std::string& d : node.drives()) {
+      physical += tessera::testing::DiskUsage(d);
+      apparent += ApparentBytes(d);
+      segments += tessera::testing::DiskUsage(d + "/segments");
+      segments_apparent += ApparentBytes(d + "/segments");
+    }
+    uint64_t state = tessera::testing::DiskUsage(node.state_dir());
+    json info = node.Info();
+    json line = Common("node_space", ds.label);
+    line["files"] = files.size();
+    line["logical_bytes"] = logical;
+    line["physical_bytes"] = physical;
+    line["efficiency"] = physical ? Round(static_cast<double>(logical) / physical, 4) : 0.0;
+    line["segments_bytes"] = segments;
+    line["segments_efficiency"] =
+        segments ? Round(static_cast<double>(logical) / segments, 4) : 0.0;
+    line["physical_bytes_apparent"] = apparent;
+    line["efficiency_apparent"] =
+        apparent ? Round(static_cast<double>(logical) / apparent, 4) : 0.0;
+    line["segments_bytes_apparent"] = segments_apparent;
+    line["state_dir_bytes"] = state;
+    line["efficiency_with_state"] =
+        physical + state ? Round(static_cast<double>(logical) / (physical + state), 4) : 0.0;
+    int64_t hwm = node.pid() > 0 ? ProcStatusKb(node.pid(), "VmHWM") : -1;
+    line["node_peak_rss_mib"] = hwm >= 0 ? Round(hwm / 1024.0, 1) : -1.0;
+    if (info.is_object()) {
+      line["node_files"] = info.value("files", -1);
+      uint64_t seg = 0, live = 0, pieces = 0;
+      if (info.contains("drives") && info["drives"].is_array()) {
+        for (const json& d : info["drives"]) {
+          seg += d.value("segment_bytes", uint64_t{0});
+          live += d.value("live_bytes", uint64_t{0});
+          pieces += d.value("pieces", uint64_t{0});
+        }
+      }
+      line["node_segment_bytes"] = seg;
+      line["node_live_bytes"] = live;
+      line["node_pieces"] = pieces;
+      if (info.value("files", int64_t{-1}) != static_cast<int64_t>(files.size())) {
+        Log("WARNING: node reports " + info.value("files", json(-1)).dump() + " files, wrote " +
+            std::to_string(files.size()));
+      }
+    } else {
+      Log("WARNING: GET /v1/node failed after the load");
+    }
+    Emit(line);
+  }
+
+  void BaselinePhase(const Dataset& ds, const std::vector<SourceFile>& files, uint64_t logical,
+                     const std::string& dest, double tessera_files_per_s) {
+    Failures failures("baseline");
+    std::set<std::string> dirs;
+    for (const SourceFile& f : files) dirs.insert(fs::path(f.rel).parent_path().string());
+    fs::create_directories(dest);
+    for (const std::string& d : dirs)
+      if (!d.empty()) fs::create_directories(dest + "/" + d);
+    std::vector<double> latency(files.size(), std::nan(""));
+    ::sync();
+    Log(ds.label + ": fsync baseline, " + std::to_string(opt_.clients) + " threads into " + dest);
+    double wall = RunPool(ds.label + " baseline", files.size(), opt_.clients, [&](int) {
+      return [&, body = std::string()](size_t i) mutable {
+        const SourceFile& f = files[i];
+        std::string error;
+        if (!ReadWholeFile(f.abs, &body, &error)) return failures.Add(error);
+        std::string path = dest + "/" + f.rel;
+        auto t0 = Clock::now();
+        int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+        if (fd < 0) return failures.Add("open " + path + ": " + std::strerror(errno));
+        size_t done = 0;
+        while (done < body.size()) {
+          ssize_t n = ::write(fd, body.data() + done, body.size() - done);
+          if (n < 0 && errno == EINTR) continue;
+          if (n <= 0) {
+            failures.Add("write " + path + ": " + std::strerror(errno));
+            ::close(fd);
+            return;
+          }
+          done += static_cast<size_t>(n);
+        }
+        if (::fsync(fd) != 0) {
+          failures.Add("fsync " + path + ": " + std::strerror(errno));
+          ::close(fd);
+          return;
+        }
+        if (::close(fd) != 0) return failures.Add("close " + path + ": " + std::strerror(errno));
+        latency[i] = Seconds(t0, Clock::now()) * 1000;
+      };
+    });
+    g_total_failures += failures.count();
+    ::sync();
+    uint64_t physical = tessera::testing::DiskUsage(dest);
+    double baseline_files_per_s = static_cast<double>(files.size()) / wall;
+    json line = Common("fsync_baseline", ds.label);
+    line["files"] = files.size();
+    line["bytes"] = logical;
+    line["seconds"] = Round(wall);
+    line["files_per_s"] = Round(baseline_files_per_s, 1);
+    line["mb_per_s"] = Round(static_cast<double>(logical) / 1e6 / wall, 2);
+    line["latency"] = LatencyStats(latency);
+    line["physical_bytes"] = physical;
+    line["efficiency"] = physical ? Round(static_cast<double>(logical) / physical, 4) : 0.0;
+    line["tessera_files_per_s"] = Round(tessera_files_per_s, 1);
+    line["ratio_tessera_to_baseline"] = Round(tessera_files_per_s / baseline_files_per_s, 4);
+    line["failures"] = failures.count();
+    if (failures.count() > 0) line["errors"] = failures.first();
+    Emit(line);
+  }
+
+  void CheckAlive(BenchNode& node, const std::string& when) {
+    std::string why;
+    if (!node.Alive(&why)) NodeFailure(node, "after " + when + ": " + why);
+  }
+
+  // ---------------------------------------------------------------- large file
+
+  // Deterministic pseudo-random bytes: 64-bit word w of the stream is
+  // splitmix64(seed + w), so any offset can be produced without the rest.
+  static uint64_t SplitMix(uint64_t x) {
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+  }
+  static constexpr size_t kChunk = 1 << 20;
+  static constexpr uint64_t kSeed = 0x7e55e7a;
+
+  // Fills `buf` (kChunk bytes) with chunk `index` of the stream.
+  static void GenerateChunk(uint64_t index, std::vector<char>* buf) {
+    buf->resize(kChunk);
+    uint64_t base = kSeed + index * (kChunk / 8);
+    for (size_t w = 0; w < kChunk / 8; ++w) {
+      uint64_t v = SplitMix(base + w);
+      std::memcpy(buf->data() + w * 8, &v, 8);
+    }
+  }
+
+  // Serves stream bytes at arbitrary offsets from a one-chunk cache.
+  struct StreamWindow {
+    std::vector<char> buf;
+    uint64_t chunk = UINT64_MAX;
+    const char* At(uint64_t offset, size_t* available) {
+      uint64_t c = offset / kChunk;
+      if (c != chunk) {
+        GenerateChunk(c, &buf);
+        chunk = c;
+      }
+      size_t in = static_cast<size_t>(offset % kChunk);
+      *available = kChunk - in;
+      return buf.data() + in;
+    }
+  };
+
+  void RunLarge(uint64_t size, const std::string& work) {
+    std::string label = "large-" + opt_.large_size;
+    std::string dir = work + "/large";
+    fs::create_directories(dir + "/node");
+    BenchNode node(opt_.binary, dir + "/node", opt_.protection);
+    std::string error;
+    if (!node.Start(&error)) {
+      NodeFailure(node, "large file: node failed to start: " + error);
+      return;
+    }
+    int64_t hwm_idle = ProcStatusKb(node.pid(), "VmHWM");
+    const std::string url = FileUrl("large/blob.bin");
+    auto client = MakeClient(node.port());
+    uint64_t failures = 0;
+    json errors = json::array();
+    auto fail = [&](const std::string& message) {
+      ++failures;
+      errors.push_back(message);
+      Log("large_file FAILURE: " + message);
+    };
+
+    // PUT, streamed from the generator in <= 1 MiB pieces.
+    ::sync();
+    Log("large file: PUT " + std::to_string(size) + " bytes");
+    StreamWindow put_window;
+    auto t0 = Clock::now();
+    auto put = client->Put(
+        url, static_cast<size_t>(size),
+        [&](size_t offset, size_t length, httplib::DataSink& sink) {
+          size_t available = 0;
+          const char* data = put_window.At(offset, &available);
+          return sink.write(data, std::min(length, available));
+        },
+        "application/octet-stream");
+    double put_s = Seconds(t0, Clock::now());
+    bool put_ok = false;
+    if (!put) {
+      fail("PUT: " + httplib::to_string(put.error()));
+    } else if (put->status / 100 != 2) {
+      fail("PUT: HTTP " + std::to_string(put->status) + " " + put->body.substr(0, 300));
+    } else {
+      put_ok = true;
+    }
+    std::string why;
+    if (!node.Alive(&why)) {
+      NodeFailure(node, "large file PUT: " + why);
+      g_total_failures += failures;
+      return;
+    }
+    int64_t hwm_after_put = ProcStatusKb(node.pid(), "VmHWM");
+    int64_t rss_after_put = ProcStatusKb(node.pid(), "VmRSS");
+
+    // GET, checked against the generator as it streams in.
+    ::sync();
+    Log("large file: GET");
+    StreamWindow get_window;
+    uint64_t received = 0, mismatched_bytes = 0;
+    std::optional<uint64_t> first_mismatch;
+    int status = 0;
+    std::string error_body;
+    t0 = Clock::now();
+    auto get = client->Get(
+        url,
+        [&](const httplib::Response& r) {
+          status = r.status;
+          return true;
+        },
+        [&](const char* data, size_t length) {
+          if (status != 200) {
+            if (error_body.size() < 1000) error_body.append(data, std::min<size_t>(length, 1000));
+            return true;
+          }
+          while (length > 0) {
+            size_t available = 0;
+            const char* want = get_window.At(received, &available);
+            size_t n = std::min(length, available);
+            if (std::memcmp(data, want, n) != 0) {
+              for (size_t k = 0; k < n; ++k) {
+                if (data[k] != want[k]) {
+                  if (!first_mismatch) first_mismatch = received + k;
+                  ++mismatched_bytes;
+                }
+              }
+            }
+            data += n;
+            length -= n;
+            received += n;
+          }
+          return true;
+        });
+    double get_s = Seconds(t0, Clock::now());
+    bool get_ok = false;
+    if (!get) {
+      fail("GET: " + httplib::to_string(get.error()) + " after " + std::to_string(received) +
+           " bytes");
+    } else if (status != 200) {
+      fail("GET: HTTP " + std::to_string(status) + " " + error_body.substr(0, 300));
+    } else if (received != size) {
+      fail("GET: got " + std::to_string(received) + " bytes, expected " + std::to_string(size));
+    } else if (mismatched_bytes > 0) {
+      fail("GET: MISMATCH, " + std::to_string(mismatched_bytes) +
+           " bytes differ, first at offset " + std::to_string(*first_mismatch));
+    } else {
+      get_ok = true;
+    }
+    if (!node.Alive(&why)) {
+      NodeFailure(node, "large file GET: " + why);
+      g_total_failures += failures;
+      return;
+    }
+    int64_t hwm_after_get = ProcStatusKb(node.pid(), "VmHWM");
+    ::sync();
+    uint64_t physical = 0, segments = 0;
+    for (const std::string& d : node.drives()) {
+      physical += tessera::testing::DiskUsage(d);
+      segments += tessera::testing::DiskUsage(d + "/segments");
+    }
+    client.reset();
+    if (!node.Stop(&error)) NodeFailure(node, "large file: " + error);
+
+    double peak_mib = std::max(hwm_after_put, hwm_after_get) / 1024.0;
+    json line = Common("large_file", label);
+    line["bytes"] = size;
+    line["put_ok"] = put_ok;
+    line["put_seconds"] = Round(put_s);
+    line["put_mb_s"] = put_ok ? Round(static_cast<double>(size) / 1e6 / put_s, 1) : 0.0;
+    line["get_ok"] = get_ok;
+    line["get_seconds"] = Round(get_s);
+    line["get_mb_s"] = get_ok ? Round(static_cast<double>(size) / 1e6 / get_s, 1) : 0.0;
+    line["mismatched_bytes"] = mismatched_bytes;
+    line["node_idle_peak_rss_mib"] = Round(hwm_idle / 1024.0, 1);
+    line["node_peak_rss_after_put_mib"] = Round(hwm_after_put / 1024.0, 1);
+    line["node_rss_after_put_mib"] = Round(rss_after_put / 1024.0, 1);
+    line["node_peak_rss_after_get_mib"] = Round(hwm_after_get / 1024.0, 1);
+    line["node_peak_rss_mib"] = Round(peak_mib, 1);
+    line["rss_target_mib"] = 256;
+    line["under_rss_target"] = peak_mib < 256.0;
+    line["physical_bytes"] = physical;
+    line["segments_bytes"] = segments;
+    if (put_ok && physical > 0) line["efficiency"] = Round(static_cast<double>(size) / physical, 4);
+    line["failures"] = failures;
+    if (failures > 0) line["errors"] = errors;
+    Emit(line);
+    g_total_failures += failures;
+    if (!opt_.keep) {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  }
+
+  const Options& options() const { return opt_; }
+
+ private:
+  Options opt_;
+  json machine_;
+};
+
+bool ValidLabel(const std::string& label) {
+  if (label.empty() || label == "." || label == ".." || label == "large") return false;
+  for (unsigned char c : label)
+    if (!std::isalnum(c) && c != '-' && c != '_' && c != '.') return false;
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ::signal(SIGPIPE, SIG_IGN);
+  Options opt;
+  CLI::App app{
+      "Load harness for a tessera node: small-file write/read throughput, latency, disk "
+      "efficiency and an fsync baseline per data set, then one large file's throughput and the "
+      "node's peak RSS. One JSON object per line on stdout."};
+  app.add_option("--binary", opt.binary, "tessera binary to run")->capture_default_str();
+  app.add_option("--work", opt.work,
+                 "Work directory (default: a new /tmp/node-load-XXXXXX, removed at the end)");
+  app.add_flag("--keep", opt.keep, "Keep node drives, logs and baseline copies");
+  app.add_option("--clients", opt.clients, "Concurrent clients (threads)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--protection", opt.protection, "Node protection policy")->capture_default_str();
+  app.add_option("--data", opt.data,
+                 "LABEL=DIR data set to load (repeatable); DIR alone uses its base name as label");
+  app.add_option("--large-size", opt.large_size, "Large-file size (e.g. 1G, 256M; 0 skips)")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  std::optional<uint64_t> large_size = ParseSize(opt.large_size);
+  if (!large_size) {
+    std::fprintf(stderr, "error: --large-size '%s' is not a size (e.g. 1G, 256M, 0)\n",
+                 opt.large_size.c_str());
+    return 2;
+  }
+  std::vector<Dataset> datasets;
+  std::set<std::string> labels;
+  for (const std::string& spec : opt.data) {
+    Dataset ds;
+    size_t eq = spec.find('=');
+    if (eq == std::string::npos) {
+      ds.dir = spec;
+      ds.label = fs::path(spec).lexically_normal().filename().string();
+      if (ds.label.empty()) ds.label = fs::path(spec).lexically_normal().parent_path().filename();
+    } else {
+      ds.label = spec.substr(0, eq);
+      ds.dir = spec.substr(eq + 1);
+    }
+    if (!ValidLabel(ds.label)) {
+      std::fprintf(stderr, "error: --data '%s': label '%s' must be [A-Za-z0-9._-]+ (not 'large')\n",
+                   spec.c_str(), ds.label.c_str());
+      return 2;
+    }
+    if (!labels.insert(ds.label).second) {
+      std::fprintf(stderr, "error: --data: label '%s' given twice\n", ds.label.c_str());
+      return 2;
+    }
+    std::error_code ec;
+    if (!fs::is_directory(ds.dir, ec)) {
+      std::fprintf(stderr, "error: --data '%s': data directory '%s' does not exist%s\n",
+                   spec.c_str(), ds.dir.c_str(),
+                   " (generate one with /work/shared/tools/gen-archive DIR --profile archive-mix)");
+      return 2;
+    }
+    datasets.push_back(ds);
+  }
+  if (datasets.empty() && *large_size == 0) {
+    std::fprintf(stderr, "error: nothing to do: give --data LABEL=DIR and/or a --large-size\n");
+    return 2;
+  }
+  if (::access(opt.binary.c_str(), X_OK) != 0) {
+    std::fprintf(stderr,
+                 "error: tessera binary '%s' is missing or not executable (build the 'tessera' "
+                 "target or pass --binary)\n",
+                 opt.binary.c_str());
+    return 2;
+  }
+
+  bool own_work = opt.work.empty();
+  std::string work = opt.work;
+  if (own_work) {
+    std::string pattern = "/tmp/node-load-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      std::fprintf(stderr, "error: mkdtemp %s: %s\n", pattern.c_str(), std::strerror(errno));
+      return 2;
+    }
+    work = pattern;
+  } else {
+    work = fs::absolute(work).lexically_normal().string();
+    std::error_code ec;
+    fs::create_directories(work, ec);
+    if (ec) {
+      std::fprintf(stderr, "error: --work %s: %s\n", work.c_str(), ec.message().c_str());
+      return 2;
+    }
+    for (const Dataset& ds : datasets) {
+      if (fs::exists(work + "/" + ds.label)) {
+        std::fprintf(stderr, "error: %s/%s already exists; use an empty --work\n", work.c_str(),
+                     ds.label.c_str());
+        return 2;
+      }
+    }
+    if (*large_size > 0 && fs::exists(work + "/large")) {
+      std::fprintf(stderr, "error: %s/large already exists; use an empty --work\n", work.c_str());
+      return 2;
+    }
+  }
+  Log("work directory " + work + (opt.keep ? " (kept)" : ""));
+
+  Bench bench(opt);
+  try {
+    for (const Dataset& ds : datasets) bench.RunDataset(ds, work);
+    if (*large_size > 0) bench.RunLarge(*large_size, work);
+  } catch (const std::exception& e) {
+    ++g_total_failures;
+    Log(std::string("ERROR: ") + e.what());
+  }
+
+  if (own_work && !opt.keep) {
+    std::error_code ec;
+    fs::remove_all(work, ec);
+  }
+  if (g_total_failures > 0) {
+    Log("FAILED: " + std::to_string(g_total_failures) + " failure(s); see above");
+    return 1;
+  }
+  Log("done, no failures");
+  return 0;
+}

@@ -1,0 +1,313 @@
+#include "cli/commands.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/fake_node.h"
+#include "cli/sha256.h"
+#include "tests/support/temp_dir.h"
+
+namespace tessera::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::FakeNode;
+
+void WriteFile(const std::string& path, const std::string& data) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream f(path, std::ios::binary);
+  f << data;
+  ASSERT_TRUE(f.good()) << path;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+std::vector<std::string> Lines(const std::string& s) {
+  std::vector<std::string> lines;
+  std::istringstream in(s);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+class CommandsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { unsetenv("TESSERA_NODE"); }
+  void TearDown() override { unsetenv("TESSERA_NODE"); }
+
+  // Runs `tessera ARGS...` with a fresh App, as main would.
+  int Run(std::vector<std::string> args, bool with_node = true) {
+    out_.str("");
+    err_.str("");
+    CLI::App app{"tessera"};
+    app.require_subcommand(1);
+    AddClientCommands(app, {.out = &out_,
+                            .err = &err_,
+                            .progress_tty = false,
+                            .retry_backoff = std::chrono::milliseconds(1)});
+    if (with_node) {
+      args.push_back("--node");
+      args.push_back(node_.url());
+    }
+    std::vector<const char*> argv{"tessera"};
+    for (const std::string& a : args) argv.push_back(a.c_str());
+    return ParseAndRun(app, static_cast<int>(argv.size()), argv.data(), out_, err_);
+  }
+
+  std::string out() const { return out_.str(); }
+  std::string err() const { return err_.str(); }
+
+  FakeNode node_;
+  tessera::testing::TempDir dir_;
+  std::ostringstream out_;
+  std::ostringstream err_;
+};
+
+TEST_F(CommandsTest, PutPrintsOneLine) {
+  WriteFile(dir_.Sub("f.bin"), "hello tessera");
+  ASSERT_EQ(Run({"put", dir_.Sub("f.bin"), "archive/d/f.bin"}), 0) << err();
+  EXPECT_EQ(out(),
+            "stored archive/d/f.bin (13 bytes, sha256 " + Sha256::Hex("hello tessera") + ")\n");
+  EXPECT_EQ(err(), "");
+  EXPECT_EQ(node_.FileData("archive", "d/f.bin"), "hello tessera");
+}
+
+TEST_F(CommandsTest, PutFailures) {
+  EXPECT_EQ(Run({"put", dir_.Sub("missing"), "archive/f"}), 1);
+  EXPECT_EQ(err().rfind("tessera: NotFound: opening " + dir_.Sub("missing"), 0), 0u) << err();
+
+  EXPECT_EQ(Run({"put", dir_.path(), "archive/f"}), 1);
+  EXPECT_TRUE(Contains(err(), "is a directory; use 'tessera cp -r")) << err();
+
+  WriteFile(dir_.Sub("f"), "x");
+  EXPECT_EQ(Run({"put", dir_.Sub("f"), "archive"}), 2);
+  EXPECT_TRUE(Contains(err(), "expected NS/PATH")) << err();
+
+  node_.FailPuts("archive/f", 1, 503);
+  EXPECT_EQ(Run({"put", dir_.Sub("f"), "archive/f"}), 1);
+  EXPECT_EQ(err(), "tessera: Unavailable: injected failure for archive/f\n");
+}
+
+TEST_F(CommandsTest, GetToFileDirectoryAndStdout) {
+  node_.SetFile("archive", "d/f.bin", "payload");
+  ASSERT_EQ(Run({"get", "archive/d/f.bin", dir_.Sub("out.bin")}), 0) << err();
+  EXPECT_EQ(ReadFile(dir_.Sub("out.bin")), "payload");
+  EXPECT_EQ(out(), "fetched archive/d/f.bin to " + dir_.Sub("out.bin") + " (7 bytes, sha256 " +
+                       Sha256::Hex("payload") + " verified)\n");
+
+  fs::create_directory(dir_.Sub("into"));
+  ASSERT_EQ(Run({"get", "archive/d/f.bin", dir_.Sub("into")}), 0) << err();
+  EXPECT_EQ(ReadFile(dir_.Sub("into/f.bin")), "payload");
+
+  ASSERT_EQ(Run({"get", "archive/d/f.bin", "-"}), 0) << err();
+  EXPECT_EQ(out(), "payload");
+
+  EXPECT_EQ(Run({"get", "archive/nope", dir_.Sub("nope")}), 1);
+  EXPECT_EQ(err(), "tessera: NotFound: no file archive/nope\n");
+  EXPECT_FALSE(fs::exists(dir_.Sub("nope")));
+}
+
+TEST_F(CommandsTest, LsFollowsPagesAndHonoursLimit) {
+  for (int i = 0; i < 10; ++i) node_.SetFile("archive", "d/f" + std::to_string(i), "xyz");
+  node_.SetFile("archive", "e/other", "x");
+  node_.SetMaxPage(3);
+
+  ASSERT_EQ(Run({"ls", "archive/d/"}), 0) << err();
+  std::vector<std::string> lines = Lines(out());
+  ASSERT_EQ(lines.size(), 10u) << out();
+  EXPECT_EQ(lines[0], "           3  2026-11-21T19:40:01.123Z  d/f0");
+  EXPECT_EQ(lines[9], "           3  2026-11-21T19:40:01.123Z  d/f9");
+  EXPECT_EQ(node_.ListQueries().size(), 4u);
+
+  ASSERT_EQ(Run({"ls", "archive", "--limit", "4"}), 0) << err();
+  lines = Lines(out());
+  ASSERT_EQ(lines.size(), 4u) << out();
+  EXPECT_TRUE(Contains(lines[3], " d/f3")) << lines[3];
+
+  ASSERT_EQ(Run({"ls", "archive/e", "-l"}), 0) << err();
+  EXPECT_EQ(out(), "           1  2026-11-21T19:40:01.123Z  " + Sha256::Hex("x") + "  e/other\n");
+
+  ASSERT_EQ(Run({"ls", "empty/"}), 0) << err();
+  EXPECT_EQ(out(), "");
+
+  EXPECT_EQ(Run({"ls", "archive", "--limit", "0"}), 2);
+  EXPECT_EQ(Run({"ls"}), 2);
+  EXPECT_EQ(Run({"ls", "proxy/"}), 1);
+  EXPECT_TRUE(Contains(err(), "tessera: Unavailable: node answered list proxy/ with HTTP 502"))
+      << err();
+}
+
+TEST_F(CommandsTest, StatHumanAndJson) {
+  node_.SetFile("archive", "big.bin", std::string(5 << 20, 'b'));
+  ASSERT_EQ(Run({"stat", "archive/big.bin"}), 0) << err();
+  const std::string s = out();
+  EXPECT_TRUE(Contains(s, "  size        5242880 (5.0M)\n")) << s;
+  EXPECT_TRUE(Contains(s, "  modified    2026-11-21T19:40:01.123Z\n")) << s;
+  EXPECT_TRUE(Contains(s, "  crc32c      1a2b3c4d\n")) << s;
+  EXPECT_TRUE(Contains(s, "  sha256      " + Sha256::Hex(std::string(5 << 20, 'b')))) << s;
+  EXPECT_TRUE(Contains(s, "  protection  +2\n")) << s;
+  EXPECT_TRUE(Contains(s, "  geometry    2+2 stripe, 20 stripes of 128.0k units")) << s;
+  EXPECT_TRUE(Contains(s, "node tolerance not met")) << s;
+  EXPECT_TRUE(Contains(s, "  units       80\n")) << s;
+  EXPECT_TRUE(Contains(s, "    stripe  unit  role    drive         length\n")) << s;
+  EXPECT_TRUE(Contains(s, "         0     2  parity  1:2           131072\n")) << s;
+  EXPECT_TRUE(Contains(s, "        19     3  parity  1:2           131072\n")) << s;
+
+  ASSERT_EQ(Run({"stat", "archive/big.bin", "--json"}), 0) << err();
+  nlohmann::json j = nlohmann::json::parse(out());
+  EXPECT_EQ(j["geometry"]["stripe_count"], 20);
+  EXPECT_EQ(j["units"].size(), 80u);
+
+  node_.SetFile("archive", "small", "tiny");
+  ASSERT_EQ(Run({"stat", "archive/small"}), 0) << err();
+  EXPECT_TRUE(Contains(out(), "  geometry    3x mirror\n")) << out();
+  EXPECT_TRUE(Contains(out(), "         0     1  copy    1:1                4\n")) << out();
+}
+
+TEST_F(CommandsTest, RmThenStatFails) {
+  node_.SetFile("archive", "f", "x");
+  ASSERT_EQ(Run({"rm", "archive/f"}), 0) << err();
+  EXPECT_EQ(out(), "deleted archive/f\n");
+  EXPECT_FALSE(node_.HasFile("archive", "f"));
+  EXPECT_EQ(Run({"stat", "archive/f"}), 1);
+  EXPECT_EQ(err(), "tessera: NotFound: no file archive/f\n");
+  EXPECT_EQ(Run({"rm", "archive/f"}), 1);
+}
+
+TEST_F(CommandsTest, NodeUrlFromFlagEnvironmentOrDefault) {
+  node_.SetFile("archive", "f", "x");
+  EXPECT_EQ(Run({"stat", "archive/f", "--node", "localhost:8080"}, false), 2);
+  EXPECT_EQ(err(),
+            "tessera: bad --node: node URL 'localhost:8080' must start with http:// "
+            "(e.g. http://127.0.0.1:8080)\n");
+
+  EXPECT_EQ(Run({"stat", "archive/f", "--node"}, false), 2);  // CLI11: missing value
+
+  setenv("TESSERA_NODE", node_.url().c_str(), 1);
+  EXPECT_EQ(Run({"stat", "archive/f"}, false), 0) << err();
+
+  setenv("TESSERA_NODE", "http://nowhere", 1);
+  EXPECT_EQ(Run({"stat", "archive/f"}, false), 2);
+  EXPECT_TRUE(Contains(err(), "tessera: bad $TESSERA_NODE: node URL 'http://nowhere' has no port"))
+      << err();
+  // The flag wins over the environment.
+  EXPECT_EQ(Run({"stat", "archive/f"}), 0) << err();
+}
+
+TEST_F(CommandsTest, UsageErrorsExitTwoAndHelpExitsZero) {
+  EXPECT_EQ(Run({}, false), 2);
+  EXPECT_EQ(Run({"put", "only-one"}), 2);
+  EXPECT_EQ(Run({"frobnicate"}, false), 2);
+  EXPECT_EQ(Run({"cp", "a", "b", "-j", "0"}), 2);
+  EXPECT_EQ(Run({"cp", "--help"}, false), 0);
+  EXPECT_TRUE(Contains(out(), "--node")) << out();
+  EXPECT_TRUE(Contains(out(), "$TESSERA_NODE")) << out();
+  EXPECT_TRUE(Contains(out(), "-j,--jobs")) << out();
+}
+
+class CpTest : public CommandsTest {
+ protected:
+  void SetUp() override {
+    CommandsTest::SetUp();
+    src_ = dir_.Sub("src");
+    for (int i = 0; i < 40; ++i) {
+      std::string rel = std::string("d") + std::to_string(i % 4);  // GCC 12 -Wrestrict
+      rel += "/sub/f" + std::to_string(i) + ".bin";
+      std::string data(static_cast<size_t>(i) * 1000 + 1, static_cast<char>('a' + i % 26));
+      WriteFile(src_ + "/" + rel, data);
+      expected_[rel] = data;
+      total_bytes_ += data.size();
+    }
+    WriteFile(src_ + "/top.txt", "top");
+    expected_["top.txt"] = "top";
+    total_bytes_ += 3;
+  }
+
+  std::string src_;
+  std::map<std::string, std::string> expected_;
+  uint64_t total_bytes_ = 0;
+};
+
+TEST_F(CpTest, CopiesTreeConcurrently) {
+  fs::create_symlink(src_ + "/top.txt", src_ + "/link.txt");
+  fs::create_directories(src_ + "/empty/dir");
+  ASSERT_EQ(Run({"cp", "-r", src_, "archive/backup", "-j", "4"}), 0) << err();
+  for (const auto& [rel, data] : expected_) {
+    EXPECT_EQ(node_.FileData("archive", "backup/" + rel), data) << rel;
+  }
+  EXPECT_EQ(node_.Keys().size(), expected_.size());
+  EXPECT_TRUE(Contains(err(), "tessera: warning: skipping symlink " + src_ + "/link.txt\n"))
+      << err();
+  EXPECT_TRUE(Contains(err(), "done: 41 of 41 files, ")) << err();
+  EXPECT_TRUE(Contains(err(), "(" + std::to_string(total_bytes_) + " bytes)")) << err();
+  EXPECT_TRUE(Contains(err(), ", 0 failed\n")) << err();
+  EXPECT_EQ(out(), "");
+}
+
+TEST_F(CpTest, IntoNamespaceRoot) {
+  ASSERT_EQ(Run({"cp", "-r", src_ + "/", "archive"}), 0) << err();
+  EXPECT_EQ(node_.FileData("archive", "top.txt"), "top");
+  EXPECT_TRUE(node_.HasFile("archive", "d3/sub/f39.bin"));
+}
+
+TEST_F(CpTest, RetriesUnavailableFiles) {
+  node_.FailPuts("archive/b/top.txt", 2, 503);
+  ASSERT_EQ(Run({"cp", "-r", src_, "archive/b"}), 0) << err();
+  EXPECT_EQ(node_.PutAttempts("archive/b/top.txt"), 3);
+  EXPECT_EQ(node_.FileData("archive", "b/top.txt"), "top");
+}
+
+TEST_F(CpTest, ReportsFilesThatKeepFailing) {
+  node_.FailPuts("archive/b/top.txt", 100, 503);
+  node_.FailPuts("archive/b/d1/sub/f1.bin", 100, 507);
+  EXPECT_EQ(Run({"cp", "-r", src_, "archive/b", "-j", "3"}), 1);
+  EXPECT_EQ(node_.PutAttempts("archive/b/top.txt"), 4);        // 1 + 3 retries
+  EXPECT_EQ(node_.PutAttempts("archive/b/d1/sub/f1.bin"), 1);  // NoSpace: no retry
+  EXPECT_EQ(node_.Keys().size(), expected_.size() - 2);
+  EXPECT_TRUE(Contains(err(), "done: 39 of 41 files")) << err();
+  EXPECT_TRUE(Contains(err(), ", 2 failed\n")) << err();
+  EXPECT_TRUE(Contains(err(), "tessera: 2 files failed:\n")) << err();
+  EXPECT_TRUE(Contains(err(), "  archive/b/top.txt (from " + src_ + "/top.txt): Unavailable: "))
+      << err();
+  EXPECT_TRUE(Contains(err(), "  archive/b/d1/sub/f1.bin (from " + src_ +
+                                  "/d1/sub/f1.bin): NoSpace: injected failure"))
+      << err();
+}
+
+TEST_F(CpTest, UnreachableNodeFailsEveryFile) {
+  // Port 1 on loopback: nothing listens there in a test environment.
+  EXPECT_EQ(Run({"cp", "-r", src_, "archive/b", "--node", "http://127.0.0.1:1"}, false), 1);
+  EXPECT_TRUE(Contains(err(), "done: 0 of 41 files")) << err();
+  EXPECT_TRUE(Contains(err(), "tessera: 41 files failed, the first 10:\n")) << err();
+  EXPECT_TRUE(Contains(err(), "cannot reach node at http://127.0.0.1:1")) << err();
+}
+
+TEST_F(CpTest, DirectoryNeedsRecursiveAndSingleFilesWork) {
+  EXPECT_EQ(Run({"cp", src_, "archive/b"}), 2);
+  EXPECT_EQ(err(),
+            "tessera: " + src_ + " is a directory; use 'tessera cp -r " + src_ + " NS/PREFIX'\n");
+  EXPECT_TRUE(node_.Keys().empty());
+
+  ASSERT_EQ(Run({"cp", src_ + "/top.txt", "archive/x/renamed.txt"}), 0) << err();
+  EXPECT_EQ(node_.FileData("archive", "x/renamed.txt"), "top");
+  ASSERT_EQ(Run({"cp", src_ + "/top.txt", "archive/into/"}), 0) << err();
+  EXPECT_EQ(node_.FileData("archive", "into/top.txt"), "top");
+
+  EXPECT_EQ(Run({"cp", dir_.Sub("missing"), "archive/b"}), 1);
+  EXPECT_TRUE(Contains(err(), "cannot copy " + dir_.Sub("missing"))) << err();
+}
+
+}  // namespace
+}  // namespace tessera::cli

@@ -1,0 +1,112 @@
+#include "io/local_piece_store.h"
+
+#include <future>
+
+namespace tessera::io {
+
+LocalPieceStore::LocalPieceStore(uint32_t node) : node_(node) {}
+
+void LocalPieceStore::AddDrive(std::unique_ptr<store::Drive> drive) {
+  uint32_t lnum = drive->identity().lnum;
+  drives_[lnum] = std::move(drive);
+}
+
+void LocalPieceStore::AddMissingDrive(uint32_t lnum, const std::string& path,
+                                      const std::string& reason) {
+  missing_[lnum] = {path, reason};
+}
+
+Result<store::Drive*> LocalPieceStore::Find(const meta::DriveRef& drive) {
+  if (drive.node != node_) {
+    return Status::Unavailable("drive " + std::to_string(drive.node) + ":" +
+                               std::to_string(drive.lnum) + " is on another node");
+  }
+  auto it = drives_.find(drive.lnum);
+  if (it == drives_.end()) {
+    auto gone = missing_.find(drive.lnum);
+    std::string why = gone == missing_.end() ? "unknown to this node" : gone->second.second;
+    return Status::Unavailable("drive " + std::to_string(node_) + ":" + std::to_string(drive.lnum) +
+                               " is down: " + why);
+  }
+  return it->second.get();
+}
+
+layout::Topology LocalPieceStore::WritableTopology() {
+  std::lock_guard<std::mutex> lock(topology_mutex_);
+  auto now = std::chrono::steady_clock::now();
+  if (topology_.drives.empty() || now - topology_time_ > std::chrono::seconds(1)) {
+    layout::Topology fresh;
+    for (auto& [lnum, drive] : drives_) {
+      store::DriveUsage usage = drive->Usage();
+      fresh.drives.push_back({node_, lnum, usage.fs_free_bytes});
+    }
+    topology_ = std::move(fresh);
+    topology_time_ = now;
+  }
+  return topology_;
+}
+
+Status LocalPieceStore::Append(const meta::DriveRef& drive, const store::PieceId& id,
+                               std::span<const uint8_t> bytes) {
+  ASSIGN_OR_RETURN(store::Drive * d, Find(drive));
+  return d->Append(id, bytes);
+}
+
+Status LocalPieceStore::Sync(const std::vector<meta::DriveRef>& drives) {
+  // Drives sync in parallel: a file's latency is one fsync, not one per drive.
+  std::vector<std::future<Status>> syncs;
+  for (const meta::DriveRef& ref : drives) {
+    ASSIGN_OR_RETURN(store::Drive * d, Find(ref));
+    syncs.push_back(std::async(std::launch::async, [d] { return d->Sync(); }));
+  }
+  Status result;
+  for (auto& s : syncs) {
+    Status st = s.get();
+    if (result.ok() && !st.ok()) result = st;
+  }
+  return result;
+}
+
+Result<std::vector<uint8_t>> LocalPieceStore::Read(const meta::DriveRef& drive,
+                                                   const store::PieceId& id) {
+  ASSIGN_OR_RETURN(store::Drive * d, Find(drive));
+  return d->Read(id);
+}
+
+Status LocalPieceStore::Delete(const meta::DriveRef& drive, const store::PieceId& id) {
+  Result<store::Drive*> d = Find(drive);
+  if (!d.ok()) return Status::Ok();
+  Status s = (*d)->Delete(id);
+  return s.code() == StatusCode::kNotFound ? Status::Ok() : s;
+}
+
+std::vector<DriveStatus> LocalPieceStore::Drives() {
+  std::map<uint32_t, DriveStatus> all;
+  for (auto& [lnum, drive] : drives_) {
+    all[lnum] = {lnum, drive->path(), true, "", drive->identity(), drive->Usage()};
+  }
+  for (auto& [lnum, gone] : missing_) {
+    DriveStatus status;
+    status.lnum = lnum;
+    status.path = gone.first;
+    status.reason = gone.second;
+    all[lnum] = status;
+  }
+  std::vector<DriveStatus> out;
+  for (auto& [lnum, status] : all) out.push_back(std::move(status));
+  return out;
+}
+
+Result<store::CompactionStats> LocalPieceStore::CompactAll() {
+  store::CompactionStats total;
+  for (auto& [lnum, drive] : drives_) {
+    ASSIGN_OR_RETURN(store::CompactionStats stats, drive->Compact());
+    total.segments_removed += stats.segments_removed;
+    total.pieces_moved += stats.pieces_moved;
+    total.bytes_moved += stats.bytes_moved;
+    total.bytes_reclaimed += stats.bytes_reclaimed;
+  }
+  return total;
+}
+
+}  // namespace tessera::io

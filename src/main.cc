@@ -1,0 +1,23 @@
+// tessera: one executable, one subcommand per role or admin verb.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <memory>
+
+#include "cli/commands.h"
+#include "node/node_command.h"
+
+int main(int argc, char** argv) {
+  // A peer closing a socket must surface as an error value, not kill us.
+  signal(SIGPIPE, SIG_IGN);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  CLI::App app{"Tessera: a scale-out storage cluster with erasure-coded protection"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for every command");
+  auto exit_code = std::make_shared<int>(0);
+  tessera::node::AddNodeCommand(app, exit_code);
+  tessera::cli::AddClientCommands(app);
+  int code = tessera::cli::ParseAndRun(app, argc, argv);
+  return code != 0 ? code : *exit_code;
+}

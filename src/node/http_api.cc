@@ -1,0 +1,274 @@
+#include "node/http_api.h"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "node/storage_node.h"
+
+namespace tessera::node {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kDefaultListLimit = 1000;
+constexpr size_t kMaxListLimit = 10000;
+
+int HttpStatusFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return 200;
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kAlreadyExists: return 409;
+    case StatusCode::kTooLarge: return 413;
+    case StatusCode::kUnavailable: return 503;
+    case StatusCode::kNoSpace: return 507;
+    case StatusCode::kFailedPrecondition: return 409;
+    default: return 500;
+  }
+}
+
+void SendError(httplib::Response& res, const Status& status) {
+  res.status = HttpStatusFor(status.code());
+  json body = {{"error", {{"code", StatusCodeName(status.code())}, {"message", status.message()}}}};
+  res.set_content(body.dump() + "\n", "application/json");
+}
+
+// For a PUT whose body was not read to the end: httplib would keep the
+// connection and parse the unread body as the next request. A response whose
+// provider reports failure after writing the whole error makes httplib close
+// the connection once the client has the answer.
+void SendErrorAndClose(httplib::Response& res, const Status& status) {
+  res.status = HttpStatusFor(status.code());
+  res.set_header("Connection", "close");
+  auto body = std::make_shared<std::string>(
+      json{{"error", {{"code", StatusCodeName(status.code())}, {"message", status.message()}}}}
+          .dump() +
+      "\n");
+  res.set_content_provider(body->size(), "application/json",
+                           [body](size_t offset, size_t length, httplib::DataSink& sink) {
+                             sink.write(body->data() + offset, length);
+                             return false;
+                           });
+}
+
+void SendJson(httplib::Response& res, int code, const json& body) {
+  res.status = code;
+  res.set_content(body.dump() + "\n", "application/json");
+}
+
+std::string Rfc3339(int64_t ns) {
+  time_t seconds = static_cast<time_t>(ns / 1000000000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof(out), "%s.%03dZ", buf, static_cast<int>((ns / 1000000) % 1000));
+  return out;
+}
+
+std::string HttpDate(int64_t ns) {
+  time_t seconds = static_cast<time_t>(ns / 1000000000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+std::string Hex32(uint32_t v) {
+  char buf[9];
+  std::snprintf(buf, sizeof(buf), "%08x", v);
+  return buf;
+}
+
+void PutFileHandler(StorageNode& node, const httplib::Request& req, httplib::Response& res,
+                    const httplib::ContentReader& content_reader) {
+  std::string ns = req.matches[1], path = req.matches[2];
+  std::optional<uint64_t> length;
+  if (req.has_header("Content-Length")) {
+    std::string text = req.get_header_value("Content-Length");
+    char* end = nullptr;
+    unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0') {
+      return SendError(res, Status::InvalidArgument("bad Content-Length '" + text + "'"));
+    }
+    length = v;
+  }
+  Result<PutResult> put = node.PutFile(ns, path, length, [&](const io::ByteSink& sink) {
+    Status inner;
+    bool complete = content_reader([&](const char* data, size_t size) {
+      inner = sink({reinterpret_cast<const uint8_t*>(data), size});
+      return inner.ok();
+    });
+    if (!inner.ok()) return inner;
+    if (!complete) return Status::InvalidArgument("the request body was cut short");
+    return Status::Ok();
+  });
+  if (!put.ok()) {
+    if (put.status().code() != StatusCode::kInvalidArgument) {
+      spdlog::warn("PUT {}/{}: {}", ns, path, put.status().ToString());
+    }
+    return SendErrorAndClose(res, put.status());
+  }
+  SendJson(res, put->created ? 201 : 200, StorageNode::StatJson(put->record));
+}
+
+// Small files are read whole before answering, so an unreadable one gets a
+// proper error status; larger ones stream, and a failure mid-way can only cut
+// the body short (the client sees fewer bytes than Content-Length).
+constexpr uint64_t kReadWholeBelow = 1 << 20;
+
+// httplib slices satisfiable ranges itself but answers an unsatisfiable one
+// with an empty 206; RFC 7233 wants 416 with the current length.
+bool RangesSatisfiable(const httplib::Ranges& ranges, uint64_t size) {
+  for (const auto& [first, last] : ranges) {
+    if (first < 0) {
+      if (last <= 0 || size == 0) return false;  // suffix: the last `last` bytes
+    } else if (static_cast<uint64_t>(first) >= size || (last >= 0 && last < first)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void GetFileHandler(StorageNode& node, const httplib::Request& req, httplib::Response& res) {
+  std::string ns = req.matches[1], path = req.matches[2];
+  Result<meta::FileRecord> record = node.StatFile(ns, path);
+  if (!record.ok()) return SendError(res, record.status());
+  auto shared = std::make_shared<meta::FileRecord>(std::move(record).value());
+  res.set_header("ETag", "\"" + shared->sha256 + "\"");
+  res.set_header("Last-Modified", HttpDate(shared->modified_ns));
+  res.set_header("X-Tessera-Crc32c", Hex32(shared->crc32c));
+  res.set_header("Accept-Ranges", "bytes");
+  if (!RangesSatisfiable(req.ranges, shared->size)) {
+    SendError(res, Status::InvalidArgument("range " + req.get_header_value("Range") +
+                                           " is outside the file's " +
+                                           std::to_string(shared->size) + " bytes"));
+    res.status = 416;
+    res.set_header("Content-Range", "bytes */" + std::to_string(shared->size));
+    return;
+  }
+  if (req.method != "HEAD" && shared->size < kReadWholeBelow) {
+    std::string body;
+    body.reserve(shared->size);
+    Status s = node.ReadFile(*shared, 0, shared->size, [&](std::span<const uint8_t> bytes) {
+      body.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      return Status::Ok();
+    });
+    if (!s.ok()) return SendError(res, s);
+    res.set_content(std::move(body), "application/octet-stream");
+    return;
+  }
+  res.set_content_provider(
+      shared->size, "application/octet-stream",
+      [&node, shared](size_t offset, size_t length, httplib::DataSink& sink) {
+        // One provider call serves up to 4 MiB; httplib calls again for the rest.
+        uint64_t n = std::min<uint64_t>(length, 4 << 20);
+        Status s = node.ReadFile(*shared, offset, n, [&](std::span<const uint8_t> bytes) {
+          if (!sink.write(reinterpret_cast<const char*>(bytes.data()), bytes.size())) {
+            return Status::Unavailable("client went away");
+          }
+          return Status::Ok();
+        });
+        if (!s.ok()) {
+          spdlog::error("GET {}/{} at offset {}: {}", shared->ns, shared->path, offset,
+                        s.ToString());
+          return false;  // closes the connection: the client sees a short body
+        }
+        return true;
+      });
+}
+
+void ListHandler(StorageNode& node, const httplib::Request& req, httplib::Response& res) {
+  std::string ns = req.matches[1];
+  size_t limit = kDefaultListLimit;
+  if (req.has_param("limit")) {
+    std::string text = req.get_param_value("limit");
+    char* end = nullptr;
+    unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || v == 0 || v > kMaxListLimit) {
+      return SendError(res, Status::InvalidArgument("limit must be 1.." +
+                                                    std::to_string(kMaxListLimit) + ", got '" +
+                                                    text + "'"));
+    }
+    limit = v;
+  }
+  std::string prefix = req.get_param_value("prefix");
+  Result<meta::Listing> listing =
+      node.ListFiles(ns, prefix, req.get_param_value("marker"), limit);
+  if (!listing.ok()) return SendError(res, listing.status());
+  json files = json::array();
+  for (const meta::FileRecord& f : listing->files) {
+    files.push_back({{"path", f.path},
+                     {"size", f.size},
+                     {"modified", Rfc3339(f.modified_ns)},
+                     {"sha256", f.sha256}});
+  }
+  json body = {{"namespace", ns}, {"prefix", prefix}, {"files", files},
+               {"truncated", listing->truncated}};
+  if (listing->truncated) body["next_marker"] = listing->next_marker;
+  SendJson(res, 200, body);
+}
+
+}  // namespace
+
+void RegisterHttpApi(httplib::Server& server, StorageNode& node) {
+  server.Get(R"(/v1/files/([^/]+)/?)",
+             [&node](const httplib::Request& req, httplib::Response& res) { ListHandler(node, req, res); });
+  server.Get(R"(/v1/files/([^/]+)/([\s\S]+))",
+             [&node](const httplib::Request& req, httplib::Response& res) { GetFileHandler(node, req, res); });
+  server.Put(R"(/v1/files/([^/]+)/([\s\S]+))",
+             [&node](const httplib::Request& req, httplib::Response& res,
+                     const httplib::ContentReader& reader) { PutFileHandler(node, req, res, reader); });
+  server.Delete(R"(/v1/files/([^/]+)/([\s\S]+))", [&node](const httplib::Request& req,
+                                                     httplib::Response& res) {
+    Status s = node.DeleteFile(req.matches[1], req.matches[2]);
+    if (!s.ok()) return SendError(res, s);
+    res.status = 204;
+  });
+  server.Get(R"(/v1/stat/([^/]+)/([\s\S]+))", [&node](const httplib::Request& req, httplib::Response& res) {
+    Result<meta::FileRecord> record = node.StatFile(req.matches[1], req.matches[2]);
+    if (!record.ok()) return SendError(res, record.status());
+    SendJson(res, 200, StorageNode::StatJson(*record));
+  });
+  server.Get("/v1/node", [&node](const httplib::Request&, httplib::Response& res) {
+    SendJson(res, 200, node.Info());
+  });
+  server.Post("/v1/admin/compact", [&node](const httplib::Request&, httplib::Response& res) {
+    Result<store::CompactionStats> stats = node.Compact();
+    if (!stats.ok()) return SendError(res, stats.status());
+    SendJson(res, 200, {{"segments_removed", stats->segments_removed},
+                        {"pieces_moved", stats->pieces_moved},
+                        {"bytes_moved", stats->bytes_moved},
+                        {"bytes_reclaimed", stats->bytes_reclaimed}});
+  });
+  // Clients that ask first (curl does for large bodies) learn of a too-large
+  // file before sending it.
+  server.set_expect_100_continue_handler([&node](const httplib::Request& req,
+                                                 httplib::Response& res) {
+    uint64_t length = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
+    if (req.method == "PUT" && length > node.options().max_file_size) {
+      SendError(res, Status::TooLarge("file of " + std::to_string(length) +
+                                      " bytes exceeds the node's maximum file size of " +
+                                      std::to_string(node.options().max_file_size) + " bytes"));
+      return res.status;
+    }
+    return 100;
+  });
+  server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty() || res.has_header("Content-Type")) return;  // a handler answered
+    Status status = res.status == 404
+                        ? Status::NotFound("no route for " + req.method + " " + req.path)
+                        : Status(StatusCode::kInvalidArgument,
+                                 "request failed with HTTP " + std::to_string(res.status));
+    int code = res.status;
+    SendError(res, status);
+    res.status = code;
+  });
+}
+
+}  // namespace tessera::node

@@ -1,0 +1,268 @@
+#include "node/storage_node.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+#include <set>
+#include <nlohmann/json.hpp>
+
+#include "io/file_writer.h"
+#include "io/piece_map.h"
+#include "meta/object_name.h"
+#include "meta/rocksdb_metadata_store.h"
+
+namespace tessera::node {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool IsFormattedDrive(const std::string& path) {
+  std::error_code ec;
+  return fs::exists(path + "/identity.json", ec);
+}
+
+}  // namespace
+
+StorageNode::StorageNode(NodeOptions options, NodeState state)
+    : options_(std::move(options)), state_(std::move(state)) {}
+
+StorageNode::~StorageNode() {
+  {
+    std::lock_guard<std::mutex> lock(stop_mutex_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (compactor_.joinable()) compactor_.join();
+}
+
+Result<std::unique_ptr<StorageNode>> StorageNode::Open(const NodeOptions& options) {
+  if (options.drive_paths.empty()) return Status::InvalidArgument("a node needs at least one drive");
+  std::error_code ec;
+  fs::create_directories(options.state_dir, ec);
+  if (ec) return Status::IOError("creating state directory " + options.state_dir + ": " + ec.message());
+  Result<NodeState> loaded = NodeState::Load(options.state_dir);
+  NodeState state;
+  if (loaded.ok()) {
+    state = std::move(loaded).value();
+  } else if (loaded.status().code() == StatusCode::kNotFound) {
+    state = NodeState::New();
+    spdlog::info("new node: cluster {} array id {}", state.cluster_guid, state.array_id);
+  } else {
+    return loaded.status();
+  }
+  auto node = std::unique_ptr<StorageNode>(new StorageNode(options, std::move(state)));
+  RETURN_IF_ERROR(node->OpenDrives());
+  ASSIGN_OR_RETURN(auto metadata, meta::RocksDbMetadataStore::Open(options.state_dir + "/meta"));
+  node->metadata_ = std::move(metadata);
+  if (options.compact_interval_seconds > 0) {
+    node->compactor_ = std::thread([n = node.get()] { n->CompactionLoop(); });
+  }
+  return node;
+}
+
+Status StorageNode::OpenDrives() {
+  pieces_ = std::make_unique<io::LocalPieceStore>(state_.array_id);
+  std::set<uint32_t> opened;
+  for (const std::string& given : options_.drive_paths) {
+    std::string path = fs::absolute(given).lexically_normal().string();
+    bool existing = IsFormattedDrive(path);
+    store::DriveIdentity fresh;
+    fresh.cluster_guid = state_.cluster_guid;
+    fresh.array_id = state_.array_id;
+    fresh.lnum = state_.next_lnum;
+    Result<std::unique_ptr<store::Drive>> drive =
+        store::Drive::Open(path, state_.cluster_guid, state_.array_id, fresh,
+                           options_.drive_options);
+    if (!drive.ok()) {
+      spdlog::error("refusing drive {}: {}", path, drive.status().message());
+      // Keep the lnum this path had, if any, visible as down with the reason.
+      for (auto& [lnum, known] : state_.drive_paths) {
+        if (known == path) pieces_->AddMissingDrive(lnum, path, drive.status().message());
+      }
+      continue;
+    }
+    uint32_t lnum = (*drive)->identity().lnum;
+    if (!existing) {
+      ++state_.next_lnum;
+      for (auto& [old_lnum, known] : state_.drive_paths) {
+        if (known == path && old_lnum != lnum) {
+          spdlog::warn("drive lnum {} at {} is gone; a new drive lnum {} takes its place", old_lnum,
+                       path, lnum);
+        }
+      }
+      spdlog::info("formatted new drive {} as lnum {} (serial {})", path, lnum,
+                   (*drive)->identity().serial);
+    }
+    state_.drive_paths[lnum] = path;
+    opened.insert(lnum);
+    pieces_->AddDrive(std::move(drive).value());
+  }
+  for (auto& [lnum, path] : state_.drive_paths) {
+    if (opened.count(lnum)) continue;
+    bool replaced = false;
+    for (auto& [other, other_path] : state_.drive_paths) {
+      if (other != lnum && other_path == path && opened.count(other)) replaced = true;
+    }
+    std::string reason = replaced ? "replaced by a new drive at " + path
+                                  : "not found at " + path + " (removed or not given)";
+    spdlog::warn("drive lnum {} is down: {}", lnum, reason);
+    pieces_->AddMissingDrive(lnum, path, reason);
+  }
+  return state_.Save(options_.state_dir);
+}
+
+Result<PutResult> StorageNode::PutFile(const std::string& ns, const std::string& path,
+                                       std::optional<uint64_t> content_length,
+                                       const ByteSource& source) {
+  RETURN_IF_ERROR(meta::ValidateNamespace(ns));
+  RETURN_IF_ERROR(meta::ValidatePath(path));
+  if (content_length && *content_length > options_.max_file_size) {
+    return Status::TooLarge("file of " + std::to_string(*content_length) +
+                            " bytes exceeds the node's maximum file size of " +
+                            std::to_string(options_.max_file_size) + " bytes");
+  }
+  ASSIGN_OR_RETURN(uint64_t object_id, metadata_->NewObjectId());
+  io::FileWriter writer(*pieces_, options_.protection, object_id);
+  uint64_t received = 0;
+  Status status = source([&](std::span<const uint8_t> bytes) {
+    received += bytes.size();
+    if (received > options_.max_file_size) {
+      return Status::TooLarge("file exceeds the node's maximum file size of " +
+                              std::to_string(options_.max_file_size) + " bytes");
+    }
+    return writer.Write(bytes);
+  });
+  if (status.ok() && content_length && received != *content_length) {
+    status = Status::InvalidArgument("body ended after " + std::to_string(received) + " of " +
+                                     std::to_string(*content_length) + " bytes");
+  }
+  Result<io::WrittenFile> written = status.ok() ? writer.Finish() : Result<io::WrittenFile>(status);
+  if (!written.ok()) {
+    writer.Abort();
+    return written.status();
+  }
+  meta::FileRecord record;
+  record.ns = ns;
+  record.path = path;
+  record.object_id = object_id;
+  record.size = written->size;
+  record.created_ns = record.modified_ns = NowNs();
+  record.crc32c = written->crc32c;
+  record.sha256 = written->sha256;
+  record.protection = options_.protection.ToString();
+  record.geometry = written->geometry;
+  record.drives = written->drives;
+  Result<std::optional<meta::FileRecord>> previous = metadata_->Put(record);
+  if (!previous.ok()) {
+    writer.Abort();
+    return previous.status();
+  }
+  PutResult result;
+  result.created = !previous->has_value();
+  if (previous->has_value()) {
+    record.created_ns = (*previous)->created_ns;
+    io::DeleteFilePieces(*pieces_, **previous);
+  }
+  result.record = std::move(record);
+  return result;
+}
+
+Result<meta::FileRecord> StorageNode::StatFile(const std::string& ns, const std::string& path) {
+  RETURN_IF_ERROR(meta::ValidateNamespace(ns));
+  RETURN_IF_ERROR(meta::ValidatePath(path));
+  return metadata_->Get(ns, path);
+}
+
+Status StorageNode::ReadFile(const meta::FileRecord& record, uint64_t offset, uint64_t length,
+                             const io::ByteSink& sink) {
+  io::FileReader reader(*pieces_, record);
+  Status s = reader.Read(offset, length, sink);
+  if (reader.degraded_units() > 0) {
+    spdlog::warn("read {}/{}: rebuilt {} unit(s) from redundancy", record.ns, record.path,
+                 reader.degraded_units());
+  }
+  return s;
+}
+
+Status StorageNode::DeleteFile(const std::string& ns, const std::string& path) {
+  RETURN_IF_ERROR(meta::ValidateNamespace(ns));
+  RETURN_IF_ERROR(meta::ValidatePath(path));
+  ASSIGN_OR_RETURN(meta::FileRecord record, metadata_->Delete(ns, path));
+  io::DeleteFilePieces(*pieces_, record);
+  return Status::Ok();
+}
+
+Result<meta::Listing> StorageNode::ListFiles(const std::string& ns, const std::string& prefix,
+                                             const std::string& marker, size_t limit) {
+  RETURN_IF_ERROR(meta::ValidateNamespace(ns));
+  RETURN_IF_ERROR(meta::ValidatePrefix(prefix));
+  return metadata_->List(ns, prefix, marker, limit);
+}
+
+json StorageNode::Info() {
+  json drives = json::array();
+  for (const io::DriveStatus& d : pieces_->Drives()) {
+    json drive = {{"lnum", d.lnum}, {"path", d.path}, {"status", d.up ? "up" : "down"}};
+    if (d.up) {
+      drive["serial"] = d.identity.serial;
+      drive["wwn"] = d.identity.wwn;
+      drive["segment_bytes"] = d.usage.segment_bytes;
+      drive["live_bytes"] = d.usage.live_bytes;
+      drive["pieces"] = d.usage.piece_count;
+      drive["segments"] = d.usage.segment_count;
+      drive["fs_free_bytes"] = d.usage.fs_free_bytes;
+      drive["fs_total_bytes"] = d.usage.fs_total_bytes;
+    } else {
+      drive["reason"] = d.reason;
+    }
+    drives.push_back(drive);
+  }
+  return {{"cluster_guid", state_.cluster_guid},
+          {"array_id", state_.array_id},
+          {"protection", options_.protection.ToString()},
+          {"drives", drives}};
+}
+
+json StorageNode::StatJson(const meta::FileRecord& record) {
+  json j = meta::ToJson(record);
+  json units = json::array();
+  for (const io::PieceInfo& p : io::PiecesOf(record)) {
+    units.push_back({{"stripe", p.stripe},
+                     {"unit", p.unit},
+                     {"role", io::PieceRoleName(p.role)},
+                     {"drive", std::to_string(p.drive.node) + ":" + std::to_string(p.drive.lnum)},
+                     {"length", p.length}});
+  }
+  j["units"] = std::move(units);
+  return j;
+}
+
+Result<store::CompactionStats> StorageNode::Compact() { return pieces_->CompactAll(); }
+
+void StorageNode::CompactionLoop() {
+  std::unique_lock<std::mutex> lock(stop_mutex_);
+  while (!stopping_) {
+    stop_cv_.wait_for(lock, std::chrono::seconds(options_.compact_interval_seconds));
+    if (stopping_) break;
+    lock.unlock();
+    Result<store::CompactionStats> stats = pieces_->CompactAll();
+    if (!stats.ok()) {
+      spdlog::error("compaction: {}", stats.status().ToString());
+    } else if (stats->segments_removed > 0) {
+      spdlog::info("compaction: removed {} segment(s), moved {} piece(s), reclaimed {} bytes",
+                   stats->segments_removed, stats->pieces_moved, stats->bytes_reclaimed);
+    }
+    lock.lock();
+  }
+}
+
+}  // namespace tessera::node

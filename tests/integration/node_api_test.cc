@@ -1,0 +1,223 @@
+// The node's HTTP API, end to end against a real `tessera node` process.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "common/units.h"
+#include "tests/integration/test_files.h"
+#include "tests/support/node_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace tessera::testing {
+namespace {
+
+using nlohmann::json;
+
+class NodeApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    NodeConfig config;
+    for (int i = 0; i < 4; ++i) config.drives.push_back(dir_.Sub("d" + std::to_string(i)));
+    node_ = std::make_unique<NodeProcess>(config);
+    ASSERT_TRUE(node_->Start()) << node_->ReadLog();
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", node_->port());
+    client_->set_read_timeout(120, 0);
+    client_->set_write_timeout(120, 0);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<NodeProcess> node_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(NodeApiTest, RoundTripsEverySizeClass) {
+  const uint64_t sizes[] = {0,           1,           8 * kKiB - 1, 8 * kKiB, 8 * kKiB + 1,
+                            128 * kKiB - 1, 128 * kKiB, 128 * kKiB + 1, 5 * kMiB, 100 * kMiB};
+  for (uint64_t size : sizes) {
+    std::string name = "sizes/f" + std::to_string(size);
+    std::string body = Content(size, size);
+    auto put = PutFile(*client_, "ns/" + name, body);
+    ASSERT_TRUE(put) << size;
+    ASSERT_EQ(put->status, 201) << put->body;
+    json record = json::parse(put->body);
+    EXPECT_EQ(record["size"], size);
+    EXPECT_EQ(record["geometry"]["kind"], size < 128 * kKiB ? "mirror" : "stripe") << size;
+    auto get = GetFile(*client_, "ns/" + name);
+    ASSERT_TRUE(get) << size;
+    ASSERT_EQ(get->status, 200) << size;
+    EXPECT_EQ(get->body.size(), body.size());
+    EXPECT_TRUE(get->body == body) << "content differs for size " << size;
+    EXPECT_EQ(get->get_header_value("ETag"), "\"" + record["sha256"].get<std::string>() + "\"");
+  }
+}
+
+TEST_F(NodeApiTest, ReplaceHeadDeleteAndMissing) {
+  ASSERT_EQ(PutFile(*client_, "ns/a/b", "first")->status, 201);
+  ASSERT_EQ(PutFile(*client_, "ns/a/b", "second!")->status, 200);
+  EXPECT_EQ(GetFile(*client_, "ns/a/b")->body, "second!");
+  auto head = client_->Head("/v1/files/ns/a/b");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->get_header_value("Content-Length"), "7");
+  EXPECT_EQ(client_->Delete("/v1/files/ns/a/b")->status, 204);
+  auto gone = GetFile(*client_, "ns/a/b");
+  EXPECT_EQ(gone->status, 404);
+  EXPECT_EQ(json::parse(gone->body)["error"]["code"], "NotFound");
+  EXPECT_EQ(client_->Delete("/v1/files/ns/a/b")->status, 404);
+}
+
+TEST_F(NodeApiTest, RangeRequests) {
+  std::string body = Content(3 * kMiB, 7);
+  ASSERT_EQ(PutFile(*client_, "ns/r", body)->status, 201);
+  auto part = client_->Get("/v1/files/ns/r", {{"Range", "bytes=131000-400000"}});
+  ASSERT_TRUE(part);
+  EXPECT_EQ(part->status, 206);
+  EXPECT_TRUE(part->body == body.substr(131000, 400000 - 131000 + 1));
+  auto small = client_->Get("/v1/files/ns/r", {{"Range", "bytes=-10"}});
+  ASSERT_TRUE(small);
+  EXPECT_EQ(small->status, 206);
+  EXPECT_TRUE(small->body == body.substr(body.size() - 10));
+  auto bad = client_->Get("/v1/files/ns/r", {{"Range", "bytes=99999999-"}});
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 416);
+  EXPECT_EQ(bad->get_header_value("Content-Range"), "bytes */" + std::to_string(body.size()));
+}
+
+TEST_F(NodeApiTest, ListingPagesThroughMarkers) {
+  for (int i = 0; i < 25; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof(name), "ns/dir/f%03d", i);
+    ASSERT_EQ(PutFile(*client_, name, "x")->status, 201);
+  }
+  ASSERT_EQ(PutFile(*client_, "ns/other/g", "y")->status, 201);
+  std::vector<std::string> seen;
+  std::string marker;
+  for (int page = 0; page < 10; ++page) {
+    auto res = client_->Get(("/v1/files/ns/?prefix=dir/&limit=10&marker=" + marker).c_str());
+    ASSERT_EQ(res->status, 200) << res->body;
+    json j = json::parse(res->body);
+    for (auto& f : j["files"]) seen.push_back(f["path"]);
+    if (!j["truncated"].get<bool>()) break;
+    marker = j["next_marker"];
+  }
+  ASSERT_EQ(seen.size(), 25u);
+  EXPECT_EQ(seen.front(), "dir/f000");
+  EXPECT_EQ(seen.back(), "dir/f024");
+}
+
+TEST_F(NodeApiTest, BadInputGetsClearErrorsAndChangesNothing) {
+  ASSERT_EQ(PutFile(*client_, "ns/keep", "kept")->status, 201);
+  for (const char* bad : {"ns/a//b", "ns/a/../keep", "ns/./x", "ns/a/", "n%20s/x", "ns/%00x",
+                          "ns/a%0Ab"}) {
+    auto res = PutFile(*client_, bad, "junk");
+    ASSERT_TRUE(res) << bad;
+    EXPECT_EQ(res->status, 400) << bad << ": " << res->body;
+    json j = json::parse(res->body, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << res->body;
+    EXPECT_EQ(j["error"]["code"], "InvalidArgument");
+  }
+  EXPECT_EQ(client_->Get("/v1/files/ns/?limit=0")->status, 400);
+  EXPECT_EQ(client_->Get("/v1/files/ns/?limit=abc")->status, 400);
+  EXPECT_EQ(client_->Get("/v1/nonsense")->status, 404);
+  EXPECT_EQ(GetFile(*client_, "ns/keep")->body, "kept");
+  auto listing = json::parse(client_->Get("/v1/files/ns/")->body);
+  EXPECT_EQ(listing["files"].size(), 1u) << listing.dump();
+}
+
+// Sends raw request headers (and a little body) and returns what the server answers.
+std::string RawRequest(int port, const std::string& head, size_t body_bytes) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return "";
+  std::string request = head + std::string(body_bytes, 'z');
+  (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  std::string answer;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0) answer.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return answer;
+}
+
+TEST(NodeLimitsTest, TooLargeIs413AndLeavesNothing) {
+  TempDir dir;
+  NodeConfig config;
+  for (int i = 0; i < 4; ++i) config.drives.push_back(dir.Sub("d" + std::to_string(i)));
+  config.extra_args = {"--max-file-size", "1M"};
+  NodeProcess node(config);
+  ASSERT_TRUE(node.Start()) << node.ReadLog();
+  // A client that asks first is told before it sends the body.
+  std::string answer = RawRequest(node.port(),
+                                  "PUT /v1/files/ns/big HTTP/1.1\r\nHost: x\r\n"
+                                  "Content-Length: 2147483648\r\nExpect: 100-continue\r\n"
+                                  "Connection: close\r\n\r\n",
+                                  0);
+  EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 413") << answer;
+  EXPECT_NE(answer.find("\"TooLarge\""), std::string::npos) << answer;
+  // One that just sends is answered and cut off: the node never parses the
+  // unread body as further requests (RawRequest returns once it closes).
+  auto started = std::chrono::steady_clock::now();
+  answer = RawRequest(node.port(),
+                      "PUT /v1/files/ns/big HTTP/1.1\r\nHost: x\r\n"
+                      "Content-Length: 2147483648\r\n\r\n",
+                      256 * kKiB);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+  EXPECT_EQ(answer.find("HTTP/1.1 400"), std::string::npos) << answer;
+  // A chunked upload that grows past the limit is refused and leaves nothing.
+  httplib::Client client("127.0.0.1", node.port());
+  size_t sent = 0;
+  auto chunked = client.Put(
+      "/v1/files/ns/chunked",
+      [&](size_t, httplib::DataSink& sink) {
+        std::string chunk(64 * kKiB, 'c');
+        sent += chunk.size();
+        if (sent > 3 * kMiB) {
+          sink.done();
+        } else {
+          sink.write(chunk.data(), chunk.size());
+        }
+        return true;
+      },
+      "application/octet-stream");
+  if (chunked) {
+    EXPECT_EQ(chunked->status, 413) << chunked->body;
+  }
+  httplib::Client again("127.0.0.1", node.port());
+  EXPECT_EQ(GetFile(again, "ns/big")->status, 404);
+  EXPECT_EQ(GetFile(again, "ns/chunked")->status, 404);
+  EXPECT_EQ(PutFile(again, "ns/ok", std::string(kMiB, 'o'))->status, 201);
+  json info = json::parse(again.Get("/v1/node")->body);
+  uint64_t pieces = 0;
+  for (auto& d : info["drives"]) pieces += d["pieces"].get<uint64_t>();
+  // Only the accepted 1 MiB file: 4 stripes of 2+2 units; the rejected uploads left nothing.
+  EXPECT_EQ(pieces, 16u) << info.dump();
+}
+
+TEST_F(NodeApiTest, StatShowsWhichDriveHoldsEachUnit) {
+  ASSERT_EQ(PutFile(*client_, "ns/s", Content(600 * kKiB, 1))->status, 201);
+  auto res = client_->Get("/v1/stat/ns/s");
+  ASSERT_EQ(res->status, 200);
+  json j = json::parse(res->body);
+  EXPECT_EQ(j["protection"], "+2");
+  EXPECT_EQ(j["geometry"]["data_units"], 2);
+  EXPECT_EQ(j["geometry"]["parity_units"], 2);
+  EXPECT_EQ(j["geometry"]["stripe_count"], 3);
+  ASSERT_EQ(j["units"].size(), 12u);
+  std::set<std::string> drives_of_stripe0;
+  for (auto& u : j["units"]) {
+    if (u["stripe"] == 0) drives_of_stripe0.insert(u["drive"].get<std::string>());
+  }
+  EXPECT_EQ(drives_of_stripe0.size(), 4u) << "a stripe's units must sit on distinct drives";
+}
+
+}  // namespace
+}  // namespace tessera::testing

@@ -1,0 +1,168 @@
+#include "tests/support/node_process.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace tessera::testing {
+namespace {
+
+// Tests talk to nodes that may close a connection mid-request (413, kill -9);
+// that must fail the request, not kill the test binary.
+const bool kSigpipeIgnored = [] {
+  signal(SIGPIPE, SIG_IGN);
+  return true;
+}();
+
+}  // namespace
+
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+std::string TesseraBinary() {
+#ifdef TESSERA_BINARY
+  return TESSERA_BINARY;
+#else
+  return "tessera";
+#endif
+}
+
+NodeProcess::NodeProcess(NodeConfig config) : config_(std::move(config)) {
+  std::string base = config_.drives.empty() ? std::string("/tmp")
+                                            : std::filesystem::path(config_.drives.front())
+                                                  .parent_path()
+                                                  .string();
+  log_path_ = base + "/node-" + std::to_string(::getpid()) + "-" +
+              std::to_string(reinterpret_cast<uintptr_t>(this) % 100000) + ".log";
+}
+
+NodeProcess::~NodeProcess() { Kill(); }
+
+bool NodeProcess::Start() {
+  if (port_ == 0) port_ = FreePort();
+  std::string drives;
+  for (const std::string& d : config_.drives) drives += (drives.empty() ? "" : ",") + d;
+  std::vector<std::string> args = {TesseraBinary(), "node", "--drives", drives, "--listen",
+                                   "127.0.0.1:" + std::to_string(port_), "--protection",
+                                   config_.protection};
+  if (!config_.state_dir.empty()) {
+    args.push_back("--state");
+    args.push_back(config_.state_dir);
+  }
+  args.insert(args.end(), config_.extra_args.begin(), config_.extra_args.end());
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(log, 1);
+    ::dup2(log, 2);
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    _exit(127);
+  }
+  httplib::Client client("127.0.0.1", port_);
+  client.set_connection_timeout(0, 200000);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return false;
+    }
+    auto res = client.Get("/v1/node");
+    if (res && res->status == 200) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+void NodeProcess::Kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+bool NodeProcess::Stop() {
+  if (pid_ <= 0) return false;
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+std::string NodeProcess::ReadLog() const {
+  std::ifstream in(log_path_);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+CommandResult RunCommand(const std::vector<std::string>& argv_in,
+                         const std::vector<std::string>& extra_env) {
+  int pipefd[2];
+  if (::pipe(pipefd) != 0) return {};
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(pipefd[1], 1);
+    ::dup2(pipefd[1], 2);
+    ::close(pipefd[0]);
+    ::close(pipefd[1]);
+    for (const std::string& e : extra_env) ::putenv(const_cast<char*>(e.c_str()));
+    std::vector<std::string> args = argv_in;
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execvp(argv[0], argv.data());
+    _exit(127);
+  }
+  ::close(pipefd[1]);
+  CommandResult result;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(pipefd[0], buf, sizeof(buf))) > 0) result.output.append(buf, n);
+  ::close(pipefd[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+uint64_t DiskUsage(const std::string& path) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(path, ec);
+       it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) == 0) total += static_cast<uint64_t>(st.st_blocks) * 512;
+  }
+  return total;
+}
+
+}  // namespace tessera::testing
