@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "cli/fake_node.h"
-#include "cli/sha256.h"
+#include "common/sha256.h"
 #include "tests/support/temp_dir.h"
 
 namespace tessera::cli {

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "cli/sha256.h"
+#include "common/sha256.h"
 
 namespace tessera::cli::testing {
 namespace {

@@ -13,7 +13,7 @@
 #include <random>
 #include <vector>
 
-#include "cli/sha256.h"
+#include "common/sha256.h"
 
 namespace tessera::cli {
 namespace {

@@ -11,7 +11,7 @@
 #include <random>
 
 #include "cli/fake_node.h"
-#include "cli/sha256.h"
+#include "common/sha256.h"
 #include "tests/support/temp_dir.h"
 
 namespace tessera::cli {

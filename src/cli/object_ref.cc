@@ -1,11 +1,9 @@
 #include "cli/object_ref.h"
 
+#include "common/object_name.h"
+
 namespace tessera::cli {
 namespace {
-
-constexpr size_t kMaxNamespaceLength = 64;
-constexpr size_t kMaxPathLength = 4096;
-constexpr size_t kMaxSegmentLength = 255;
 
 // Names end up in terminal output: control characters are escaped so a hostile
 // file name cannot rewrite the operator's screen.
@@ -25,93 +23,7 @@ std::string Quote(std::string_view s) {
   return out + "'";
 }
 
-bool IsControl(unsigned char c) { return c < 0x20 || c == 0x7f; }
-
-// Checks the segments of a path or prefix. A prefix may end with '/' (an empty
-// last segment) or with a partial segment, which needs no special case.
-Status CheckSegments(std::string_view what, std::string_view text, bool allow_trailing_slash) {
-  if (text.front() == '/') {
-    return Status::InvalidArgument(std::string(what) + " " + Quote(text) +
-                                   " starts with '/' (write NS/PATH, e.g. archive/dir/file.bin)");
-  }
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find('/', start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view segment = text.substr(start, end - start);
-    const bool last = end == text.size();
-    if (segment.empty()) {
-      if (last && allow_trailing_slash) return Status::Ok();
-      if (last) {
-        return Status::InvalidArgument(std::string(what) + " " + Quote(text) +
-                                       " ends with '/' (name a file, not a directory)");
-      }
-      return Status::InvalidArgument(std::string(what) + " " + Quote(text) +
-                                     " has an empty segment ('//') at byte " +
-                                     std::to_string(start));
-    }
-    // A prefix's last segment may be the start of ".." and still be useful
-    // ("." matches ".config"), so only whole segments are rejected.
-    if ((segment == "." || segment == "..") && !(last && allow_trailing_slash)) {
-      return Status::InvalidArgument(std::string(what) + " " + Quote(text) + " has a '" +
-                                     std::string(segment) + "' segment at byte " +
-                                     std::to_string(start));
-    }
-    if (segment.size() > kMaxSegmentLength) {
-      return Status::InvalidArgument(
-          std::string(what) + " " + Quote(text) + " has a segment longer than " +
-          std::to_string(kMaxSegmentLength) + " bytes at byte " + std::to_string(start));
-    }
-    if (last) break;
-    start = end + 1;
-  }
-  return Status::Ok();
-}
-
-Status CheckPathLike(std::string_view what, std::string_view text, bool is_prefix) {
-  if (text.size() > kMaxPathLength) {
-    return Status::InvalidArgument(std::string(what) + " is longer than " +
-                                   std::to_string(kMaxPathLength) + " bytes");
-  }
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (IsControl(static_cast<unsigned char>(text[i]))) {
-      return Status::InvalidArgument(std::string(what) + " " + Quote(text) +
-                                     " has a control character at byte " + std::to_string(i));
-    }
-  }
-  if (text.empty()) return Status::Ok();
-  return CheckSegments(what, text, is_prefix);
-}
-
 }  // namespace
-
-Status ValidateNamespace(std::string_view ns) {
-  if (ns.empty()) return Status::InvalidArgument("namespace is empty");
-  if (ns.size() > kMaxNamespaceLength) {
-    return Status::InvalidArgument("namespace " + Quote(ns) + " is longer than " +
-                                   std::to_string(kMaxNamespaceLength) + " characters");
-  }
-  for (size_t i = 0; i < ns.size(); ++i) {
-    char c = ns[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-';
-    if (!ok) {
-      return Status::InvalidArgument("namespace " + Quote(ns) +
-                                     " may only contain A-Z a-z 0-9 . _ - (bad character at " +
-                                     "position " + std::to_string(i) + ")");
-    }
-  }
-  return Status::Ok();
-}
-
-Status ValidatePath(std::string_view path) {
-  if (path.empty()) return Status::InvalidArgument("path is empty");
-  return CheckPathLike("path", path, /*is_prefix=*/false);
-}
-
-Status ValidatePrefix(std::string_view prefix) {
-  return CheckPathLike("prefix", prefix, /*is_prefix=*/true);
-}
 
 Result<ObjectRef> ParseObjectRef(std::string_view arg) {
   size_t slash = arg.find('/');

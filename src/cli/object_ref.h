@@ -24,11 +24,6 @@ struct ObjectRef {
   friend bool operator==(const ObjectRef&, const ObjectRef&) = default;
 };
 
-Status ValidateNamespace(std::string_view ns);
-Status ValidatePath(std::string_view path);
-// Like a path, but may be empty, end with '/' or stop mid-segment.
-Status ValidatePrefix(std::string_view prefix);
-
 // "NS/PATH" naming one file. InvalidArgument, naming `arg`, otherwise.
 Result<ObjectRef> ParseObjectRef(std::string_view arg);
 // "NS", "NS/" or "NS/PREFIX"; the prefix is empty for the first two.

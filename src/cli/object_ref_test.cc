@@ -1,4 +1,5 @@
 #include "cli/object_ref.h"
+#include "common/object_name.h"
 
 #include <gtest/gtest.h>
 

@@ -10,33 +10,15 @@
 #include "layout/placement.h"
 
 namespace tessera::io {
-namespace {
-
-std::string Hex(const unsigned char* bytes, size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (size_t i = 0; i < n; ++i) {
-    out += kHex[bytes[i] >> 4];
-    out += kHex[bytes[i] & 15];
-  }
-  return out;
-}
-
-}  // namespace
 
 FileWriter::FileWriter(PieceStore& store, const layout::ProtectionPolicy& policy,
                        uint64_t object_id)
-    : store_(store), policy_(policy), object_id_(object_id), sha_(EVP_MD_CTX_new()) {
-  EVP_DigestInit_ex(sha_, EVP_sha256(), nullptr);
-}
-
-FileWriter::~FileWriter() { EVP_MD_CTX_free(sha_); }
+    : store_(store), policy_(policy), object_id_(object_id) {}
 
 Status FileWriter::Write(std::span<const uint8_t> bytes) {
   size_ += bytes.size();
   crc_ = Crc32cExtend(crc_, bytes.data(), bytes.size());
-  EVP_DigestUpdate(sha_, bytes.data(), bytes.size());
+  sha_.Update(bytes.data(), bytes.size());
   buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
   if (mode_ == Mode::kUndecided && Buffered() >= kStripeUnitSize) {
     RETURN_IF_ERROR(Decide(size_, /*final=*/false));
@@ -153,10 +135,7 @@ Result<WrittenFile> FileWriter::Finish() {
   WrittenFile file;
   file.size = size_;
   file.crc32c = crc_;
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_len = 0;
-  EVP_DigestFinal_ex(sha_, digest, &digest_len);
-  file.sha256 = Hex(digest, digest_len);
+  file.sha256 = sha_.HexDigest();
   file.geometry = geometry_;
   file.drives = drives_;
   return file;

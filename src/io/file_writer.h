@@ -11,14 +11,13 @@
 // Not thread-safe: one writer per upload.
 #pragma once
 
-#include <openssl/evp.h>
-
 #include <cstdint>
 #include <memory>
 #include <set>
 #include <span>
 #include <vector>
 
+#include "common/sha256.h"
 #include "common/status.h"
 #include "ec/reed_solomon.h"
 #include "io/piece_store.h"
@@ -39,7 +38,6 @@ struct WrittenFile {
 class FileWriter {
  public:
   FileWriter(PieceStore& store, const layout::ProtectionPolicy& policy, uint64_t object_id);
-  ~FileWriter();
   FileWriter(const FileWriter&) = delete;
   FileWriter& operator=(const FileWriter&) = delete;
 
@@ -74,7 +72,7 @@ class FileWriter {
   uint64_t size_ = 0;
   uint64_t next_unit_ = 0;  // next stripe (striped) or unit (mirrored) to write
   uint32_t crc_ = 0;
-  EVP_MD_CTX* sha_ = nullptr;
+  Sha256 sha_;
   std::vector<std::pair<meta::DriveRef, store::PieceId>> written_;
 };
 

@@ -1,13 +1,60 @@
 #include "io/local_piece_store.h"
 
-#include <future>
 
 namespace tessera::io {
 
+LocalPieceStore::Syncer::Syncer(store::Drive& drive) : drive_(drive), thread_([this] { Run(); }) {}
+
+LocalPieceStore::Syncer::~Syncer() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  requested_cv_.notify_all();
+  thread_.join();
+}
+
+uint64_t LocalPieceStore::Syncer::Request() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  uint64_t ticket = ++requested_;
+  requested_cv_.notify_one();
+  return ticket;
+}
+
+Status LocalPieceStore::Syncer::Wait(uint64_t ticket) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  done_cv_.wait(lock, [&] { return synced_ >= ticket; });
+  return ticket <= failed_ticket_ ? last_error_ : Status::Ok();
+}
+
+void LocalPieceStore::Syncer::Run() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (true) {
+    requested_cv_.wait(lock, [&] { return stopping_ || requested_ > synced_; });
+    if (requested_ == synced_ && stopping_) return;
+    // Every ticket up to `target` was taken after its writer's appends
+    // returned, so one Sync started now covers them all.
+    uint64_t target = requested_;
+    lock.unlock();
+    Status status = drive_.Sync();
+    lock.lock();
+    if (!status.ok()) {
+      last_error_ = status;
+      failed_ticket_ = target;
+    }
+    synced_ = target;
+    done_cv_.notify_all();
+  }
+}
+
 LocalPieceStore::LocalPieceStore(uint32_t node) : node_(node) {}
+
+// Syncers go first: they hold references to the drives.
+LocalPieceStore::~LocalPieceStore() { syncers_.clear(); }
 
 void LocalPieceStore::AddDrive(std::unique_ptr<store::Drive> drive) {
   uint32_t lnum = drive->identity().lnum;
+  syncers_[lnum] = std::make_unique<Syncer>(*drive);
   drives_[lnum] = std::move(drive);
 }
 
@@ -54,15 +101,16 @@ Status LocalPieceStore::Append(const meta::DriveRef& drive, const store::PieceId
 
 Status LocalPieceStore::Sync(const std::vector<meta::DriveRef>& drives) {
   // Drives sync in parallel: a file's latency is one fsync, not one per drive.
-  std::vector<std::future<Status>> syncs;
+  std::vector<std::pair<Syncer*, uint64_t>> tickets;
   for (const meta::DriveRef& ref : drives) {
-    ASSIGN_OR_RETURN(store::Drive * d, Find(ref));
-    syncs.push_back(std::async(std::launch::async, [d] { return d->Sync(); }));
+    RETURN_IF_ERROR(Find(ref).status());
+    Syncer* syncer = syncers_.at(ref.lnum).get();
+    tickets.push_back({syncer, syncer->Request()});
   }
   Status result;
-  for (auto& s : syncs) {
-    Status st = s.get();
-    if (result.ok() && !st.ok()) result = st;
+  for (auto& [syncer, ticket] : tickets) {
+    Status status = syncer->Wait(ticket);
+    if (result.ok() && !status.ok()) result = status;
   }
   return result;
 }

@@ -8,10 +8,12 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "io/piece_store.h"
 #include "store/drive.h"
@@ -30,6 +32,7 @@ struct DriveStatus {
 class LocalPieceStore final : public PieceStore {
  public:
   explicit LocalPieceStore(uint32_t node);
+  ~LocalPieceStore() override;
 
   void AddDrive(std::unique_ptr<store::Drive> drive);
   void AddMissingDrive(uint32_t lnum, const std::string& path, const std::string& reason);
@@ -46,10 +49,36 @@ class LocalPieceStore final : public PieceStore {
   Result<store::CompactionStats> CompactAll();
 
  private:
+  // Syncs one drive on behalf of many writers: a writer takes a ticket after
+  // its appends and waits until a sync that started after the ticket ends.
+  // One long-lived thread per drive, so a file's drives sync in parallel
+  // without creating threads per request.
+  class Syncer {
+   public:
+    explicit Syncer(store::Drive& drive);
+    ~Syncer();
+    uint64_t Request();
+    Status Wait(uint64_t ticket);
+
+   private:
+    void Run();
+    store::Drive& drive_;
+    std::mutex mutex_;
+    std::condition_variable requested_cv_;
+    std::condition_variable done_cv_;
+    uint64_t requested_ = 0;
+    uint64_t synced_ = 0;
+    Status last_error_;
+    uint64_t failed_ticket_ = 0;  // tickets up to this one saw last_error_
+    bool stopping_ = false;
+    std::thread thread_;
+  };
+
   Result<store::Drive*> Find(const meta::DriveRef& drive);
 
   const uint32_t node_;
   std::map<uint32_t, std::unique_ptr<store::Drive>> drives_;
+  std::map<uint32_t, std::unique_ptr<Syncer>> syncers_;
   std::map<uint32_t, std::pair<std::string, std::string>> missing_;  // lnum -> (path, reason)
   // Free space changes slowly; statvfs on every write would cost more than it tells.
   std::mutex topology_mutex_;

@@ -114,7 +114,7 @@ void PutFileHandler(StorageNode& node, const httplib::Request& req, httplib::Res
     }
     return SendErrorAndClose(res, put.status());
   }
-  SendJson(res, put->created ? 201 : 200, StorageNode::StatJson(put->record));
+  SendJson(res, put->created ? 201 : 200, meta::ToJson(put->record));
 }
 
 // Small files are read whole before answering, so an unreadable one gets a

@@ -1,5 +1,7 @@
 #include "node/node_state.h"
 
+#include "store/fs_util.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -12,37 +14,6 @@
 namespace tessera::node {
 
 using nlohmann::json;
-
-Status WriteFileAtomically(const std::string& path, const std::string& content) {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::FromErrno(errno, "creating " + tmp);
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return Status::FromErrno(err, "writing " + tmp);
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    int err = errno;
-    ::close(fd);
-    return Status::FromErrno(err, "syncing " + tmp);
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return Status::FromErrno(errno, "renaming " + tmp);
-  std::string dir = path.substr(0, path.rfind('/') == std::string::npos ? 1 : path.rfind('/'));
-  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return Status::Ok();
-}
 
 NodeState NodeState::New() {
   std::random_device rd;
@@ -87,7 +58,7 @@ Status NodeState::Save(const std::string& state_dir) const {
             {"array_id", array_id},
             {"next_lnum", next_lnum},
             {"drives", drives}};
-  return WriteFileAtomically(state_dir + "/node.json", j.dump(2) + "\n");
+  return store::WriteFileAtomically(state_dir + "/node.json", j.dump(2) + "\n");
 }
 
 }  // namespace tessera::node

@@ -24,7 +24,4 @@ struct NodeState {
   static NodeState New();
 };
 
-// Writes `content` to `path` so that a crash leaves the old or the new file.
-Status WriteFileAtomically(const std::string& path, const std::string& content);
-
 }  // namespace tessera::node

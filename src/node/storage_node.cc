@@ -9,7 +9,7 @@
 
 #include "io/file_writer.h"
 #include "io/piece_map.h"
-#include "meta/object_name.h"
+#include "common/object_name.h"
 #include "meta/rocksdb_metadata_store.h"
 
 namespace tessera::node {
@@ -123,8 +123,8 @@ Status StorageNode::OpenDrives() {
 Result<PutResult> StorageNode::PutFile(const std::string& ns, const std::string& path,
                                        std::optional<uint64_t> content_length,
                                        const ByteSource& source) {
-  RETURN_IF_ERROR(meta::ValidateNamespace(ns));
-  RETURN_IF_ERROR(meta::ValidatePath(path));
+  RETURN_IF_ERROR(ValidateNamespace(ns));
+  RETURN_IF_ERROR(ValidatePath(path));
   if (content_length && *content_length > options_.max_file_size) {
     return Status::TooLarge("file of " + std::to_string(*content_length) +
                             " bytes exceeds the node's maximum file size of " +
@@ -177,8 +177,8 @@ Result<PutResult> StorageNode::PutFile(const std::string& ns, const std::string&
 }
 
 Result<meta::FileRecord> StorageNode::StatFile(const std::string& ns, const std::string& path) {
-  RETURN_IF_ERROR(meta::ValidateNamespace(ns));
-  RETURN_IF_ERROR(meta::ValidatePath(path));
+  RETURN_IF_ERROR(ValidateNamespace(ns));
+  RETURN_IF_ERROR(ValidatePath(path));
   return metadata_->Get(ns, path);
 }
 
@@ -194,8 +194,8 @@ Status StorageNode::ReadFile(const meta::FileRecord& record, uint64_t offset, ui
 }
 
 Status StorageNode::DeleteFile(const std::string& ns, const std::string& path) {
-  RETURN_IF_ERROR(meta::ValidateNamespace(ns));
-  RETURN_IF_ERROR(meta::ValidatePath(path));
+  RETURN_IF_ERROR(ValidateNamespace(ns));
+  RETURN_IF_ERROR(ValidatePath(path));
   ASSIGN_OR_RETURN(meta::FileRecord record, metadata_->Delete(ns, path));
   io::DeleteFilePieces(*pieces_, record);
   return Status::Ok();
@@ -203,8 +203,8 @@ Status StorageNode::DeleteFile(const std::string& ns, const std::string& path) {
 
 Result<meta::Listing> StorageNode::ListFiles(const std::string& ns, const std::string& prefix,
                                              const std::string& marker, size_t limit) {
-  RETURN_IF_ERROR(meta::ValidateNamespace(ns));
-  RETURN_IF_ERROR(meta::ValidatePrefix(prefix));
+  RETURN_IF_ERROR(ValidateNamespace(ns));
+  RETURN_IF_ERROR(ValidatePrefix(prefix));
   return metadata_->List(ns, prefix, marker, limit);
 }
 

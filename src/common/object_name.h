@@ -10,7 +10,7 @@
 
 #include "common/status.h"
 
-namespace tessera::meta {
+namespace tessera {
 
 inline constexpr size_t kMaxNamespaceLength = 64;
 inline constexpr size_t kMaxPathLength = 4096;
@@ -21,4 +21,4 @@ Status ValidatePath(std::string_view path);
 // A listing prefix: like a path but may be empty or end with '/'.
 Status ValidatePrefix(std::string_view prefix);
 
-}  // namespace tessera::meta
+}  // namespace tessera

@@ -8,7 +8,7 @@
 
 struct evp_md_ctx_st;
 
-namespace tessera::cli {
+namespace tessera {
 
 class Sha256 {
  public:
@@ -27,4 +27,4 @@ class Sha256 {
   evp_md_ctx_st* ctx_;
 };
 
-}  // namespace tessera::cli
+}  // namespace tessera

@@ -1,10 +1,10 @@
-#include "meta/object_name.h"
+#include "common/object_name.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace tessera::meta {
+namespace tessera {
 namespace {
 
 TEST(ObjectNameTest, ValidNamespaces) {
@@ -46,7 +46,7 @@ TEST(ObjectNameTest, InvalidPathsSayWhere) {
   } cases[] = {
       {"", "empty"},
       {"/a", "starts with '/'"},
-      {"a/", "empty segment at byte 2"},
+      {"a/", "ends with '/'"},
       {"a//b", "empty segment at byte 2"},
       {"a/../b", "'..' segment at byte 2"},
       {"./a", "'.' segment at byte 0"},
@@ -73,4 +73,4 @@ TEST(ObjectNameTest, Prefixes) {
 }
 
 }  // namespace
-}  // namespace tessera::meta
+}  // namespace tessera

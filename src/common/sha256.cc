@@ -1,10 +1,10 @@
-#include "cli/sha256.h"
+#include "common/sha256.h"
 
 #include <openssl/evp.h>
 
 #include <cstdlib>
 
-namespace tessera::cli {
+namespace tessera {
 
 // EVP calls fail only on allocation failure or a broken OpenSSL; a wrong
 // digest would be worse than a crash, so they abort.
@@ -38,4 +38,4 @@ std::string Sha256::Hex(std::string_view data) {
   return sha.HexDigest();
 }
 
-}  // namespace tessera::cli
+}  // namespace tessera

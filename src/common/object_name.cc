@@ -1,8 +1,8 @@
-#include "meta/object_name.h"
+#include "common/object_name.h"
 
 #include <string>
 
-namespace tessera::meta {
+namespace tessera {
 namespace {
 
 std::string Quote(std::string_view s) {
@@ -58,8 +58,10 @@ Status ValidateNamespace(std::string_view ns) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '.' || c == '_' || c == '-';
     if (!ok) {
-      return Status::InvalidArgument("namespace " + Quote(ns) + " has a character other than " +
-                                     "A-Z a-z 0-9 . _ - at position " + std::to_string(i));
+      return Status::InvalidArgument("namespace " + Quote(ns) +
+                                     " may only contain A-Z a-z 0-9 . _ - (bad character at "
+                                     "position " +
+                                     std::to_string(i) + ")");
     }
   }
   return Status::Ok();
@@ -79,6 +81,10 @@ Status ValidatePath(std::string_view path) {
     }
   }
   if (path.front() == '/') return Status::InvalidArgument("path " + Quote(path) + " starts with '/'");
+  if (path.back() == '/') {
+    return Status::InvalidArgument("path " + Quote(path) +
+                                   " ends with '/' (name a file, not a directory)");
+  }
   return ValidateSegments(path);
 }
 
@@ -101,4 +107,4 @@ Status ValidatePrefix(std::string_view prefix) {
   return ValidateSegments(prefix.substr(0, last_slash));
 }
 
-}  // namespace tessera::meta
+}  // namespace tessera
