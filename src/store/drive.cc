@@ -34,6 +34,7 @@
 #include <cerrno>
 #include <condition_variable>
 #include <functional>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -41,6 +42,7 @@
 
 #include "common/units.h"
 #include "store/drive_identity.h"
+#include "store/drive_testing.h"
 #include "store/fs_util.h"
 #include "store/piece_index.h"
 #include "store/piece_record.h"
@@ -60,7 +62,28 @@ constexpr size_t kCompactionChunkRecords = 256;
 constexpr int kReadAttempts = 8;
 constexpr uint64_t kNoOffset = std::numeric_limits<uint64_t>::max();
 
+std::atomic<bool> g_hook_set{false};
+std::mutex g_hook_mu;
+std::shared_ptr<const test_hooks::DriveHook> g_hook;
+
+// A point where a test may act (drive_testing.h). Never called with a lock held.
+void TestPoint(std::string_view point, uint32_t segment = 0) {
+  if (!g_hook_set.load(std::memory_order_relaxed)) return;
+  std::shared_ptr<const test_hooks::DriveHook> hook;
+  {
+    std::lock_guard lock(g_hook_mu);
+    hook = g_hook;
+  }
+  if (hook) (*hook)(point, segment);
+}
+
 }  // namespace
+
+void test_hooks::SetDriveHook(DriveHook hook) {
+  std::lock_guard lock(g_hook_mu);
+  g_hook = hook ? std::make_shared<const DriveHook>(std::move(hook)) : nullptr;
+  g_hook_set.store(g_hook != nullptr);
+}
 
 class Drive::Impl {
  public:
@@ -124,8 +147,10 @@ class Drive::Impl {
 
   using CommitFn = std::function<Status(const Reservation&)>;
 
+  // Reserves `size` bytes, runs `prepare` (if any) once their place is known,
+  // writes `iov` there and commits in reservation order.
   Result<Reservation> WriteRecords(std::span<const iovec> iov, uint64_t size,
-                                   const CommitFn& commit);
+                                   const CommitFn& commit, const CommitFn& prepare = nullptr);
   Result<Reservation> Reserve(uint64_t size);
   Status RollLocked();
   void MarkBroken(const Reservation& r, const Status& why);
@@ -307,9 +332,13 @@ void Drive::Impl::Fail(const Status& why) {
 }
 
 Result<Drive::Impl::Reservation> Drive::Impl::WriteRecords(std::span<const iovec> iov,
-                                                           uint64_t size, const CommitFn& commit) {
+                                                           uint64_t size, const CommitFn& commit,
+                                                           const CommitFn& prepare) {
   ASSIGN_OR_RETURN(Reservation r, Reserve(size));
-  Status st = r.file->WriteAt(r.offset, iov);
+  Status st = prepare ? prepare(r) : Status::Ok();
+  // A failed prepare leaves the reservation unwritten: as for a failed write,
+  // nothing at or past it commits and the segment is cut there.
+  if (st.ok()) st = r.file->WriteAt(r.offset, iov);
   bool valid = st.ok();
   if (!valid) MarkBroken(r, st);
   {
@@ -518,6 +547,7 @@ Result<CompactionStats> Drive::Impl::Compact() {
   RETURN_IF_ERROR(index_->ForEachPiece([&](const PieceId& id, const PieceLocation& loc) {
     if (candidates.count(loc.segment) != 0) live[loc.segment].emplace_back(id, loc);
   }));
+  TestPoint("compact.listed");
   for (uint32_t id : candidates) {
     auto& entries = live[id];
     std::sort(entries.begin(), entries.end(),
@@ -550,6 +580,8 @@ Status Drive::Impl::CompactSegment(uint32_t id,
     PieceLocation from, to;
   };
   std::vector<Move> moves;
+  // Where this segment's copies went: each chunk's copy range, dropped by the switch.
+  std::vector<std::pair<uint32_t, uint64_t>> copy_ranges;
   uint64_t copied = 0;
   for (size_t next = 0; next < live.size();) {
     // Read a chunk of records, verifying each, then append it in one write.
@@ -573,14 +605,30 @@ Status Drive::Impl::CompactSegment(uint32_t id,
     for (auto& b : buffers) iov.push_back(iovec{b.data(), b.size()});
     // Compaction may dip into the reserve: it is how a full drive gets space back.
     RETURN_IF_ERROR(CheckSpace(chunk, 0));
-    // The copies stay unindexed until the switch, but the watermark covers
-    // them so Open() never mistakes them for unindexed appends.
+    // The copies may enter the index only through the switch below, which
+    // checks that each piece is still live where it was copied from. A
+    // rescan must never index them: a copy of a piece deleted meanwhile would
+    // bring it back, and a copy of a piece deleted and appended again would
+    // replace its newer bytes. Their watermark comes too late to stop a
+    // rescan (a crash can leave the copies on disk and not the watermark,
+    // which commits after the write and unsynced), so before a byte is
+    // written a synced copy range tells recovery to leave them out.
+    auto prepare = [&](const Reservation& r) -> Status {
+      PieceIndex::Batch batch;
+      batch.SetCopyRange(r.segment, r.offset, r.end);
+      RETURN_IF_ERROR(index_->Write(&batch, /*sync=*/true));
+      copy_ranges.emplace_back(r.segment, r.offset);
+      TestPoint("index.synced");
+      return Status::Ok();
+    };
+    // Committed like appends, so the watermark covers the copies, but not indexed.
     auto commit = [&](const Reservation& r) -> Status {
+      TestPoint("compact.chunk_written", id);
       PieceIndex::Batch batch;
       batch.SetWatermark(r.segment, r.end);
       return index_->Write(&batch, /*sync=*/false);
     };
-    ASSIGN_OR_RETURN(Reservation r, WriteRecords(iov, chunk, commit));
+    ASSIGN_OR_RETURN(Reservation r, WriteRecords(iov, chunk, commit, prepare));
     for (size_t i = first_move; i < moves.size(); ++i) {
       moves[i].to.segment = r.segment;
       moves[i].to.offset += r.offset;
@@ -589,6 +637,7 @@ Status Drive::Impl::CompactSegment(uint32_t id,
   }
   // The index may point at the copies only once they are durable.
   if (!moves.empty()) RETURN_IF_ERROR(Sync());
+  TestPoint("compact.copied", id);
 
   uint64_t switched = 0;
   {
@@ -606,8 +655,10 @@ Status Drive::Impl::CompactSegment(uint32_t id,
     // The segment's marks stay until the file is gone: were they dropped
     // here, a crash before the unlink would make Open() rescan the segment
     // from 0 and point the moved pieces back at it. Syncing also makes every
-    // earlier Delete of its pieces durable, so none points at a removed file.
+    // earlier Delete of its pieces durable, so none points at a removed file,
+    // and the copies' watermarks, so their copy ranges are no longer needed.
     batch.SetWatermark(id, old_size);
+    for (const auto& [segment, offset] : copy_ranges) batch.DeleteCopyRange(segment, offset);
     RETURN_IF_ERROR(index_->Write(&batch, /*sync=*/true));
     std::lock_guard lock(mu_);
     for (const Move* m : won) {
@@ -617,6 +668,8 @@ Status Drive::Impl::CompactSegment(uint32_t id,
     segments_.erase(id);
     switched = won.size();
   }
+  TestPoint("index.synced");
+  TestPoint("compact.switched", id);
   if (::unlink(file->path().c_str()) != 0) {
     return Status::FromErrno(errno, "drive " + path_ + ": removing compacted " + file->path());
   }
@@ -625,6 +678,7 @@ Status Drive::Impl::CompactSegment(uint32_t id,
   batch.DeleteSegmentMarks(id);
   Status st = index_->Write(&batch, /*sync=*/false);
   if (!st.ok()) spdlog::warn("drive {}: {}", path_, st.ToString());
+  TestPoint("compact.removed", id);
 
   stats->segments_removed += 1;
   stats->pieces_moved += switched;
@@ -636,12 +690,17 @@ Status Drive::Impl::CompactSegment(uint32_t id,
 // ---------------------------------------------------------------------------
 // Recovery
 
-// Invariant that recovery relies on: an index entry is only ever written in
+// Invariants that recovery relies on: an index entry is only ever written in
 // the same batch as, or after, a watermark at or past the end of its record
 // (Append commits both at once; compaction's copies commit their watermark
-// before the switch points at them). A WAL replayed up to any point keeps it.
-// So records at or past a segment's watermark are exactly the ones the index
-// may not know, and entries there can only be ones this recovery wrote.
+// before the switch points at them). And a compaction's copies lie in a copy
+// range that was synced before they were written and is dropped only in a
+// synced batch after their watermark. A WAL replayed up to any point keeps
+// both. So records at or past a segment's watermark are exactly the ones the
+// index may not know, entries there can only be ones this recovery wrote, and
+// among them the copies are the ones no entry may point at: the switch that
+// would have pointed at them did not commit, so the pieces' entries still
+// point at the old segment, which is still there (or they were deleted).
 Status Drive::Impl::Recover() {
   ASSIGN_OR_RETURN(std::vector<std::string> names, ListDir(segments_dir_));
   std::vector<uint32_t> ids;
@@ -655,6 +714,7 @@ Status Drive::Impl::Recover() {
   std::sort(ids.begin(), ids.end());
   ASSIGN_OR_RETURN(auto watermarks, index_->Watermarks());
   ASSIGN_OR_RETURN(auto durable_marks, index_->DurableMarks());
+  ASSIGN_OR_RETURN(PieceIndex::CopyRangeMap copy_ranges, index_->CopyRanges());
   auto mark = [](const std::map<uint32_t, uint64_t>& marks, uint32_t id) -> uint64_t {
     auto it = marks.find(id);
     return it == marks.end() ? 0 : it->second;
@@ -674,7 +734,7 @@ Status Drive::Impl::Recover() {
   // rebuild of a lost index holds no more than a batch in memory. Scanning in
   // segment and offset order makes the newest copy of a piece win.
   PieceIndex::Batch found;
-  uint64_t found_count = 0, truncated_bytes = 0, corrupt_records = 0;
+  uint64_t found_count = 0, truncated_bytes = 0, corrupt_records = 0, skipped_copies = 0;
   auto flush_found = [&]() -> Status {
     if (found.empty()) return Status::Ok();
     Status st = index_->Write(&found, /*sync=*/false);
@@ -694,6 +754,13 @@ Status Drive::Impl::Recover() {
     // The file lost bytes the index had already seen: trust none of it.
     if (v.start > size) v.start = 0;
     uint64_t valid_end = size;
+    const std::map<uint64_t, uint64_t>* copies = nullptr;
+    if (auto it = copy_ranges.find(id); it != copy_ranges.end()) copies = &it->second;
+    auto is_copy = [&](uint64_t offset) {
+      if (copies == nullptr) return false;
+      auto it = copies->upper_bound(offset);
+      return it != copies->begin() && offset < std::prev(it)->second;
+    };
     if (v.start < size) {
       Status put_status;
       auto on_record = [&](const ScannedRecord& rec) {
@@ -705,6 +772,11 @@ Status Drive::Impl::Recover() {
         }
         if (rec.offset < v.watermark) {
           v.indexed[rec.offset] = rec.header;
+          return;
+        }
+        // A copy from a compaction whose switch never committed: dead bytes.
+        if (is_copy(rec.offset)) {
+          ++skipped_copies;
           return;
         }
         found.Put(rec.header.id, PieceLocation{id, rec.offset, rec.header.length});
@@ -732,6 +804,11 @@ Status Drive::Impl::Recover() {
     next_segment_id_ = std::max(next_segment_id_, id + 1);
   }
   RETURN_IF_ERROR(flush_found());
+  // Every watermark now covers its whole segment, so no copy range is needed
+  // any more; one left in place could cover appends written past a cut tail.
+  for (const auto& [id, ranges] : copy_ranges) {
+    for (const auto& [offset, end] : ranges) fix.DeleteCopyRange(id, offset);
+  }
   // Marks of segments whose files are gone (a compaction that crashed after
   // its unlink, or a lost file).
   for (const auto* marks : {&watermarks, &durable_marks}) {
@@ -775,16 +852,22 @@ Status Drive::Impl::Recover() {
   live_payload_bytes_ = live_payload;
   // Synced: this also makes the unsynced batches of found entries durable.
   // (Found records moved their watermarks, so the batch is never empty then.)
-  if (!fix.empty()) RETURN_IF_ERROR(index_->Write(&fix, /*sync=*/true));
+  if (!fix.empty()) {
+    RETURN_IF_ERROR(index_->Write(&fix, /*sync=*/true));
+    TestPoint("index.synced");
+  }
 
   for (uint32_t id : missing_segments) {
     spdlog::error("drive {}: segment {} is missing; its pieces are lost", path_, id);
   }
-  if (lost_missing + lost_torn + found_count + truncated_bytes + corrupt_records > 0) {
+  if (lost_missing + lost_torn + found_count + truncated_bytes + corrupt_records + skipped_copies >
+      0) {
     spdlog::warn(
         "drive {}: recovered: {} pieces indexed from segments, {} dropped as torn, {} lost with "
-        "missing segments, {} corrupt records skipped, {} bytes of torn tail truncated",
-        path_, found_count, lost_torn, lost_missing, corrupt_records, truncated_bytes);
+        "missing segments, {} corrupt records skipped, {} copies of an unfinished compaction "
+        "left out, {} bytes of torn tail truncated",
+        path_, found_count, lost_torn, lost_missing, corrupt_records, skipped_copies,
+        truncated_bytes);
   }
 
   // The newest segment takes appends again unless it is full.

@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <random>
+#include <string_view>
 #include <thread>
 
 #include "store/drive.h"
+#include "store/drive_testing.h"
 #include "store/piece_record.h"
 #include "store/test_util.h"
 
@@ -14,6 +17,8 @@ namespace {
 using testutil::OpenOrDie;
 using testutil::PieceBytes;
 using testutil::TempDir;
+
+namespace fs = std::filesystem;
 
 constexpr uint32_t kPieces = 80;
 constexpr size_t kLength = 32000;  // 80 of them: about 2.5 segments of 1 MiB
@@ -196,6 +201,127 @@ TEST(DriveCompactionTest, DeletesRacingCompactionWin) {
   check(*drive);
   // Everything left dead is reclaimable.
   ASSERT_TRUE(drive->Compact().ok());
+}
+
+// What a crash anywhere in a compaction raced by deletes may leave. At every
+// point the compaction reaches (drive_testing.h), the test first keeps two
+// images of the drive as a crash there could leave it, then deletes one more
+// live piece of a segment being compacted. Each image has the segment files
+// as they are (every byte written reached the disk) and either the index as
+// of the last synced index write (a power loss took every unsynced WAL write)
+// or the index as it is (a process crash). In every image, after recovery and
+// after another compaction and reopen: a piece whose Delete the image's index
+// holds stays deleted, a piece never deleted is there and intact, and a piece
+// deleted later is either there intact or gone.
+TEST(DriveCompactionTest, CrashAnywhereInACompactionRacedByDeletes) {
+  TempDir dir;
+  const std::string live = dir.Sub("live");
+  auto drive = OpenOrDie(live, CompactionOptions());
+  FillAndDeleteHalf(*drive);
+  ASSERT_EQ(testutil::SegmentSizes(live).size(), 3u);
+  // Odd pieces of segment 1 (pieces 0..32) and segment 2 (33..65), in turn.
+  std::vector<uint32_t> to_delete;
+  for (uint32_t a = 1, b = 33; a < 33 || b < 66; a += 2, b += 2) {
+    if (a < 33) to_delete.push_back(a);
+    if (b < 66) to_delete.push_back(b);
+  }
+  size_t deleted = 0;  // to_delete[0, deleted) are deleted
+
+  struct Image {
+    std::string path;
+    std::string what;
+    size_t deletes_in_index = 0;
+  };
+  std::vector<Image> images;
+  // Taken with nothing in flight: a valid crash state to start from.
+  std::string synced_index = dir.Sub("index-0");
+  fs::copy(live + "/index", synced_index, fs::copy_options::recursive);
+  size_t synced_deletes = 0;
+  int events = 0;
+  std::vector<std::string> points;
+  test_hooks::SetDriveHook([&](std::string_view point, uint32_t segment) {
+    const std::string name =
+        std::to_string(++events) + "-" + std::string(point) + "-" + std::to_string(segment);
+    points.push_back(name);
+    if (point == "index.synced") {
+      synced_index = dir.Sub("index-" + name);
+      fs::copy(live + "/index", synced_index, fs::copy_options::recursive);
+      synced_deletes = deleted;
+    }
+    for (bool power_loss : {true, false}) {
+      Image image{dir.Sub("image-" + name + (power_loss ? "-power" : "-process")),
+                  name + (power_loss ? ", power loss" : ", process crash"),
+                  power_loss ? synced_deletes : deleted};
+      fs::copy(live, image.path, fs::copy_options::recursive);
+      if (power_loss) {
+        fs::remove_all(image.path + "/index");
+        fs::copy(synced_index, image.path + "/index", fs::copy_options::recursive);
+      }
+      images.push_back(std::move(image));
+    }
+    if (deleted < to_delete.size()) {
+      EXPECT_TRUE(drive->Delete(Id(to_delete[deleted])).ok()) << name;
+      ++deleted;
+    }
+  });
+  auto stats = drive->Compact();
+  test_hooks::SetDriveHook(nullptr);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->segments_removed, 2u);
+  ASSERT_GE(deleted, 6u);
+  std::string trace;
+  for (const std::string& p : points) trace += " " + p;
+  SCOPED_TRACE("points:" + trace);
+
+  enum class Want { kLive, kGone, kEither };
+  auto wants = [&](size_t deletes_in_index) {
+    std::vector<Want> want(kPieces, Want::kLive);
+    for (uint32_t i = 0; i < kPieces; i += 2) want[i] = Want::kGone;
+    for (size_t j = 0; j < deleted; ++j) {
+      want[to_delete[j]] = j < deletes_in_index ? Want::kGone : Want::kEither;
+    }
+    return want;
+  };
+  // Checks `d` against `want`, then pins every kEither to what it found.
+  auto check = [&](Drive& d, std::vector<Want>& want, const std::string& what) {
+    uint64_t present = 0;
+    for (uint32_t i = 0; i < kPieces; ++i) {
+      auto got = d.Read(Id(i));
+      if (got.ok()) {
+        EXPECT_NE(want[i], Want::kGone) << what << ": deleted piece " << i << " is back";
+        EXPECT_EQ(*got, PieceBytes(Id(i), kLength)) << what << ": piece " << i;
+        want[i] = Want::kLive;
+        ++present;
+      } else {
+        EXPECT_EQ(got.status().code(), StatusCode::kNotFound)
+            << what << ": " << i << ": " << got.status().ToString();
+        EXPECT_NE(want[i], Want::kLive) << what << ": live piece " << i << " is lost";
+        want[i] = Want::kGone;
+      }
+    }
+    EXPECT_EQ(d.ListPieces().size(), present) << what;
+    EXPECT_EQ(d.Usage().piece_count, present) << what;
+    EXPECT_EQ(d.Usage().live_bytes, present * kLength) << what;
+  };
+
+  std::vector<Want> want = wants(deleted);
+  check(*drive, want, "live drive");
+  drive.reset();
+  drive = OpenOrDie(live, CompactionOptions());
+  check(*drive, want, "live drive reopened");
+
+  for (const Image& image : images) {
+    std::vector<Want> want = wants(image.deletes_in_index);
+    auto d = OpenOrDie(image.path, CompactionOptions());
+    ASSERT_NE(d, nullptr) << image.what;
+    check(*d, want, image.what);
+    auto again = d->Compact();
+    ASSERT_TRUE(again.ok()) << image.what << ": " << again.status().ToString();
+    d.reset();
+    d = OpenOrDie(image.path, CompactionOptions());
+    ASSERT_NE(d, nullptr) << image.what;
+    check(*d, want, image.what + ", compacted and reopened");
+  }
 }
 
 }  // namespace

@@ -15,6 +15,8 @@ namespace {
 constexpr char kPieceTag = 'p';
 constexpr char kWatermarkTag = 's';
 constexpr char kDurableTag = 'd';
+constexpr char kCopyRangeTag = 'c';
+constexpr size_t kCopyRangeKeySize = 13;
 constexpr size_t kPieceKeySize = 13;
 constexpr size_t kMarkKeySize = 5;
 constexpr size_t kLocationSize = 20;
@@ -29,6 +31,12 @@ std::string PieceKey(const PieceId& id) {
 std::string MarkKey(char tag, uint32_t segment) {
   std::string key(1, tag);
   AppendBE32(&key, segment);
+  return key;
+}
+
+std::string CopyRangeKey(uint32_t segment, uint64_t offset) {
+  std::string key = MarkKey(kCopyRangeTag, segment);
+  AppendBE64(&key, offset);
   return key;
 }
 
@@ -80,6 +88,13 @@ void PieceIndex::Batch::SetDurable(uint32_t segment, uint64_t offset) {
 void PieceIndex::Batch::DeleteSegmentMarks(uint32_t segment) {
   batch_.Delete(MarkKey(kWatermarkTag, segment));
   batch_.Delete(MarkKey(kDurableTag, segment));
+}
+
+void PieceIndex::Batch::SetCopyRange(uint32_t segment, uint64_t offset, uint64_t end) {
+  batch_.Put(CopyRangeKey(segment, offset), EncodeU64(end));
+}
+void PieceIndex::Batch::DeleteCopyRange(uint32_t segment, uint64_t offset) {
+  batch_.Delete(CopyRangeKey(segment, offset));
 }
 
 PieceIndex::PieceIndex(std::string dir, std::unique_ptr<rocksdb::DB> db)
@@ -173,6 +188,21 @@ Result<std::map<uint32_t, uint64_t>> PieceIndex::Watermarks() const {
 }
 Result<std::map<uint32_t, uint64_t>> PieceIndex::DurableMarks() const {
   return ReadMarks(kDurableTag);
+}
+
+Result<PieceIndex::CopyRangeMap> PieceIndex::CopyRanges() const {
+  CopyRangeMap ranges;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  const std::string start(1, kCopyRangeTag);
+  for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
+    if (it->key().size() != kCopyRangeKeySize || it->value().size() != 8) {
+      return Status::Corruption("piece index " + dir_ + " holds a malformed copy range");
+    }
+    const uint8_t* k = Bytes(it->key()) + 1;
+    ranges[GetBE32(k)][GetBE64(k + 4)] = GetLE64(Bytes(it->value()));
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "reading copy ranges from " + dir_));
+  return ranges;
 }
 
 }  // namespace tessera::store

@@ -7,6 +7,9 @@
 //   's' segment:4         ->  offset:8   watermark: every record below it has
 //                                        been indexed (or was deliberately left out)
 //   'd' segment:4         ->  offset:8   durable mark: bytes below it were fdatasynced
+//   'c' segment:4 offset:8 -> end:8      copy range: the records in [offset, end)
+//                                        are a compaction's copies, which only
+//                                        its switch may index, never a rescan
 //
 // The index is not the source of truth for piece bytes, the segments are:
 // writes go through the WAL without fsync, and Open() repairs what a crash
@@ -49,6 +52,8 @@ class PieceIndex {
     void SetWatermark(uint32_t segment, uint64_t offset);
     void SetDurable(uint32_t segment, uint64_t offset);
     void DeleteSegmentMarks(uint32_t segment);
+    void SetCopyRange(uint32_t segment, uint64_t offset, uint64_t end);
+    void DeleteCopyRange(uint32_t segment, uint64_t offset);
     bool empty() const { return batch_.Count() == 0; }
     void Clear() { batch_.Clear(); }
 
@@ -72,6 +77,9 @@ class PieceIndex {
   // Every watermark / durable mark, by segment.
   Result<std::map<uint32_t, uint64_t>> Watermarks() const;
   Result<std::map<uint32_t, uint64_t>> DurableMarks() const;
+  // Every copy range: segment -> (offset -> end).
+  using CopyRangeMap = std::map<uint32_t, std::map<uint64_t, uint64_t>>;
+  Result<CopyRangeMap> CopyRanges() const;
 
  private:
   PieceIndex(std::string dir, std::unique_ptr<rocksdb::DB> db);

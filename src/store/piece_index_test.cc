@@ -66,5 +66,32 @@ TEST(PieceIndexTest, MarksPersistAcrossReopen) {
   EXPECT_EQ(index->DurableMarks().value(), (std::map<uint32_t, uint64_t>{{1, 50}}));
 }
 
+TEST(PieceIndexTest, CopyRangesPersistAndStayApartFromMarksAndPieces) {
+  TempDir dir;
+  {
+    auto index = PieceIndex::Open(dir.Sub("index")).value();
+    PieceIndex::Batch batch;
+    batch.SetCopyRange(3, 0x100, 0x900);
+    batch.SetCopyRange(3, 0x10, 0x100);
+    batch.SetCopyRange(0x01000000, 5, 6);
+    batch.SetCopyRange(4, 1, 2);
+    batch.SetWatermark(3, 0x900);
+    batch.Put({9, 9}, {3, 0, 1});
+    ASSERT_TRUE(index->Write(&batch, true).ok());
+    PieceIndex::Batch drop;
+    drop.DeleteCopyRange(4, 1);
+    ASSERT_TRUE(index->Write(&drop, false).ok());
+  }
+  auto index = PieceIndex::Open(dir.Sub("index")).value();
+  EXPECT_EQ(
+      index->CopyRanges().value(),
+      (PieceIndex::CopyRangeMap{{3, {{0x10, 0x100}, {0x100, 0x900}}}, {0x01000000, {{5, 6}}}}));
+  EXPECT_EQ(index->Watermarks().value(), (std::map<uint32_t, uint64_t>{{3, 0x900}}));
+  EXPECT_TRUE(index->DurableMarks().value().empty());
+  size_t pieces = 0;
+  ASSERT_TRUE(index->ForEachPiece([&](const PieceId&, const PieceLocation&) { ++pieces; }).ok());
+  EXPECT_EQ(pieces, 1u);
+}
+
 }  // namespace
 }  // namespace tessera::store
