@@ -108,12 +108,18 @@ std::optional<uint64_t> ParseSize(const std::string& text) {
   if (suffix == "iB" || suffix == "B") suffix.clear();
   if (suffix.size() == 3 && suffix.substr(1) == "iB") suffix = suffix.substr(0, 1);
   int shift = 0;
-  if (suffix.empty()) shift = 0;
-  else if (suffix == "K" || suffix == "k") shift = 10;
-  else if (suffix == "M" || suffix == "m") shift = 20;
-  else if (suffix == "G" || suffix == "g") shift = 30;
-  else if (suffix == "T" || suffix == "t") shift = 40;
-  else return std::nullopt;
+  if (suffix.empty())
+    shift = 0;
+  else if (suffix == "K" || suffix == "k")
+    shift = 10;
+  else if (suffix == "M" || suffix == "m")
+    shift = 20;
+  else if (suffix == "G" || suffix == "g")
+    shift = 30;
+  else if (suffix == "T" || suffix == "t")
+    shift = 40;
+  else
+    return std::nullopt;
   return value << shift;
 }
 
@@ -312,9 +318,11 @@ class BenchNode {
     port_ = tessera::testing::FreePort();
     std::string drive_list;
     for (const std::string& d : drives_) drive_list += (drive_list.empty() ? "" : ",") + d;
-    std::vector<std::string> args = {binary_,  "node",        "--drives",   drive_list,
-                                     "--listen", "127.0.0.1:" + std::to_string(port_),
-                                     "--protection", protection_, "--state", state_};
+    std::vector<std::string> args = {binary_,        "node",
+                                     "--drives",     drive_list,
+                                     "--listen",     "127.0.0.1:" + std::to_string(port_),
+                                     "--protection", protection_,
+                                     "--state",      state_};
     std::string command;
     for (const std::string& a : args) command += (command.empty() ? "" : " ") + a;
     Log("starting: " + command);
@@ -455,8 +463,8 @@ double RunPool(const std::string& what, size_t n, int clients, MakeWorker make_w
       last = now;
       size_t d = done.load();
       char buf[160];
-      std::snprintf(buf, sizeof(buf), "%s: %zu/%zu files, %.0f files/s so far", what.c_str(), d,
-                    n, d / Seconds(start, now));
+      std::snprintf(buf, sizeof(buf), "%s: %zu/%zu files, %.0f files/s so far", what.c_str(), d, n,
+                    d / Seconds(start, now));
       Log(buf);
     }
   }
@@ -513,12 +521,8 @@ class Bench {
   explicit Bench(Options options) : opt_(std::move(options)), machine_(MachineInfo()) {}
 
   json Common(const std::string& bench, const std::string& dataset) const {
-    return {{"bench", bench},
-            {"dataset", dataset},
-            {"protection", opt_.protection},
-            {"clients", opt_.clients},
-            {"machine", machine_},
-            {"date", IsoDateUtc()}};
+    return {{"bench", bench},          {"dataset", dataset},  {"protection", opt_.protection},
+            {"clients", opt_.clients}, {"machine", machine_}, {"date", IsoDateUtc()}};
   }
 
   // Fails (counted) and logs the node's log tail.
@@ -530,8 +534,8 @@ class Bench {
 
   static std::vector<SourceFile> Walk(const std::string& root) {
     std::vector<SourceFile> files;
-    for (auto it = fs::recursive_directory_iterator(root);
-         it != fs::recursive_directory_iterator(); ++it) {
+    for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
+         ++it) {
       if (it->symlink_status().type() != fs::file_type::regular) continue;
       SourceFile f;
       f.abs = it->path().string();
@@ -595,8 +599,8 @@ class Bench {
         std::string error;
         if (!ReadWholeFile(f.abs, &body, &error)) return failures.Add(error);
         auto t0 = Clock::now();
-        auto res = client->Put(FileUrl(f.rel), body.data(), body.size(),
-                               "application/octet-stream");
+        auto res =
+            client->Put(FileUrl(f.rel), body.data(), body.size(), "application/octet-stream");
         auto t1 = Clock::now();
         if (!res) return failures.Add("PUT " + f.rel + ": " + httplib::to_string(res.error()));
         if (res->status / 100 != 2) {

@@ -17,8 +17,8 @@
 
 #include "cli/node_client.h"
 #include "cli/object_ref.h"
-#include "common/object_name.h"
 #include "cli/progress_bar.h"
+#include "common/object_name.h"
 #include "common/status.h"
 #include "common/units.h"
 

@@ -1,9 +1,10 @@
 #include "cli/object_ref.h"
-#include "common/object_name.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
+
+#include "common/object_name.h"
 
 namespace tessera::cli {
 namespace {

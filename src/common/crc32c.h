@@ -12,6 +12,8 @@ namespace tessera {
 uint32_t Crc32cExtend(uint32_t crc, const void* data, size_t size);
 
 inline uint32_t Crc32c(const void* data, size_t size) { return Crc32cExtend(0, data, size); }
-inline uint32_t Crc32c(std::span<const uint8_t> bytes) { return Crc32c(bytes.data(), bytes.size()); }
+inline uint32_t Crc32c(std::span<const uint8_t> bytes) {
+  return Crc32c(bytes.data(), bytes.size());
+}
 
 }  // namespace tessera

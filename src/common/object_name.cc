@@ -52,7 +52,8 @@ Status ValidateNamespace(std::string_view ns) {
     return Status::InvalidArgument("namespace " + Quote(ns) + " is longer than " +
                                    std::to_string(kMaxNamespaceLength) + " characters");
   }
-  if (ns == "." || ns == "..") return Status::InvalidArgument("namespace " + Quote(ns) + " is reserved");
+  if (ns == "." || ns == "..")
+    return Status::InvalidArgument("namespace " + Quote(ns) + " is reserved");
   for (size_t i = 0; i < ns.size(); ++i) {
     char c = ns[i];
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -80,7 +81,8 @@ Status ValidatePath(std::string_view path) {
                                      std::to_string(i));
     }
   }
-  if (path.front() == '/') return Status::InvalidArgument("path " + Quote(path) + " starts with '/'");
+  if (path.front() == '/')
+    return Status::InvalidArgument("path " + Quote(path) + " starts with '/'");
   if (path.back() == '/') {
     return Status::InvalidArgument("path " + Quote(path) +
                                    " ends with '/' (name a file, not a directory)");
@@ -100,7 +102,8 @@ Status ValidatePrefix(std::string_view prefix) {
       return Status::InvalidArgument("prefix has a control character at byte " + std::to_string(i));
     }
   }
-  if (prefix.front() == '/') return Status::InvalidArgument("prefix " + Quote(prefix) + " starts with '/'");
+  if (prefix.front() == '/')
+    return Status::InvalidArgument("prefix " + Quote(prefix) + " starts with '/'");
   // A partial last segment ("dir/fil") is a valid prefix; only whole segments are checked.
   size_t last_slash = prefix.rfind('/');
   if (last_slash == std::string_view::npos) return Status::Ok();

@@ -15,16 +15,16 @@ namespace tessera {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,    // the caller's input is malformed or out of range
-  kNotFound,           // the named thing does not exist
-  kAlreadyExists,      // the named thing exists and may not be replaced
-  kCorruption,         // stored bytes fail their checksum or format check
-  kIOError,            // the operating system refused an operation
-  kNoSpace,            // drives are full
-  kUnavailable,        // not enough healthy drives or nodes right now
-  kFailedPrecondition, // the system is not in a state to do this
-  kTooLarge,           // the input exceeds a hard limit
-  kInternal,           // a bug
+  kInvalidArgument,     // the caller's input is malformed or out of range
+  kNotFound,            // the named thing does not exist
+  kAlreadyExists,       // the named thing exists and may not be replaced
+  kCorruption,          // stored bytes fail their checksum or format check
+  kIOError,             // the operating system refused an operation
+  kNoSpace,             // drives are full
+  kUnavailable,         // not enough healthy drives or nodes right now
+  kFailedPrecondition,  // the system is not in a state to do this
+  kTooLarge,            // the input exceeds a hard limit
+  kInternal,            // a bug
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -35,7 +35,9 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
   static Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
@@ -66,7 +68,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(v_).ok() && "Result built from an OK Status");
   }
@@ -94,10 +96,10 @@ class [[nodiscard]] Result {
 #define TESSERA_CONCAT(a, b) TESSERA_CONCAT_INNER(a, b)
 
 // Returns the Status from the enclosing function if it is not OK.
-#define RETURN_IF_ERROR(expr)                  \
-  do {                                         \
-    ::tessera::Status _st = (expr);            \
-    if (!_st.ok()) return _st;                 \
+#define RETURN_IF_ERROR(expr)       \
+  do {                              \
+    ::tessera::Status _st = (expr); \
+    if (!_st.ok()) return _st;      \
   } while (0)
 
 // ASSIGN_OR_RETURN(auto x, MakeX()): unwraps a Result or returns its Status.

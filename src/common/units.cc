@@ -23,8 +23,8 @@ std::string FormatSize(uint64_t bytes) {
 
 std::optional<uint64_t> ParseSize(std::string_view text) {
   size_t digits = 0;
-  while (digits < text.size() && (std::isdigit(static_cast<unsigned char>(text[digits])) ||
-                                  text[digits] == '.')) {
+  while (digits < text.size() &&
+         (std::isdigit(static_cast<unsigned char>(text[digits])) || text[digits] == '.')) {
     ++digits;
   }
   if (digits == 0) return std::nullopt;
@@ -32,14 +32,21 @@ std::optional<uint64_t> ParseSize(std::string_view text) {
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + digits, number);
   if (ec != std::errc() || ptr != text.data() + digits || number < 0) return std::nullopt;
   std::string suffix;
-  for (char c : text.substr(digits)) suffix += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char c : text.substr(digits))
+    suffix += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   uint64_t scale = 1;
-  if (suffix.empty() || suffix == "b") scale = 1;
-  else if (suffix == "k" || suffix == "kb" || suffix == "kib") scale = kKiB;
-  else if (suffix == "m" || suffix == "mb" || suffix == "mib") scale = kMiB;
-  else if (suffix == "g" || suffix == "gb" || suffix == "gib") scale = kGiB;
-  else if (suffix == "t" || suffix == "tb" || suffix == "tib") scale = 1024 * kGiB;
-  else return std::nullopt;
+  if (suffix.empty() || suffix == "b")
+    scale = 1;
+  else if (suffix == "k" || suffix == "kb" || suffix == "kib")
+    scale = kKiB;
+  else if (suffix == "m" || suffix == "mb" || suffix == "mib")
+    scale = kMiB;
+  else if (suffix == "g" || suffix == "gb" || suffix == "gib")
+    scale = kGiB;
+  else if (suffix == "t" || suffix == "tb" || suffix == "tib")
+    scale = 1024 * kGiB;
+  else
+    return std::nullopt;
   double bytes = std::round(number * static_cast<double>(scale));
   if (bytes > 1.8e19) return std::nullopt;
   return static_cast<uint64_t>(bytes);

@@ -90,8 +90,16 @@ class FileIoTest : public ::testing::Test {
 
 TEST_F(FileIoTest, RoundTripsEverySizeClass) {
   auto store = OpenStore(4);
-  const uint64_t sizes[] = {0, 1, 8191, 8192, 8193, kStripeUnitSize - 1, kStripeUnitSize,
-                            kStripeUnitSize + 1, 2 * kStripeUnitSize, 5 * kMiB + 3};
+  const uint64_t sizes[] = {0,
+                            1,
+                            8191,
+                            8192,
+                            8193,
+                            kStripeUnitSize - 1,
+                            kStripeUnitSize,
+                            kStripeUnitSize + 1,
+                            2 * kStripeUnitSize,
+                            5 * kMiB + 3};
   uint64_t object = 1;
   for (uint64_t size : sizes) {
     auto content = RandomBytes(size, size);
@@ -126,11 +134,15 @@ TEST_F(FileIoTest, RangeReadsMatchTheContent) {
   for (auto [offset, length] : std::vector<std::pair<uint64_t, uint64_t>>{
            {0, 1}, {131071, 2}, {262143, 300000}, {content.size() - 1, 1}, {1000, 0}}) {
     std::vector<uint8_t> out;
-    ASSERT_TRUE(reader.Read(offset, length, [&](std::span<const uint8_t> b) {
-      out.insert(out.end(), b.begin(), b.end());
-      return Status::Ok();
-    }).ok());
-    EXPECT_EQ(out, std::vector<uint8_t>(content.begin() + offset, content.begin() + offset + length));
+    ASSERT_TRUE(reader
+                    .Read(offset, length,
+                          [&](std::span<const uint8_t> b) {
+                            out.insert(out.end(), b.begin(), b.end());
+                            return Status::Ok();
+                          })
+                    .ok());
+    EXPECT_EQ(out,
+              std::vector<uint8_t>(content.begin() + offset, content.begin() + offset + length));
   }
   EXPECT_EQ(reader.Read(content.size(), 1, [](auto) { return Status::Ok(); }).code(),
             StatusCode::kInvalidArgument);

@@ -40,8 +40,8 @@ Result<std::vector<uint8_t>> FileReader::ReadMirrorUnit(uint64_t unit) {
     last_error = bytes.status().WithContext(Describe(copy));
   }
   return Status(last_error.code(), "every copy of unit " + std::to_string(unit) + " of " +
-                                       record_.ns + "/" + record_.path + " is unreadable; last: " +
-                                       last_error.message());
+                                       record_.ns + "/" + record_.path +
+                                       " is unreadable; last: " + last_error.message());
 }
 
 Result<std::vector<uint8_t>> FileReader::ReadStripeData(uint64_t stripe) {
@@ -73,19 +73,20 @@ Result<std::vector<uint8_t>> FileReader::ReadStripeData(uint64_t stripe) {
                                  std::to_string(width) + " units readable, needs " +
                                  std::to_string(k) + "; last error: " + last_error.message());
     }
-    ASSIGN_OR_RETURN(const ec::ReedSolomon* codec,
-                     SharedCodec(k, record_.geometry.parity_units));
+    ASSIGN_OR_RETURN(const ec::ReedSolomon* codec, SharedCodec(k, record_.geometry.parity_units));
     std::vector<uint8_t*> pointers(width);
     for (int unit = 0; unit < width; ++unit) {
       units[unit].resize(unit_length);
       pointers[unit] = units[unit].data();
     }
     RETURN_IF_ERROR(codec->Reconstruct(unit_length, pointers, present));
-    degraded_units_ += static_cast<uint64_t>(std::count(present.begin(), present.begin() + k, false));
+    degraded_units_ +=
+        static_cast<uint64_t>(std::count(present.begin(), present.begin() + k, false));
   }
   std::vector<uint8_t> data;
   data.reserve(unit_length * k);
-  for (int unit = 0; unit < k; ++unit) data.insert(data.end(), units[unit].begin(), units[unit].end());
+  for (int unit = 0; unit < k; ++unit)
+    data.insert(data.end(), units[unit].begin(), units[unit].end());
   return data;
 }
 
@@ -98,8 +99,8 @@ Status FileReader::Read(uint64_t offset, uint64_t length, const ByteSink& sink) 
   if (length == 0) return Status::Ok();
   const bool striped = record_.geometry.kind == layout::Geometry::Kind::kStripe;
   // Bytes of file content each stripe (or mirror unit) covers.
-  const uint64_t span = striped ? record_.geometry.data_units * record_.geometry.unit_size
-                                : kStripeUnitSize;
+  const uint64_t span =
+      striped ? record_.geometry.data_units * record_.geometry.unit_size : kStripeUnitSize;
   const uint64_t end = offset + length;
   for (uint64_t index = offset / span; index * span < end; ++index) {
     ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,

@@ -83,7 +83,8 @@ Status FileWriter::AppendPiece(const meta::DriveRef& drive, const store::PieceId
 
 Status FileWriter::WriteMirrorUnit(std::span<const uint8_t> data) {
   for (int copy = 0; copy < geometry_.copies; ++copy) {
-    RETURN_IF_ERROR(AppendPiece(drives_[copy], {object_id_, static_cast<uint32_t>(next_unit_)}, data));
+    RETURN_IF_ERROR(
+        AppendPiece(drives_[copy], {object_id_, static_cast<uint32_t>(next_unit_)}, data));
   }
   ++next_unit_;
   return Status::Ok();
@@ -126,7 +127,8 @@ Result<WrittenFile> FileWriter::Finish() {
     geometry_.stripe_count = next_unit_;
   } else {
     RETURN_IF_ERROR(FlushFullUnits());
-    if (Buffered() > 0) RETURN_IF_ERROR(WriteMirrorUnit({buffer_.data() + buffer_start_, Buffered()}));
+    if (Buffered() > 0)
+      RETURN_IF_ERROR(WriteMirrorUnit({buffer_.data() + buffer_start_, Buffered()}));
   }
   buffer_.clear();
   buffer_start_ = 0;

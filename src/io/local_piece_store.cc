@@ -1,6 +1,5 @@
 #include "io/local_piece_store.h"
 
-
 namespace tessera::io {
 
 LocalPieceStore::Syncer::Syncer(store::Drive& drive) : drive_(drive), thread_([this] { Run(); }) {}

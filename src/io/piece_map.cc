@@ -11,9 +11,12 @@ using layout::Geometry;
 
 std::string_view PieceRoleName(PieceRole role) {
   switch (role) {
-    case PieceRole::kCopy: return "copy";
-    case PieceRole::kData: return "data";
-    case PieceRole::kParity: return "parity";
+    case PieceRole::kCopy:
+      return "copy";
+    case PieceRole::kData:
+      return "data";
+    case PieceRole::kParity:
+      return "parity";
   }
   return "?";
 }
@@ -29,17 +32,24 @@ std::vector<PieceInfo> PiecesOfStripe(const meta::FileRecord& record, uint64_t s
   if (g.kind == Geometry::Kind::kMirror) {
     uint64_t length = std::min(kStripeUnitSize, record.size - stripe * kStripeUnitSize);
     for (int copy = 0; copy < g.copies; ++copy) {
-      pieces.push_back({stripe, copy, PieceRole::kCopy, record.drives[copy],
-                        {record.object_id, static_cast<uint32_t>(stripe)}, length});
+      pieces.push_back({stripe,
+                        copy,
+                        PieceRole::kCopy,
+                        record.drives[copy],
+                        {record.object_id, static_cast<uint32_t>(stripe)},
+                        length});
     }
     return pieces;
   }
   int width = g.width();
   uint64_t length = layout::StripeUnitLength(g, record.size, stripe);
   for (int unit = 0; unit < width; ++unit) {
-    pieces.push_back({stripe, unit, unit < g.data_units ? PieceRole::kData : PieceRole::kParity,
+    pieces.push_back({stripe,
+                      unit,
+                      unit < g.data_units ? PieceRole::kData : PieceRole::kParity,
                       record.drives[layout::DriveIndexForUnit(width, stripe, unit)],
-                      {record.object_id, static_cast<uint32_t>(stripe * width + unit)}, length});
+                      {record.object_id, static_cast<uint32_t>(stripe * width + unit)},
+                      length});
   }
   return pieces;
 }

@@ -35,7 +35,8 @@ rocksdb::WriteOptions SyncedWrite() {
 
 uint64_t DecodeFixed64(const std::string& s) {
   uint64_t v = 0;
-  for (size_t i = 0; i < 8 && i < s.size(); ++i) v |= static_cast<uint64_t>(static_cast<uint8_t>(s[i])) << (8 * i);
+  for (size_t i = 0; i < 8 && i < s.size(); ++i)
+    v |= static_cast<uint64_t>(static_cast<uint8_t>(s[i])) << (8 * i);
   return v;
 }
 

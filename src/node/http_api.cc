@@ -18,15 +18,24 @@ constexpr size_t kMaxListLimit = 10000;
 
 int HttpStatusFor(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAlreadyExists: return 409;
-    case StatusCode::kTooLarge: return 413;
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kNoSpace: return 507;
-    case StatusCode::kFailedPrecondition: return 409;
-    default: return 500;
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kAlreadyExists:
+      return 409;
+    case StatusCode::kTooLarge:
+      return 413;
+    case StatusCode::kUnavailable:
+      return 503;
+    case StatusCode::kNoSpace:
+      return 507;
+    case StatusCode::kFailedPrecondition:
+      return 409;
+    default:
+      return 500;
   }
 }
 
@@ -191,15 +200,14 @@ void ListHandler(StorageNode& node, const httplib::Request& req, httplib::Respon
     char* end = nullptr;
     unsigned long long v = std::strtoull(text.c_str(), &end, 10);
     if (text.empty() || *end != '\0' || v == 0 || v > kMaxListLimit) {
-      return SendError(res, Status::InvalidArgument("limit must be 1.." +
-                                                    std::to_string(kMaxListLimit) + ", got '" +
-                                                    text + "'"));
+      return SendError(res,
+                       Status::InvalidArgument("limit must be 1.." + std::to_string(kMaxListLimit) +
+                                               ", got '" + text + "'"));
     }
     limit = v;
   }
   std::string prefix = req.get_param_value("prefix");
-  Result<meta::Listing> listing =
-      node.ListFiles(ns, prefix, req.get_param_value("marker"), limit);
+  Result<meta::Listing> listing = node.ListFiles(ns, prefix, req.get_param_value("marker"), limit);
   if (!listing.ok()) return SendError(res, listing.status());
   json files = json::array();
   for (const meta::FileRecord& f : listing->files) {
@@ -208,8 +216,8 @@ void ListHandler(StorageNode& node, const httplib::Request& req, httplib::Respon
                      {"modified", Rfc3339(f.modified_ns)},
                      {"sha256", f.sha256}});
   }
-  json body = {{"namespace", ns}, {"prefix", prefix}, {"files", files},
-               {"truncated", listing->truncated}};
+  json body = {
+      {"namespace", ns}, {"prefix", prefix}, {"files", files}, {"truncated", listing->truncated}};
   if (listing->truncated) body["next_marker"] = listing->next_marker;
   SendJson(res, 200, body);
 }
@@ -218,33 +226,40 @@ void ListHandler(StorageNode& node, const httplib::Request& req, httplib::Respon
 
 void RegisterHttpApi(httplib::Server& server, StorageNode& node) {
   server.Get(R"(/v1/files/([^/]+)/?)",
-             [&node](const httplib::Request& req, httplib::Response& res) { ListHandler(node, req, res); });
+             [&node](const httplib::Request& req, httplib::Response& res) {
+               ListHandler(node, req, res);
+             });
   server.Get(R"(/v1/files/([^/]+)/([\s\S]+))",
-             [&node](const httplib::Request& req, httplib::Response& res) { GetFileHandler(node, req, res); });
-  server.Put(R"(/v1/files/([^/]+)/([\s\S]+))",
-             [&node](const httplib::Request& req, httplib::Response& res,
-                     const httplib::ContentReader& reader) { PutFileHandler(node, req, res, reader); });
-  server.Delete(R"(/v1/files/([^/]+)/([\s\S]+))", [&node](const httplib::Request& req,
-                                                     httplib::Response& res) {
-    Status s = node.DeleteFile(req.matches[1], req.matches[2]);
-    if (!s.ok()) return SendError(res, s);
-    res.status = 204;
-  });
-  server.Get(R"(/v1/stat/([^/]+)/([\s\S]+))", [&node](const httplib::Request& req, httplib::Response& res) {
-    Result<meta::FileRecord> record = node.StatFile(req.matches[1], req.matches[2]);
-    if (!record.ok()) return SendError(res, record.status());
-    SendJson(res, 200, StorageNode::StatJson(*record));
-  });
+             [&node](const httplib::Request& req, httplib::Response& res) {
+               GetFileHandler(node, req, res);
+             });
+  server.Put(
+      R"(/v1/files/([^/]+)/([\s\S]+))",
+      [&node](const httplib::Request& req, httplib::Response& res,
+              const httplib::ContentReader& reader) { PutFileHandler(node, req, res, reader); });
+  server.Delete(R"(/v1/files/([^/]+)/([\s\S]+))",
+                [&node](const httplib::Request& req, httplib::Response& res) {
+                  Status s = node.DeleteFile(req.matches[1], req.matches[2]);
+                  if (!s.ok()) return SendError(res, s);
+                  res.status = 204;
+                });
+  server.Get(R"(/v1/stat/([^/]+)/([\s\S]+))",
+             [&node](const httplib::Request& req, httplib::Response& res) {
+               Result<meta::FileRecord> record = node.StatFile(req.matches[1], req.matches[2]);
+               if (!record.ok()) return SendError(res, record.status());
+               SendJson(res, 200, StorageNode::StatJson(*record));
+             });
   server.Get("/v1/node", [&node](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, node.Info());
   });
   server.Post("/v1/admin/compact", [&node](const httplib::Request&, httplib::Response& res) {
     Result<store::CompactionStats> stats = node.Compact();
     if (!stats.ok()) return SendError(res, stats.status());
-    SendJson(res, 200, {{"segments_removed", stats->segments_removed},
-                        {"pieces_moved", stats->pieces_moved},
-                        {"bytes_moved", stats->bytes_moved},
-                        {"bytes_reclaimed", stats->bytes_reclaimed}});
+    SendJson(res, 200,
+             {{"segments_removed", stats->segments_removed},
+              {"pieces_moved", stats->pieces_moved},
+              {"bytes_moved", stats->bytes_moved},
+              {"bytes_reclaimed", stats->bytes_reclaimed}});
   });
   // Clients that ask first (curl does for large bodies) learn of a too-large
   // file before sending it.

@@ -1,11 +1,11 @@
 #include "node/node_command.h"
 
-#include <httplib.h>
 #include <arpa/inet.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <CLI/CLI.hpp>
 #include <thread>
@@ -130,9 +130,10 @@ int RunNode(const NodeFlags& flags) {
     spdlog::info("signal {}: stopping", received);
     server.stop();
   });
-  spdlog::info("node {} of cluster {} serving http://{} with protection {}, {} drive(s), state in {}",
-               (*node)->state().array_id, (*node)->state().cluster_guid, flags.listen,
-               options.protection.ToString(), options.drive_paths.size(), options.state_dir);
+  spdlog::info(
+      "node {} of cluster {} serving http://{} with protection {}, {} drive(s), state in {}",
+      (*node)->state().array_id, (*node)->state().cluster_guid, flags.listen,
+      options.protection.ToString(), options.drive_paths.size(), options.state_dir);
   server.listen_after_bind();
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();

@@ -1,7 +1,5 @@
 #include "node/node_state.h"
 
-#include "store/fs_util.h"
-
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -10,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
+
+#include "store/fs_util.h"
 
 namespace tessera::node {
 

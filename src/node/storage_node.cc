@@ -4,12 +4,12 @@
 
 #include <chrono>
 #include <filesystem>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 
+#include "common/object_name.h"
 #include "io/file_writer.h"
 #include "io/piece_map.h"
-#include "common/object_name.h"
 #include "meta/rocksdb_metadata_store.h"
 
 namespace tessera::node {
@@ -45,10 +45,12 @@ StorageNode::~StorageNode() {
 }
 
 Result<std::unique_ptr<StorageNode>> StorageNode::Open(const NodeOptions& options) {
-  if (options.drive_paths.empty()) return Status::InvalidArgument("a node needs at least one drive");
+  if (options.drive_paths.empty())
+    return Status::InvalidArgument("a node needs at least one drive");
   std::error_code ec;
   fs::create_directories(options.state_dir, ec);
-  if (ec) return Status::IOError("creating state directory " + options.state_dir + ": " + ec.message());
+  if (ec)
+    return Status::IOError("creating state directory " + options.state_dir + ": " + ec.message());
   Result<NodeState> loaded = NodeState::Load(options.state_dir);
   NodeState state;
   if (loaded.ok()) {
@@ -79,9 +81,8 @@ Status StorageNode::OpenDrives() {
     fresh.cluster_guid = state_.cluster_guid;
     fresh.array_id = state_.array_id;
     fresh.lnum = state_.next_lnum;
-    Result<std::unique_ptr<store::Drive>> drive =
-        store::Drive::Open(path, state_.cluster_guid, state_.array_id, fresh,
-                           options_.drive_options);
+    Result<std::unique_ptr<store::Drive>> drive = store::Drive::Open(
+        path, state_.cluster_guid, state_.array_id, fresh, options_.drive_options);
     if (!drive.ok()) {
       spdlog::error("refusing drive {}: {}", path, drive.status().message());
       // Keep the lnum this path had, if any, visible as down with the reason.

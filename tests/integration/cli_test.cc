@@ -87,7 +87,7 @@ TEST_F(CliTest, RecursiveCopyLoadsATree) {
   auto cp = Tessera({"cp", "-r", src, "bulk/load", "-j", "8"});
   ASSERT_EQ(cp.exit_code, 0) << cp.output;
   EXPECT_NE(cp.output.find("60"), std::string::npos) << "the summary counts the files\n"
-                                                      << cp.output;
+                                                     << cp.output;
   httplib::Client client("127.0.0.1", node_->port());
   for (int d = 0; d < 3; ++d) {
     for (int f = 0; f < 20; ++f) {
@@ -110,8 +110,8 @@ TEST_F(CliTest, ClearErrorsForBadInput) {
   EXPECT_NE(bad_path.output.find("InvalidArgument"), std::string::npos) << bad_path.output;
   auto missing_local = Tessera({"put", dir_.Sub("nope"), "ns/a"});
   EXPECT_EQ(missing_local.exit_code, 1) << missing_local.output;
-  auto unreachable = RunCommand({TesseraBinary(), "ls", "ns/", "--node",
-                                 "http://127.0.0.1:" + std::to_string(FreePort())});
+  auto unreachable = RunCommand(
+      {TesseraBinary(), "ls", "ns/", "--node", "http://127.0.0.1:" + std::to_string(FreePort())});
   EXPECT_EQ(unreachable.exit_code, 1) << unreachable.output;
   EXPECT_NE(unreachable.output.find("cannot reach"), std::string::npos) << unreachable.output;
   auto help = RunCommand({TesseraBinary(), "--help"});

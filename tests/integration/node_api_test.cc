@@ -37,8 +37,16 @@ class NodeApiTest : public ::testing::Test {
 };
 
 TEST_F(NodeApiTest, RoundTripsEverySizeClass) {
-  const uint64_t sizes[] = {0,           1,           8 * kKiB - 1, 8 * kKiB, 8 * kKiB + 1,
-                            128 * kKiB - 1, 128 * kKiB, 128 * kKiB + 1, 5 * kMiB, 100 * kMiB};
+  const uint64_t sizes[] = {0,
+                            1,
+                            8 * kKiB - 1,
+                            8 * kKiB,
+                            8 * kKiB + 1,
+                            128 * kKiB - 1,
+                            128 * kKiB,
+                            128 * kKiB + 1,
+                            5 * kMiB,
+                            100 * kMiB};
   for (uint64_t size : sizes) {
     std::string name = "sizes/f" + std::to_string(size);
     std::string body = Content(size, size);
@@ -113,8 +121,8 @@ TEST_F(NodeApiTest, ListingPagesThroughMarkers) {
 
 TEST_F(NodeApiTest, BadInputGetsClearErrorsAndChangesNothing) {
   ASSERT_EQ(PutFile(*client_, "ns/keep", "kept")->status, 201);
-  for (const char* bad : {"ns/a//b", "ns/a/../keep", "ns/./x", "ns/a/", "n%20s/x", "ns/%00x",
-                          "ns/a%0Ab"}) {
+  for (const char* bad :
+       {"ns/a//b", "ns/a/../keep", "ns/./x", "ns/a/", "n%20s/x", "ns/%00x", "ns/a%0Ab"}) {
     auto res = PutFile(*client_, bad, "junk");
     ASSERT_TRUE(res) << bad;
     EXPECT_EQ(res->status, 400) << bad << ": " << res->body;

@@ -31,11 +31,13 @@ NodeConfig FourDrives(const TempDir& dir, std::vector<std::string> extra = {}) {
 }
 
 const std::map<std::string, uint64_t>& SampleFiles() {
-  static const std::map<std::string, uint64_t> files = {
-      {"s/empty", 0},          {"s/one", 1},
-      {"s/block", 8 * kKiB},   {"s/unit-1", 128 * kKiB - 1},
-      {"s/unit+1", 128 * kKiB + 1}, {"s/five", 5 * kMiB},
-      {"s/twenty", 20 * kMiB + 17}};
+  static const std::map<std::string, uint64_t> files = {{"s/empty", 0},
+                                                        {"s/one", 1},
+                                                        {"s/block", 8 * kKiB},
+                                                        {"s/unit-1", 128 * kKiB - 1},
+                                                        {"s/unit+1", 128 * kKiB + 1},
+                                                        {"s/five", 5 * kMiB},
+                                                        {"s/twenty", 20 * kMiB + 17}};
   return files;
 }
 

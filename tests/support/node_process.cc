@@ -51,10 +51,9 @@ std::string TesseraBinary() {
 }
 
 NodeProcess::NodeProcess(NodeConfig config) : config_(std::move(config)) {
-  std::string base = config_.drives.empty() ? std::string("/tmp")
-                                            : std::filesystem::path(config_.drives.front())
-                                                  .parent_path()
-                                                  .string();
+  std::string base = config_.drives.empty()
+                         ? std::string("/tmp")
+                         : std::filesystem::path(config_.drives.front()).parent_path().string();
   log_path_ = base + "/node-" + std::to_string(::getpid()) + "-" +
               std::to_string(reinterpret_cast<uintptr_t>(this) % 100000) + ".log";
 }
@@ -65,9 +64,10 @@ bool NodeProcess::Start() {
   if (port_ == 0) port_ = FreePort();
   std::string drives;
   for (const std::string& d : config_.drives) drives += (drives.empty() ? "" : ",") + d;
-  std::vector<std::string> args = {TesseraBinary(), "node", "--drives", drives, "--listen",
-                                   "127.0.0.1:" + std::to_string(port_), "--protection",
-                                   config_.protection};
+  std::vector<std::string> args = {TesseraBinary(), "node",
+                                   "--drives",      drives,
+                                   "--listen",      "127.0.0.1:" + std::to_string(port_),
+                                   "--protection",  config_.protection};
   if (!config_.state_dir.empty()) {
     args.push_back("--state");
     args.push_back(config_.state_dir);

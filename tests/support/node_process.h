@@ -31,9 +31,12 @@ class NodeProcess {
   // Starts the node and waits up to 20 s for GET /v1/node. False on failure
   // (the log has why).
   bool Start();
-  void Kill();       // SIGKILL, then reap
-  bool Stop();       // SIGTERM, then reap; true if it exited 0
-  bool Restart() { Kill(); return Start(); }
+  void Kill();  // SIGKILL, then reap
+  bool Stop();  // SIGTERM, then reap; true if it exited 0
+  bool Restart() {
+    Kill();
+    return Start();
+  }
 
   int port() const { return port_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
