@@ -24,9 +24,7 @@
 #include <fcntl.h>
 #include <httplib.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -64,7 +62,6 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kNamespace = "bench";
-constexpr int kDrives = 4;
 constexpr size_t kMaxErrorsKept = 5;
 
 // ------------------------------------------------------------------ helpers
@@ -223,16 +220,6 @@ json MachineInfo() {
   return m;
 }
 
-std::string DescribeExit(int status) {
-  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) {
-    int sig = WTERMSIG(status);
-    return "killed by signal " + std::to_string(sig) + " (" + strsignal(sig) + ")" +
-           (WCOREDUMP(status) ? ", core dumped" : "");
-  }
-  return "ended with wait status " + std::to_string(status);
-}
-
 std::string Tail(const std::string& text, int lines) {
   size_t pos = text.size();
   int seen = 0;
@@ -279,146 +266,17 @@ uint64_t g_total_failures = 0;
 
 // ------------------------------------------------------------------ node
 
-// A `tessera node` child process. Like tests/support NodeProcess, but runs the
-// binary given by --binary, keeps the log where we say, and explains how the
-// process ended.
-class BenchNode {
- public:
-  BenchNode(std::string binary, std::string dir, std::string protection)
-      : binary_(std::move(binary)), dir_(std::move(dir)), protection_(std::move(protection)) {
-    for (int i = 0; i < kDrives; ++i) drives_.push_back(dir_ + "/d" + std::to_string(i));
-    state_ = dir_ + "/state";
-    log_ = dir_ + "/node.log";
-  }
-  ~BenchNode() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
-  }
-  BenchNode(const BenchNode&) = delete;
-  BenchNode& operator=(const BenchNode&) = delete;
+using tessera::testing::NodeConfig;
+using tessera::testing::NodeProcess;
 
-  const std::vector<std::string>& drives() const { return drives_; }
-  const std::string& state_dir() const { return state_; }
-  const std::string& log_path() const { return log_; }
-  int port() const { return port_; }
-  pid_t pid() const { return pid_; }
-
-  std::string LogTail(int lines = 40) const {
-    std::ifstream in(log_);
-    std::stringstream s;
-    s << in.rdbuf();
-    return Tail(s.str(), lines);
-  }
-
-  // Starts the node and waits up to 30 s until GET /v1/node answers 200.
-  bool Start(std::string* error) {
-    port_ = tessera::testing::FreePort();
-    std::string drive_list;
-    for (const std::string& d : drives_) drive_list += (drive_list.empty() ? "" : ",") + d;
-    std::vector<std::string> args = {binary_,        "node",
-                                     "--drives",     drive_list,
-                                     "--listen",     "127.0.0.1:" + std::to_string(port_),
-                                     "--protection", protection_,
-                                     "--state",      state_};
-    std::string command;
-    for (const std::string& a : args) command += (command.empty() ? "" : " ") + a;
-    Log("starting: " + command);
-    pid_ = ::fork();
-    if (pid_ < 0) {
-      *error = std::string("fork: ") + std::strerror(errno);
-      return false;
-    }
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the bench
-      int log = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      if (log >= 0) {
-        ::dup2(log, 1);
-        ::dup2(log, 2);
-      }
-      std::vector<char*> argv;
-      for (std::string& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      std::fprintf(stderr, "exec %s: %s\n", argv[0], std::strerror(errno));
-      _exit(127);
-    }
-    httplib::Client client("127.0.0.1", port_);
-    client.set_connection_timeout(0, 200000);
-    client.set_read_timeout(2, 0);
-    auto deadline = Clock::now() + std::chrono::seconds(30);
-    while (Clock::now() < deadline) {
-      if (!Alive(error)) return false;
-      auto res = client.Get("/v1/node");
-      if (res && res->status == 200) {
-        Log("node up on port " + std::to_string(port_) + " (pid " + std::to_string(pid_) + ")");
-        return true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    *error = "node did not answer GET /v1/node within 30 s";
-    return false;
-  }
-
-  // False (and why) if the process has ended.
-  bool Alive(std::string* why) {
-    if (pid_ <= 0) {
-      *why = "node is not running";
-      return false;
-    }
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      *why = "node " + DescribeExit(status);
-      return false;
-    }
-    return true;
-  }
-
-  // SIGTERM, wait up to 60 s (then SIGKILL). True if it exited 0.
-  bool Stop(std::string* error) {
-    if (pid_ <= 0) {
-      *error = "node was not running";
-      return false;
-    }
-    ::kill(pid_, SIGTERM);
-    auto deadline = Clock::now() + std::chrono::seconds(60);
-    int status = 0;
-    while (true) {
-      pid_t r = ::waitpid(pid_, &status, WNOHANG);
-      if (r == pid_) break;
-      if (Clock::now() > deadline) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, &status, 0);
-        pid_ = -1;
-        *error = "node did not stop within 60 s of SIGTERM; killed";
-        return false;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    pid_ = -1;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
-    *error = "node " + DescribeExit(status) + " on SIGTERM";
-    return false;
-  }
-
-  json Info() const {
-    httplib::Client client("127.0.0.1", port_);
-    client.set_read_timeout(30, 0);
-    auto res = client.Get("/v1/node");
-    if (!res || res->status != 200) return json();
-    return json::parse(res->body, nullptr, false);
-  }
-
- private:
-  std::string binary_, dir_, protection_;
-  std::vector<std::string> drives_;
-  std::string state_, log_;
-  int port_ = 0;
-  pid_t pid_ = -1;
-};
+// GET /v1/node of the node on `port`; null if it does not answer 200.
+json NodeInfo(int port) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(30, 0);
+  auto res = client.Get("/v1/node");
+  if (!res || res->status != 200) return json();
+  return json::parse(res->body, nullptr, false);
+}
 
 std::unique_ptr<httplib::Client> MakeClient(int port) {
   auto client = std::make_unique<httplib::Client>("127.0.0.1", port);
@@ -526,10 +384,53 @@ class Bench {
   }
 
   // Fails (counted) and logs the node's log tail.
-  void NodeFailure(const BenchNode& node, const std::string& what) {
+  void NodeFailure(const NodeProcess& node, const std::string& what) {
     ++g_total_failures;
     Log("ERROR: " + what);
-    Log("node log " + node.log_path() + " (last lines):\n" + node.LogTail());
+    Log("node log " + node.log_path() + " (last lines):\n" + Tail(node.ReadLog(), 40));
+  }
+
+  // A fresh node under `dir`: four drives, its state and its log there.
+  NodeConfig NodeIn(const std::string& dir) const {
+    NodeConfig config = tessera::testing::FourDriveNode(dir);
+    config.binary = opt_.binary;
+    config.protection = opt_.protection;
+    config.state_dir = dir + "/state";
+    config.log_path = dir + "/node.log";
+    return config;
+  }
+
+  // Starts `node` and waits until it serves; false (a counted failure, with
+  // the log's tail) if it does not, `what` naming the node in the message.
+  bool StartNode(NodeProcess& node, const std::string& what) {
+    std::string command;
+    for (const std::string& a : node.Command()) command += (command.empty() ? "" : " ") + a;
+    Log("starting: " + command);
+    std::string error;
+    if (!node.Start(&error)) {
+      NodeFailure(node, what + ": node failed to start: " + error);
+      return false;
+    }
+    Log("node up on port " + std::to_string(node.port()) + " (pid " + std::to_string(node.pid()) +
+        ")");
+    return true;
+  }
+
+  // The fields of every timed phase's line: counts, wall time, throughput,
+  // latency and failures, which also count toward the exit status.
+  json PhaseLine(const std::string& bench, const Dataset& ds, size_t files, uint64_t logical,
+                 double wall, const std::vector<double>& latency, const Failures& failures) const {
+    g_total_failures += failures.count();
+    json line = Common(bench, ds.label);
+    line["files"] = files;
+    line["bytes"] = logical;
+    line["seconds"] = Round(wall);
+    line["files_per_s"] = Round(static_cast<double>(files) / wall, 1);
+    line["mb_per_s"] = Round(static_cast<double>(logical) / 1e6 / wall, 2);
+    line["latency"] = LatencyStats(latency);
+    line["failures"] = failures.count();
+    if (failures.count() > 0) line["errors"] = failures.first();
+    return line;
   }
 
   static std::vector<SourceFile> Walk(const std::string& root) {
@@ -565,17 +466,14 @@ class Bench {
 
     double tessera_files_per_s = 0;
     {
-      BenchNode node(opt_.binary, dir + "/node", opt_.protection);
+      NodeProcess node(NodeIn(dir + "/node"));
       fs::create_directories(dir + "/node");
-      std::string error;
-      if (!node.Start(&error)) {
-        NodeFailure(node, "data set '" + ds.label + "': node failed to start: " + error);
-        return;
-      }
+      if (!StartNode(node, "data set '" + ds.label + "'")) return;
       tessera_files_per_s = WritePhase(ds, files, logical, node);
       ReadPhase(ds, files, logical, node);
       SpacePhase(ds, files, logical, node);
       Log("stopping node");
+      std::string error;
       if (!node.Stop(&error)) NodeFailure(node, "data set '" + ds.label + "': " + error);
     }
     BaselinePhase(ds, files, logical, dir + "/baseline", tessera_files_per_s);
@@ -586,7 +484,7 @@ class Bench {
   }
 
   double WritePhase(const Dataset& ds, const std::vector<SourceFile>& files, uint64_t logical,
-                    BenchNode& node) {
+                    NodeProcess& node) {
     Failures failures("write");
     std::vector<double> latency(files.size(), std::nan(""));
     std::atomic<uint64_t> bytes_ok{0};
@@ -612,23 +510,14 @@ class Bench {
       };
     });
     CheckAlive(node, ds.label + " write phase");
-    g_total_failures += failures.count();
-    json line = Common("node_load", ds.label);
+    json line = PhaseLine("node_load", ds, files.size(), logical, wall, latency, failures);
     line["phase"] = "write";
-    line["files"] = files.size();
-    line["bytes"] = logical;
-    line["seconds"] = Round(wall);
-    line["files_per_s"] = Round(static_cast<double>(files.size()) / wall, 1);
-    line["mb_per_s"] = Round(static_cast<double>(logical) / 1e6 / wall, 2);
-    line["latency"] = LatencyStats(latency);
-    line["failures"] = failures.count();
-    if (failures.count() > 0) line["errors"] = failures.first();
     Emit(line);
     return static_cast<double>(files.size()) / wall;
   }
 
   void ReadPhase(const Dataset& ds, const std::vector<SourceFile>& files, uint64_t logical,
-                 BenchNode& node) {
+                 NodeProcess& node) {
     Failures failures("read");
     std::atomic<uint64_t> mismatches{0};
     std::vector<double> latency(files.size(), std::nan(""));
@@ -661,33 +550,24 @@ class Bench {
       };
     });
     CheckAlive(node, ds.label + " read phase");
-    g_total_failures += failures.count();
-    json line = Common("node_load", ds.label);
+    json line = PhaseLine("node_load", ds, files.size(), logical, wall, latency, failures);
     line["phase"] = "read";
-    line["files"] = files.size();
-    line["bytes"] = logical;
-    line["seconds"] = Round(wall);
-    line["files_per_s"] = Round(static_cast<double>(files.size()) / wall, 1);
-    line["mb_per_s"] = Round(static_cast<double>(logical) / 1e6 / wall, 2);
-    line["latency"] = LatencyStats(latency);
     line["mismatches"] = mismatches.load();
-    line["failures"] = failures.count();
-    if (failures.count() > 0) line["errors"] = failures.first();
     Emit(line);
   }
 
   void SpacePhase(const Dataset& ds, const std::vector<SourceFile>& files, uint64_t logical,
-                  BenchNode& node) {
+                  NodeProcess& node) {
     ::sync();
     uint64_t physical = 0, segments = 0, apparent = 0, segments_apparent = 0;
-    for (const std::string& d : node.drives()) {
+    for (const std::string& d : node.config().drives) {
       physical += tessera::testing::DiskUsage(d);
       apparent += ApparentBytes(d);
       segments += tessera::testing::DiskUsage(d + "/segments");
       segments_apparent += ApparentBytes(d + "/segments");
     }
-    uint64_t state = tessera::testing::DiskUsage(node.state_dir());
-    json info = node.Info();
+    uint64_t state = tessera::testing::DiskUsage(node.config().state_dir);
+    json info = NodeInfo(node.port());
     json line = Common("node_space", ds.label);
     line["files"] = files.size();
     line["logical_bytes"] = logical;
@@ -768,27 +648,18 @@ class Bench {
         latency[i] = Seconds(t0, Clock::now()) * 1000;
       };
     });
-    g_total_failures += failures.count();
     ::sync();
     uint64_t physical = tessera::testing::DiskUsage(dest);
     double baseline_files_per_s = static_cast<double>(files.size()) / wall;
-    json line = Common("fsync_baseline", ds.label);
-    line["files"] = files.size();
-    line["bytes"] = logical;
-    line["seconds"] = Round(wall);
-    line["files_per_s"] = Round(baseline_files_per_s, 1);
-    line["mb_per_s"] = Round(static_cast<double>(logical) / 1e6 / wall, 2);
-    line["latency"] = LatencyStats(latency);
+    json line = PhaseLine("fsync_baseline", ds, files.size(), logical, wall, latency, failures);
     line["physical_bytes"] = physical;
     line["efficiency"] = physical ? Round(static_cast<double>(logical) / physical, 4) : 0.0;
     line["tessera_files_per_s"] = Round(tessera_files_per_s, 1);
     line["ratio_tessera_to_baseline"] = Round(tessera_files_per_s / baseline_files_per_s, 4);
-    line["failures"] = failures.count();
-    if (failures.count() > 0) line["errors"] = failures.first();
     Emit(line);
   }
 
-  void CheckAlive(BenchNode& node, const std::string& when) {
+  void CheckAlive(NodeProcess& node, const std::string& when) {
     std::string why;
     if (!node.Alive(&why)) NodeFailure(node, "after " + when + ": " + why);
   }
@@ -836,12 +707,8 @@ class Bench {
     std::string label = "large-" + opt_.large_size;
     std::string dir = work + "/large";
     fs::create_directories(dir + "/node");
-    BenchNode node(opt_.binary, dir + "/node", opt_.protection);
-    std::string error;
-    if (!node.Start(&error)) {
-      NodeFailure(node, "large file: node failed to start: " + error);
-      return;
-    }
+    NodeProcess node(NodeIn(dir + "/node"));
+    if (!StartNode(node, "large file")) return;
     int64_t hwm_idle = ProcStatusKb(node.pid(), "VmHWM");
     const std::string url = FileUrl("large/blob.bin");
     auto client = MakeClient(node.port());
@@ -945,11 +812,12 @@ class Bench {
     int64_t hwm_after_get = ProcStatusKb(node.pid(), "VmHWM");
     ::sync();
     uint64_t physical = 0, segments = 0;
-    for (const std::string& d : node.drives()) {
+    for (const std::string& d : node.config().drives) {
       physical += tessera::testing::DiskUsage(d);
       segments += tessera::testing::DiskUsage(d + "/segments");
     }
     client.reset();
+    std::string error;
     if (!node.Stop(&error)) NodeFailure(node, "large file: " + error);
 
     double peak_mib = std::max(hwm_after_put, hwm_after_get) / 1024.0;

@@ -3,38 +3,17 @@
 #include "common/object_name.h"
 
 namespace tessera::cli {
-namespace {
-
-// Names end up in terminal output: control characters are escaped so a hostile
-// file name cannot rewrite the operator's screen.
-std::string Quote(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "'";
-  for (unsigned char c : s.substr(0, 120)) {
-    if (c < 0x20 || c == 0x7f) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (s.size() > 120) out += "...";
-  return out + "'";
-}
-
-}  // namespace
 
 Result<ObjectRef> ParseObjectRef(std::string_view arg) {
   size_t slash = arg.find('/');
   if (slash == std::string_view::npos || slash + 1 == arg.size()) {
     return Status::InvalidArgument(
-        Quote(arg) + " does not name a file: expected NS/PATH, e.g. archive/dir/f.bin");
+        QuoteForMessage(arg) + " does not name a file: expected NS/PATH, e.g. archive/dir/f.bin");
   }
   ObjectRef ref{std::string(arg.substr(0, slash)), std::string(arg.substr(slash + 1))};
   Status st = ValidateNamespace(ref.ns);
   if (st.ok()) st = ValidatePath(ref.path);
-  if (!st.ok()) return st.WithContext("in " + Quote(arg));
+  if (!st.ok()) return st.WithContext("in " + QuoteForMessage(arg));
   return ref;
 }
 
@@ -48,7 +27,7 @@ Result<ObjectRef> ParsePrefixRef(std::string_view arg) {
   }
   Status st = ValidateNamespace(ref.ns);
   if (st.ok()) st = ValidatePrefix(ref.path);
-  if (!st.ok()) return st.WithContext("in " + Quote(arg));
+  if (!st.ok()) return st.WithContext("in " + QuoteForMessage(arg));
   return ref;
 }
 

@@ -5,20 +5,14 @@
 namespace tessera {
 namespace {
 
-std::string Quote(std::string_view s) {
-  std::string out = "'";
-  for (unsigned char c : s.substr(0, 80)) {
-    if (c < 0x20 || c == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
+bool IsControl(unsigned char c) { return c < 0x20 || c == 0x7f; }
+
+// Index of the first control character in `s`, or npos.
+size_t FindControlCharacter(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (IsControl(static_cast<unsigned char>(s[i]))) return i;
   }
-  if (s.size() > 80) out += "...";
-  return out + "'";
+  return std::string_view::npos;
 }
 
 Status ValidateSegments(std::string_view path) {
@@ -29,14 +23,16 @@ Status ValidateSegments(std::string_view path) {
     std::string_view segment = path.substr(start, end - start);
     std::string where = " at byte " + std::to_string(start);
     if (segment.empty()) {
-      return Status::InvalidArgument("path " + Quote(path) + " has an empty segment" + where);
+      return Status::InvalidArgument("path " + QuoteForMessage(path) + " has an empty segment" +
+                                     where);
     }
     if (segment == "." || segment == "..") {
-      return Status::InvalidArgument("path " + Quote(path) + " has a '" + std::string(segment) +
-                                     "' segment" + where);
+      return Status::InvalidArgument("path " + QuoteForMessage(path) + " has a '" +
+                                     std::string(segment) + "' segment" + where);
     }
     if (segment.size() > kMaxSegmentLength) {
-      return Status::InvalidArgument("path " + Quote(path) + " has a segment longer than " +
+      return Status::InvalidArgument("path " + QuoteForMessage(path) +
+                                     " has a segment longer than " +
                                      std::to_string(kMaxSegmentLength) + " bytes" + where);
     }
     if (end == path.size()) return Status::Ok();
@@ -46,20 +42,36 @@ Status ValidateSegments(std::string_view path) {
 
 }  // namespace
 
+std::string QuoteForMessage(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "'";
+  for (unsigned char c : s.substr(0, kMaxQuotedLength)) {
+    if (IsControl(c)) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (s.size() > kMaxQuotedLength) out += "...";
+  return out + "'";
+}
+
 Status ValidateNamespace(std::string_view ns) {
   if (ns.empty()) return Status::InvalidArgument("namespace is empty");
   if (ns.size() > kMaxNamespaceLength) {
-    return Status::InvalidArgument("namespace " + Quote(ns) + " is longer than " +
+    return Status::InvalidArgument("namespace " + QuoteForMessage(ns) + " is longer than " +
                                    std::to_string(kMaxNamespaceLength) + " characters");
   }
   if (ns == "." || ns == "..")
-    return Status::InvalidArgument("namespace " + Quote(ns) + " is reserved");
+    return Status::InvalidArgument("namespace " + QuoteForMessage(ns) + " is reserved");
   for (size_t i = 0; i < ns.size(); ++i) {
     char c = ns[i];
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '.' || c == '_' || c == '-';
     if (!ok) {
-      return Status::InvalidArgument("namespace " + Quote(ns) +
+      return Status::InvalidArgument("namespace " + QuoteForMessage(ns) +
                                      " may only contain A-Z a-z 0-9 . _ - (bad character at "
                                      "position " +
                                      std::to_string(i) + ")");
@@ -74,17 +86,14 @@ Status ValidatePath(std::string_view path) {
     return Status::InvalidArgument("path is longer than " + std::to_string(kMaxPathLength) +
                                    " bytes");
   }
-  for (size_t i = 0; i < path.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(path[i]);
-    if (c < 0x20 || c == 0x7f) {
-      return Status::InvalidArgument("path " + Quote(path) + " has a control character at byte " +
-                                     std::to_string(i));
-    }
+  if (size_t i = FindControlCharacter(path); i != std::string_view::npos) {
+    return Status::InvalidArgument("path " + QuoteForMessage(path) +
+                                   " has a control character at byte " + std::to_string(i));
   }
   if (path.front() == '/')
-    return Status::InvalidArgument("path " + Quote(path) + " starts with '/'");
+    return Status::InvalidArgument("path " + QuoteForMessage(path) + " starts with '/'");
   if (path.back() == '/') {
-    return Status::InvalidArgument("path " + Quote(path) +
+    return Status::InvalidArgument("path " + QuoteForMessage(path) +
                                    " ends with '/' (name a file, not a directory)");
   }
   return ValidateSegments(path);
@@ -96,14 +105,11 @@ Status ValidatePrefix(std::string_view prefix) {
     return Status::InvalidArgument("prefix is longer than " + std::to_string(kMaxPathLength) +
                                    " bytes");
   }
-  for (size_t i = 0; i < prefix.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(prefix[i]);
-    if (c < 0x20 || c == 0x7f) {
-      return Status::InvalidArgument("prefix has a control character at byte " + std::to_string(i));
-    }
+  if (size_t i = FindControlCharacter(prefix); i != std::string_view::npos) {
+    return Status::InvalidArgument("prefix has a control character at byte " + std::to_string(i));
   }
   if (prefix.front() == '/')
-    return Status::InvalidArgument("prefix " + Quote(prefix) + " starts with '/'");
+    return Status::InvalidArgument("prefix " + QuoteForMessage(prefix) + " starts with '/'");
   // A partial last segment ("dir/fil") is a valid prefix; only whole segments are checked.
   size_t last_slash = prefix.rfind('/');
   if (last_slash == std::string_view::npos) return Status::Ok();

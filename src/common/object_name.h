@@ -6,6 +6,7 @@
 // Pure functions; the message says what is wrong and where.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "common/status.h"
@@ -20,5 +21,12 @@ Status ValidateNamespace(std::string_view ns);
 Status ValidatePath(std::string_view path);
 // A listing prefix: like a path but may be empty or end with '/'.
 Status ValidatePrefix(std::string_view prefix);
+
+// `s` in single quotes for an error message. Names end up in terminal output
+// and logs, so control characters are escaped (\xNN) and a hostile name
+// cannot rewrite the operator's screen; past kMaxQuotedLength bytes the name
+// is cut and marked "...".
+inline constexpr size_t kMaxQuotedLength = 80;
+std::string QuoteForMessage(std::string_view s);
 
 }  // namespace tessera

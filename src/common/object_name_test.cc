@@ -72,5 +72,14 @@ TEST(ObjectNameTest, Prefixes) {
   }
 }
 
+TEST(ObjectNameTest, QuoteForMessageEscapesAndCuts) {
+  EXPECT_EQ(QuoteForMessage("a/b c"), "'a/b c'");
+  EXPECT_EQ(QuoteForMessage(std::string("a\0b\n\x7f", 5)), "'a\\x00b\\x0a\\x7f'");
+  EXPECT_EQ(QuoteForMessage(std::string(kMaxQuotedLength, 'x')),
+            "'" + std::string(kMaxQuotedLength, 'x') + "'");
+  EXPECT_EQ(QuoteForMessage(std::string(kMaxQuotedLength + 1, 'x')),
+            "'" + std::string(kMaxQuotedLength, 'x') + "...'");
+}
+
 }  // namespace
 }  // namespace tessera

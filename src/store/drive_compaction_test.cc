@@ -14,9 +14,9 @@
 namespace tessera::store {
 namespace {
 
+using tessera::testing::TempDir;
 using testutil::OpenOrDie;
 using testutil::PieceBytes;
-using testutil::TempDir;
 
 namespace fs = std::filesystem;
 

@@ -11,9 +11,9 @@
 namespace tessera::store {
 namespace {
 
+using tessera::testing::TempDir;
 using testutil::kCluster;
 using testutil::kNode;
-using testutil::TempDir;
 
 TEST(DriveIdentityTest, FormatsOnFirstOpenAndKeepsItsIdentity) {
   TempDir dir;

@@ -30,9 +30,9 @@ extern char** environ;
 namespace tessera::store {
 namespace {
 
+using tessera::testing::TempDir;
 using testutil::OpenOrDie;
 using testutil::PieceBytes;
-using testutil::TempDir;
 using testutil::TestOptions;
 
 namespace fs = std::filesystem;

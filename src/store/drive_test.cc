@@ -13,9 +13,9 @@
 namespace tessera::store {
 namespace {
 
+using tessera::testing::TempDir;
 using testutil::OpenOrDie;
 using testutil::PieceBytes;
-using testutil::TempDir;
 using testutil::TestOptions;
 
 TEST(DriveTest, RoundTripsEveryBoundaryLength) {

@@ -7,7 +7,7 @@
 namespace tessera::store {
 namespace {
 
-using testutil::TempDir;
+using tessera::testing::TempDir;
 
 TEST(PieceIndexTest, PutGetDeleteInOneBatch) {
   TempDir dir;

@@ -11,6 +11,22 @@
 #include "store/fs_util.h"
 
 namespace tessera::store {
+namespace {
+
+// Moves rest[first..] past `n` bytes just transferred (a short transfer
+// resumes inside an iovec) and `first` past every iovec left empty.
+void Advance(std::vector<iovec>& rest, size_t& first, size_t n) {
+  while (first < rest.size()) {
+    size_t take = std::min(n, rest[first].iov_len);
+    rest[first].iov_base = static_cast<uint8_t*>(rest[first].iov_base) + take;
+    rest[first].iov_len -= take;
+    n -= take;
+    if (rest[first].iov_len > 0) break;
+    ++first;
+  }
+}
+
+}  // namespace
 
 std::string SegmentFile::FileName(uint32_t id) {
   char buf[32];
@@ -49,11 +65,8 @@ SegmentFile::~SegmentFile() { ::close(fd_); }
 Status SegmentFile::WriteAt(uint64_t offset, std::span<const iovec> iov) const {
   std::vector<iovec> rest(iov.begin(), iov.end());
   size_t first = 0;
+  Advance(rest, first, 0);
   while (first < rest.size()) {
-    if (rest[first].iov_len == 0) {
-      ++first;
-      continue;
-    }
     int count = static_cast<int>(std::min<size_t>(rest.size() - first, IOV_MAX));
     ssize_t n = ::pwritev(fd_, rest.data() + first, count, static_cast<off_t>(offset));
     if (n < 0) {
@@ -61,15 +74,7 @@ Status SegmentFile::WriteAt(uint64_t offset, std::span<const iovec> iov) const {
       return Status::FromErrno(errno, "writing " + path_ + " at offset " + std::to_string(offset));
     }
     offset += static_cast<uint64_t>(n);
-    // Skip what was written; a short write resumes inside an iovec.
-    size_t left = static_cast<size_t>(n);
-    while (left > 0 && first < rest.size()) {
-      size_t take = std::min(left, rest[first].iov_len);
-      rest[first].iov_base = static_cast<uint8_t*>(rest[first].iov_base) + take;
-      rest[first].iov_len -= take;
-      left -= take;
-      if (rest[first].iov_len == 0) ++first;
-    }
+    Advance(rest, first, static_cast<size_t>(n));
   }
   return Status::Ok();
 }
@@ -78,11 +83,8 @@ Result<uint64_t> SegmentFile::ReadAt(uint64_t offset, std::span<const iovec> iov
   std::vector<iovec> rest(iov.begin(), iov.end());
   uint64_t total = 0;
   size_t first = 0;
+  Advance(rest, first, 0);
   while (first < rest.size()) {
-    if (rest[first].iov_len == 0) {
-      ++first;
-      continue;
-    }
     int count = static_cast<int>(std::min<size_t>(rest.size() - first, IOV_MAX));
     ssize_t n = ::preadv(fd_, rest.data() + first, count, static_cast<off_t>(offset));
     if (n < 0) {
@@ -92,14 +94,7 @@ Result<uint64_t> SegmentFile::ReadAt(uint64_t offset, std::span<const iovec> iov
     if (n == 0) break;  // end of file
     offset += static_cast<uint64_t>(n);
     total += static_cast<uint64_t>(n);
-    size_t left = static_cast<size_t>(n);
-    while (left > 0 && first < rest.size()) {
-      size_t take = std::min(left, rest[first].iov_len);
-      rest[first].iov_base = static_cast<uint8_t*>(rest[first].iov_base) + take;
-      rest[first].iov_len -= take;
-      left -= take;
-      if (rest[first].iov_len == 0) ++first;
-    }
+    Advance(rest, first, static_cast<size_t>(n));
   }
   return total;
 }

@@ -9,8 +9,8 @@
 namespace tessera::store {
 namespace {
 
+using tessera::testing::TempDir;
 using testutil::PieceBytes;
-using testutil::TempDir;
 
 // Appends whole records for `lengths` (piece ids {1, i}) and returns their offsets.
 std::vector<uint64_t> WriteRecords(const SegmentFile& file, const std::vector<size_t>& lengths) {

@@ -1,9 +1,9 @@
-// Helpers shared by the store tests: temp dirs, deterministic piece bytes,
-// and direct access to segment files for damage injection.
+// Helpers shared by the store tests: deterministic piece bytes, drives
+// opened with test options, and direct access to segment files for damage
+// injection. Temporary directories are tests/support/temp_dir.h's TempDir.
 #pragma once
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <cstdint>
@@ -17,34 +17,12 @@
 #include "store/drive.h"
 #include "store/piece_id.h"
 #include "store/segment_file.h"
+#include "tests/support/temp_dir.h"
 
 namespace tessera::store::testutil {
 
 inline constexpr char kCluster[] = "5e0c7a1e-0000-4000-8000-00000000c1a5";
 inline constexpr uint64_t kNode = 7;
-
-// A fresh directory under /tmp, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/tessera-store-test-XXXXXX";
-    char* p = ::mkdtemp(tmpl);
-    if (p == nullptr) std::abort();
-    path_ = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 // Bytes that are a function of the id and the length (xorshift), so any
 // piece found on a drive can be checked without remembering what was written.

@@ -30,9 +30,7 @@ void WriteFile(const std::string& path, const std::string& content) {
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    NodeConfig config;
-    for (int i = 0; i < 4; ++i) config.drives.push_back(dir_.Sub("d" + std::to_string(i)));
-    node_ = std::make_unique<NodeProcess>(config);
+    node_ = std::make_unique<NodeProcess>(FourDriveNode(dir_.path()));
     ASSERT_TRUE(node_->Start()) << node_->ReadLog();
   }
 

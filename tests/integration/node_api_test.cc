@@ -22,9 +22,7 @@ using nlohmann::json;
 class NodeApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    NodeConfig config;
-    for (int i = 0; i < 4; ++i) config.drives.push_back(dir_.Sub("d" + std::to_string(i)));
-    node_ = std::make_unique<NodeProcess>(config);
+    node_ = std::make_unique<NodeProcess>(FourDriveNode(dir_.path()));
     ASSERT_TRUE(node_->Start()) << node_->ReadLog();
     client_ = std::make_unique<httplib::Client>("127.0.0.1", node_->port());
     client_->set_read_timeout(120, 0);
@@ -158,10 +156,7 @@ std::string RawRequest(int port, const std::string& head, size_t body_bytes) {
 
 TEST(NodeLimitsTest, TooLargeIs413AndLeavesNothing) {
   TempDir dir;
-  NodeConfig config;
-  for (int i = 0; i < 4; ++i) config.drives.push_back(dir.Sub("d" + std::to_string(i)));
-  config.extra_args = {"--max-file-size", "1M"};
-  NodeProcess node(config);
+  NodeProcess node(FourDriveNode(dir.path(), {"--max-file-size", "1M"}));
   ASSERT_TRUE(node.Start()) << node.ReadLog();
   // A client that asks first is told before it sends the body.
   std::string answer = RawRequest(node.port(),

@@ -23,13 +23,6 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-NodeConfig FourDrives(const TempDir& dir, std::vector<std::string> extra = {}) {
-  NodeConfig config;
-  for (int i = 0; i < 4; ++i) config.drives.push_back(dir.Sub("d" + std::to_string(i)));
-  config.extra_args = std::move(extra);
-  return config;
-}
-
 const std::map<std::string, uint64_t>& SampleFiles() {
   static const std::map<std::string, uint64_t> files = {{"s/empty", 0},
                                                         {"s/one", 1},
@@ -47,6 +40,16 @@ void WriteSamples(httplib::Client& client) {
     ASSERT_TRUE(res);
     ASSERT_EQ(res->status, 201) << res->body;
   }
+}
+
+// Starts `node`, writes the sample files and stops it cleanly.
+void WriteSamplesAndStop(NodeProcess& node) {
+  ASSERT_TRUE(node.Start()) << node.ReadLog();
+  {
+    httplib::Client client("127.0.0.1", node.port());
+    WriteSamples(client);
+  }
+  ASSERT_TRUE(node.Stop());
 }
 
 void ExpectSamplesIntact(httplib::Client& client) {
@@ -77,13 +80,8 @@ void CorruptSegments(const std::string& drive, std::streamoff stride) {
 
 TEST(NodeFailureTest, LosingTwoDrivesLosesNoFile) {
   TempDir dir;
-  NodeProcess node(FourDrives(dir));
-  ASSERT_TRUE(node.Start()) << node.ReadLog();
-  {
-    httplib::Client client("127.0.0.1", node.port());
-    WriteSamples(client);
-  }
-  ASSERT_TRUE(node.Stop());
+  NodeProcess node(FourDriveNode(dir.path()));
+  ASSERT_NO_FATAL_FAILURE(WriteSamplesAndStop(node));
   fs::remove_all(dir.Sub("d1"));
   fs::remove_all(dir.Sub("d3"));
   ASSERT_TRUE(node.Start()) << node.ReadLog();
@@ -104,13 +102,8 @@ TEST(NodeFailureTest, LosingTwoDrivesLosesNoFile) {
 
 TEST(NodeFailureTest, CorruptUnitsAreRebuiltOnRead) {
   TempDir dir;
-  NodeProcess node(FourDrives(dir));
-  ASSERT_TRUE(node.Start()) << node.ReadLog();
-  {
-    httplib::Client client("127.0.0.1", node.port());
-    WriteSamples(client);
-  }
-  ASSERT_TRUE(node.Stop());
+  NodeProcess node(FourDriveNode(dir.path()));
+  ASSERT_NO_FATAL_FAILURE(WriteSamplesAndStop(node));
   CorruptSegments(dir.Sub("d0"), 4096);
   CorruptSegments(dir.Sub("d2"), 7919);
   ASSERT_TRUE(node.Start()) << node.ReadLog();
@@ -122,7 +115,7 @@ TEST(NodeFailureTest, CorruptUnitsAreRebuiltOnRead) {
 
 TEST(NodeFailureTest, TooManyLostDrivesIsAClearError) {
   TempDir dir;
-  NodeProcess node(FourDrives(dir));
+  NodeProcess node(FourDriveNode(dir.path()));
   ASSERT_TRUE(node.Start()) << node.ReadLog();
   {
     httplib::Client client("127.0.0.1", node.port());
@@ -140,7 +133,7 @@ TEST(NodeFailureTest, TooManyLostDrivesIsAClearError) {
 
 TEST(NodeFailureTest, KillNineDuringBulkLoadKeepsEveryAcknowledgedFile) {
   TempDir dir;
-  NodeProcess node(FourDrives(dir, {"--segment-size", "8M"}));
+  NodeProcess node(FourDriveNode(dir.path(), {"--segment-size", "8M"}));
   ASSERT_TRUE(node.Start()) << node.ReadLog();
   std::mutex mu;
   std::map<std::string, std::pair<size_t, uint64_t>> acked;      // path -> (size, seed)
@@ -194,7 +187,7 @@ TEST(NodeFailureTest, KillNineDuringBulkLoadKeepsEveryAcknowledgedFile) {
 
 TEST(NodeFailureTest, RefusesADriveOfAnotherNode) {
   TempDir dir;
-  NodeProcess first(FourDrives(dir));
+  NodeProcess first(FourDriveNode(dir.path()));
   ASSERT_TRUE(first.Start()) << first.ReadLog();
   ASSERT_TRUE(first.Stop());
   NodeConfig config;
@@ -212,23 +205,26 @@ TEST(NodeFailureTest, RefusesADriveOfAnotherNode) {
 
 TEST(NodeFailureTest, DeletingHalfTheFilesGivesSpaceBack) {
   TempDir dir;
-  NodeProcess node(FourDrives(dir, {"--segment-size", "2M", "--compact-interval", "0"}));
+  NodeProcess node(FourDriveNode(dir.path(), {"--segment-size", "2M", "--compact-interval", "0"}));
   ASSERT_TRUE(node.Start()) << node.ReadLog();
   httplib::Client client("127.0.0.1", node.port());
   const int kFiles = 160;
   for (int i = 0; i < kFiles; ++i) {
     ASSERT_EQ(PutFile(client, "ns/c/" + std::to_string(i), Content(200 * kKiB, i))->status, 201);
   }
-  uint64_t before = 0;
-  for (int d = 0; d < 4; ++d) before += DiskUsage(dir.Sub("d" + std::to_string(d)) + "/segments");
+  auto segments_usage = [&] {
+    uint64_t total = 0;
+    for (const std::string& d : node.config().drives) total += DiskUsage(d + "/segments");
+    return total;
+  };
+  uint64_t before = segments_usage();
   for (int i = 0; i < kFiles; i += 2) {
     ASSERT_EQ(client.Delete(("/v1/files/ns/c/" + std::to_string(i)).c_str())->status, 204);
   }
   auto compact = client.Post("/v1/admin/compact");
   ASSERT_EQ(compact->status, 200) << compact->body;
   EXPECT_GT(json::parse(compact->body)["segments_removed"].get<uint64_t>(), 0u);
-  uint64_t after = 0;
-  for (int d = 0; d < 4; ++d) after += DiskUsage(dir.Sub("d" + std::to_string(d)) + "/segments");
+  uint64_t after = segments_usage();
   // Segments about half dead straddle the compaction threshold (0.5), so
   // roughly half of them are rewritten: a clear drop, not all of the half.
   EXPECT_LT(after, before * 85 / 100) << "before " << before << " after " << after;

@@ -5,12 +5,15 @@
 #include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -26,6 +29,20 @@ const bool kSigpipeIgnored = [] {
   signal(SIGPIPE, SIG_IGN);
   return true;
 }();
+
+// How a process ended, from its wait status: "exited with status 1",
+// "killed by signal 9 (Killed)".
+std::string DescribeExit(int wait_status) {
+  if (WIFEXITED(wait_status)) {
+    return "exited with status " + std::to_string(WEXITSTATUS(wait_status));
+  }
+  if (WIFSIGNALED(wait_status)) {
+    int sig = WTERMSIG(wait_status);
+    return "killed by signal " + std::to_string(sig) + " (" + strsignal(sig) + ")" +
+           (WCOREDUMP(wait_status) ? ", core dumped" : "");
+  }
+  return "ended with wait status " + std::to_string(wait_status);
+}
 
 }  // namespace
 
@@ -50,7 +67,18 @@ std::string TesseraBinary() {
 #endif
 }
 
+NodeConfig FourDriveNode(const std::string& dir, std::vector<std::string> extra_args) {
+  NodeConfig config;
+  for (int i = 0; i < 4; ++i) config.drives.push_back(dir + "/d" + std::to_string(i));
+  config.extra_args = std::move(extra_args);
+  return config;
+}
+
 NodeProcess::NodeProcess(NodeConfig config) : config_(std::move(config)) {
+  if (!config_.log_path.empty()) {
+    log_path_ = config_.log_path;
+    return;
+  }
   std::string base = config_.drives.empty()
                          ? std::string("/tmp")
                          : std::filesystem::path(config_.drives.front()).parent_path().string();
@@ -60,44 +88,78 @@ NodeProcess::NodeProcess(NodeConfig config) : config_(std::move(config)) {
 
 NodeProcess::~NodeProcess() { Kill(); }
 
-bool NodeProcess::Start() {
+std::vector<std::string> NodeProcess::Command() {
   if (port_ == 0) port_ = FreePort();
   std::string drives;
   for (const std::string& d : config_.drives) drives += (drives.empty() ? "" : ",") + d;
-  std::vector<std::string> args = {TesseraBinary(), "node",
-                                   "--drives",      drives,
-                                   "--listen",      "127.0.0.1:" + std::to_string(port_),
-                                   "--protection",  config_.protection};
+  std::vector<std::string> args = {config_.binary.empty() ? TesseraBinary() : config_.binary,
+                                   "node",
+                                   "--drives",
+                                   drives,
+                                   "--listen",
+                                   "127.0.0.1:" + std::to_string(port_),
+                                   "--protection",
+                                   config_.protection};
   if (!config_.state_dir.empty()) {
     args.push_back("--state");
     args.push_back(config_.state_dir);
   }
   args.insert(args.end(), config_.extra_args.begin(), config_.extra_args.end());
+  return args;
+}
+
+bool NodeProcess::Start(std::string* why) {
+  std::string ignored;
+  if (why == nullptr) why = &ignored;
+  std::vector<std::string> args = Command();
+  pid_t parent = ::getpid();
   pid_ = ::fork();
+  if (pid_ < 0) {
+    *why = std::string("fork: ") + std::strerror(errno);
+    return false;
+  }
   if (pid_ == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);     // never outlive the test or bench
+    if (::getppid() != parent) _exit(127);  // it died before prctl
     int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    ::dup2(log, 1);
-    ::dup2(log, 2);
+    if (log >= 0) {
+      ::dup2(log, 1);
+      ::dup2(log, 2);
+    }
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     ::execv(argv[0], argv.data());
+    std::fprintf(stderr, "exec %s: %s\n", argv[0], std::strerror(errno));
     _exit(127);
   }
   httplib::Client client("127.0.0.1", port_);
   client.set_connection_timeout(0, 200000);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return false;
-    }
+    if (!Alive(why)) return false;
     auto res = client.Get("/v1/node");
     if (res && res->status == 200) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  *why = "node did not answer GET /v1/node within 30 s";
   return false;
+}
+
+bool NodeProcess::Alive(std::string* why) {
+  std::string ignored;
+  if (why == nullptr) why = &ignored;
+  if (pid_ <= 0) {
+    *why = "node is not running";
+    return false;
+  }
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+    pid_ = -1;
+    *why = "node " + DescribeExit(status);
+    return false;
+  }
+  return true;
 }
 
 void NodeProcess::Kill() {
@@ -108,13 +170,28 @@ void NodeProcess::Kill() {
   pid_ = -1;
 }
 
-bool NodeProcess::Stop() {
-  if (pid_ <= 0) return false;
+bool NodeProcess::Stop(std::string* why) {
+  std::string ignored;
+  if (why == nullptr) why = &ignored;
+  if (pid_ <= 0) {
+    *why = "node was not running";
+    return false;
+  }
   ::kill(pid_, SIGTERM);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   int status = 0;
-  ::waitpid(pid_, &status, 0);
+  while (::waitpid(pid_, &status, WNOHANG) != pid_) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      Kill();
+      *why = "node did not stop within 60 s of SIGTERM; killed";
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   pid_ = -1;
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
+  *why = "node " + DescribeExit(status) + " on SIGTERM";
+  return false;
 }
 
 std::string NodeProcess::ReadLog() const {

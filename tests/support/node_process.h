@@ -1,6 +1,8 @@
-// Runs a real `tessera node` process for integration tests: picks a free
-// loopback port, starts the binary, waits until it serves, and can stop it
-// gracefully, kill -9 it, or restart it with the same drives.
+// Runs a real `tessera node` process for integration tests and benchmarks:
+// picks a free loopback port, starts the binary, waits until it serves, and
+// can stop it gracefully, kill -9 it, or restart it with the same drives.
+// A node gets SIGKILL when the thread that started it exits
+// (PR_SET_PDEATHSIG), so it never outlives its test or benchmark.
 #pragma once
 
 #include <sys/types.h>
@@ -17,32 +19,45 @@ int FreePort();
 std::string TesseraBinary();
 
 struct NodeConfig {
+  std::string binary;  // empty: TesseraBinary()
   std::vector<std::string> drives;
   std::string state_dir;  // empty: the node's default
   std::string protection = "+2";
   std::vector<std::string> extra_args;
+  std::string log_path;  // empty: a new node-*.log beside the first drive
 };
+
+// Four drives, `dir`/d0 to `dir`/d3, and the defaults for everything else.
+NodeConfig FourDriveNode(const std::string& dir, std::vector<std::string> extra_args = {});
 
 class NodeProcess {
  public:
   explicit NodeProcess(NodeConfig config);
   ~NodeProcess();  // kills the process if it still runs
 
-  // Starts the node and waits up to 20 s for GET /v1/node. False on failure
-  // (the log has why).
-  bool Start();
+  // The command line Start() runs; picks the port if there is none yet.
+  std::vector<std::string> Command();
+  // Starts the node and waits up to 30 s for GET /v1/node. False on failure,
+  // with a line of why in `*why` if given (the log has more).
+  bool Start(std::string* why = nullptr);
   void Kill();  // SIGKILL, then reap
-  bool Stop();  // SIGTERM, then reap; true if it exited 0
+  // SIGTERM, then reap, killing it after 60 s; true if it exited 0, else
+  // false with why in `*why` if given.
+  bool Stop(std::string* why = nullptr);
   bool Restart() {
     Kill();
     return Start();
   }
+  // True while the process runs; false, with how it ended in `*why` if given,
+  // once it has (it is then reaped).
+  bool Alive(std::string* why = nullptr);
 
   int port() const { return port_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   const std::string& log_path() const { return log_path_; }
   std::string ReadLog() const;
   pid_t pid() const { return pid_; }
+  const NodeConfig& config() const { return config_; }
 
  private:
   NodeConfig config_;
