@@ -6,6 +6,8 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cluster/group_command.h"
+#include "cluster/timeline_command.h"
 #include "node/node_command.h"
 
 int main(int argc, char** argv) {
@@ -18,6 +20,8 @@ int main(int argc, char** argv) {
   auto exit_code = std::make_shared<int>(0);
   tessera::node::AddNodeCommand(app, exit_code);
   tessera::cli::AddClientCommands(app);
+  tessera::cluster::AddGroupCommands(app, exit_code);
+  tessera::cluster::AddTimelineCommand(app, exit_code);
   int code = tessera::cli::ParseAndRun(app, argc, argv);
   return code != 0 ? code : *exit_code;
 }

@@ -112,27 +112,8 @@ bool NodeProcess::Start(std::string* why) {
   std::string ignored;
   if (why == nullptr) why = &ignored;
   std::vector<std::string> args = Command();
-  pid_t parent = ::getpid();
-  pid_ = ::fork();
-  if (pid_ < 0) {
-    *why = std::string("fork: ") + std::strerror(errno);
-    return false;
-  }
-  if (pid_ == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);     // never outlive the test or bench
-    if (::getppid() != parent) _exit(127);  // it died before prctl
-    int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (log >= 0) {
-      ::dup2(log, 1);
-      ::dup2(log, 2);
-    }
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    std::fprintf(stderr, "exec %s: %s\n", argv[0], std::strerror(errno));
-    _exit(127);
-  }
+  pid_ = SpawnWithLog(std::move(args), log_path_, why);
+  if (pid_ < 0) return false;
   httplib::Client client("127.0.0.1", port_);
   client.set_connection_timeout(0, 200000);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
@@ -199,6 +180,31 @@ std::string NodeProcess::ReadLog() const {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+pid_t SpawnWithLog(std::vector<std::string> args, const std::string& log_path, std::string* why) {
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    *why = std::string("fork: ") + std::strerror(errno);
+    return -1;
+  }
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);     // never outlive the test or bench
+    if (::getppid() != parent) _exit(127);  // it died before prctl
+    int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (log >= 0) {
+      ::dup2(log, 1);
+      ::dup2(log, 2);
+    }
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    std::fprintf(stderr, "exec %s: %s\n", argv[0], std::strerror(errno));
+    _exit(127);
+  }
+  return pid;
 }
 
 CommandResult RunCommand(const std::vector<std::string>& argv_in,

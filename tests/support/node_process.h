@@ -66,6 +66,11 @@ class NodeProcess {
   std::string log_path_;
 };
 
+// Starts argv[0] with `args`, stdout and stderr appended to `log_path`. The
+// child dies with its parent (PR_SET_PDEATHSIG); a failed exec is written to
+// the log and exits 127. Returns the pid, or -1 with *why set.
+pid_t SpawnWithLog(std::vector<std::string> args, const std::string& log_path, std::string* why);
+
 // Runs a command, returns its exit status and (stdout+stderr) output.
 struct CommandResult {
   int exit_code = -1;
