@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cluster/config/config_command.h"
 #include "cluster/group_command.h"
 #include "cluster/timeline_command.h"
 #include "node/node_command.h"
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
   tessera::cli::AddClientCommands(app);
   tessera::cluster::AddGroupCommands(app, exit_code);
   tessera::cluster::AddTimelineCommand(app, exit_code);
+  tessera::cluster::config::AddConfigCommand(app, exit_code);
   int code = tessera::cli::ParseAndRun(app, argc, argv);
   return code != 0 ? code : *exit_code;
 }

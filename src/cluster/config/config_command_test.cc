@@ -1,0 +1,87 @@
+#include "cluster/config/config_command.h"
+
+#include <gtest/gtest.h>
+
+#include <CLI/CLI.hpp>
+#include <sstream>
+
+#include "cluster/config/config_store.h"
+#include "cluster/config/config_test_util.h"
+
+namespace tessera::cluster::config {
+namespace {
+
+class ConfigCommandTest : public EtcdTest {
+ protected:
+  struct Run {
+    int code;
+    std::string out;
+    std::string err;
+  };
+  Run Tessera(std::vector<std::string> args) {
+    CLI::App app;
+    app.require_subcommand(1);
+    auto code = std::make_shared<int>(0);
+    std::ostringstream out, err;
+    AddConfigCommand(app, code, &out, &err);
+    std::vector<const char*> argv = {"tessera"};
+    for (const std::string& a : args) argv.push_back(a.c_str());
+    try {
+      app.parse(static_cast<int>(argv.size()), const_cast<char**>(argv.data()));
+    } catch (const CLI::ParseError& e) {
+      return {app.exit(e, out, err) == 0 ? 0 : 2, out.str(), err.str()};
+    }
+    return {*code, out.str(), err.str()};
+  }
+  std::string Uri() {
+    std::string endpoints = etcd_->endpoints();
+    return "etcd://" + endpoints.substr(std::string("http://").size()) + root_;
+  }
+};
+
+TEST_F(ConfigCommandTest, ListPrintsTheRegistry) {
+  Run r = Tessera({"config", "list"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  for (const SettingDef& def : SettingRegistry()) {
+    EXPECT_NE(r.out.find(std::string(def.name)), std::string::npos) << def.name;
+  }
+  EXPECT_NE(r.out.find("immutable"), std::string::npos);
+}
+
+TEST_F(ConfigCommandTest, SetGetApplyFeedback) {
+  Run set = Tessera({"config", "set", "max_file_size", "2T", "--config", Uri()});
+  EXPECT_EQ(set.code, 0) << set.err;
+  Run host = Tessera({"config", "set", "max_file_size", "3G", "--config", Uri(), "--host", "9"});
+  EXPECT_EQ(host.code, 0) << host.err;
+  Run get = Tessera({"config", "get", "max_file_size", "--config", Uri()});
+  EXPECT_EQ(get.code, 0) << get.err;
+  EXPECT_EQ(get.out, std::to_string(2 * (int64_t{1} << 40)) + "\n");
+  get = Tessera({"config", "get", "max_file_size", "--config", Uri(), "--host", "9"});
+  EXPECT_EQ(get.out, std::to_string(3 * (int64_t{1} << 30)) + "\n");
+  Run all = Tessera({"config", "get", "--config", Uri()});
+  EXPECT_EQ(all.code, 0);
+  EXPECT_NE(all.out.find("max_file_size = 2199023255552  (from max_file_size)"), std::string::npos)
+      << all.out;
+  EXPECT_NE(all.out.find("segment_size = 67108864  (default)"), std::string::npos) << all.out;
+
+  Run bad = Tessera({"config", "set", "max_file_size", "lots", "--config", Uri()});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("not a size"), std::string::npos) << bad.err;
+  EXPECT_EQ(Tessera({"config", "set", "nope", "1", "--config", Uri()}).code, 2);
+  EXPECT_EQ(Tessera({"config", "get", "--config", "http://x:1/y"}).code, 2);
+  EXPECT_EQ(Tessera({"config", "get"}).code, 2);  // --config is required
+
+  Run apply = Tessera({"config", "apply", "--config", Uri()});
+  EXPECT_EQ(apply.code, 0) << apply.err;
+  EXPECT_EQ(apply.out.rfind("update revision ", 0), 0u);
+  Run none = Tessera({"config", "feedback", "--config", Uri()});
+  EXPECT_EQ(none.out, "no feedback yet\n");
+  ConfigStore store(client_.get(), root_);
+  ASSERT_TRUE(store.WriteFeedback("9", "{\"applied\":[]}").ok());
+  Run fb = Tessera({"config", "feedback", "--config", Uri()});
+  EXPECT_EQ(fb.code, 0);
+  EXPECT_EQ(fb.out, "host 9: {\"applied\":[]}\n");
+}
+
+}  // namespace
+}  // namespace tessera::cluster::config

@@ -1,0 +1,279 @@
+#include "cluster/config/config_store.h"
+
+#include <cctype>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <set>
+
+namespace tessera::cluster::config {
+namespace {
+
+constexpr int kWriteAttempts = 5;
+
+// OK iff `key` is a well-formed relative key: '/'-separated segments of
+// [A-Za-z0-9_.-], none empty, ".", or "..".
+Status ValidateRelativeKey(std::string_view key) {
+  bool ok = !key.empty() && key.size() <= 512;
+  size_t start = 0;
+  while (ok && start <= key.size()) {
+    size_t end = key.find('/', start);
+    if (end == std::string_view::npos) end = key.size();
+    std::string_view segment = key.substr(start, end - start);
+    ok = !segment.empty() && segment != "." && segment != "..";
+    for (char c : segment) {
+      ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
+    }
+    start = end + 1;
+  }
+  if (!ok) {
+    return Status::InvalidArgument("'" + std::string(key) +
+                                   "' is not a key relative to the config root (e.g. "
+                                   "shared/big-files or hosts/3/max_file_size)");
+  }
+  return Status::Ok();
+}
+
+std::string JoinChain(const std::vector<std::string>& chain) {
+  std::string out;
+  for (const std::string& key : chain) out += (out.empty() ? "" : " -> ") + key;
+  return out;
+}
+
+// The setting a key holds a value of ("max_file_size" for "max_file_size" and
+// "hosts/3/max_file_size"), or nullptr if it is not a setting entry.
+const SettingDef* SettingOfKey(const std::string& key) {
+  if (key.rfind(config_keys::kHostsPrefix, 0) == 0) {
+    std::string rest = key.substr(config_keys::kHostsPrefix.size());
+    size_t slash = rest.find('/');
+    if (slash == std::string::npos || !ValidateArrayId(rest.substr(0, slash)).ok()) return nullptr;
+    return FindSetting(rest.substr(slash + 1));
+  }
+  return FindSetting(key);
+}
+
+}  // namespace
+
+Result<Resolution> ResolveReference(const std::map<std::string, std::string>& tree,
+                                    const std::string& key) {
+  Resolution r;
+  std::string current = key;
+  std::set<std::string> seen;
+  while (true) {
+    r.chain.push_back(current);
+    if (!seen.insert(current).second) {
+      return Status::FailedPrecondition("reference cycle: " + JoinChain(r.chain));
+    }
+    auto it = tree.find(current);
+    if (it == tree.end()) {
+      if (r.chain.size() == 1) return Status::NotFound("no entry " + current);
+      return Status::NotFound("dangling reference: " + JoinChain(r.chain) + " does not exist");
+    }
+    if (it->second.rfind(kReferencePrefix, 0) != 0) {
+      r.key = current;
+      r.value = it->second;
+      return r;
+    }
+    if (static_cast<int>(r.chain.size()) > kMaxReferenceDepth) {
+      return Status::FailedPrecondition("reference chain longer than " +
+                                        std::to_string(kMaxReferenceDepth) + ": " +
+                                        JoinChain(r.chain));
+    }
+    std::string target = it->second.substr(kReferencePrefix.size());
+    Status valid = ValidateRelativeKey(target);
+    if (!valid.ok()) return valid.WithContext("reference in " + current);
+    current = target;
+  }
+}
+
+ConfigSnapshot BuildSnapshot(const std::map<std::string, std::string>& tree,
+                             const std::optional<std::string>& host) {
+  ConfigSnapshot snapshot;
+  for (const SettingDef& def : SettingRegistry()) {
+    std::string key = config_keys::Setting(def.name);
+    if (host) {
+      std::string host_key = config_keys::HostSetting(*host, def.name);
+      if (tree.count(host_key)) key = host_key;
+    }
+    ResolvedSetting resolved;
+    std::string text;
+    auto it = tree.find(key);
+    if (it == tree.end()) {
+      resolved.source = "default";
+      text = std::string(def.default_value);
+    } else {
+      Result<Resolution> r = ResolveReference(tree, key);
+      if (!r.ok()) {
+        snapshot.errors.emplace(def.name, r.status());
+        continue;
+      }
+      resolved.raw = it->second;
+      resolved.source = r->key;
+      text = r->value;
+    }
+    Result<SettingValue> value = ParseSettingValue(def, text);
+    if (!value.ok()) {
+      snapshot.errors.emplace(def.name, value.status().WithContext("from " + resolved.source));
+      continue;
+    }
+    resolved.value = std::move(value).value();
+    snapshot.values.emplace(def.name, std::move(resolved));
+  }
+  return snapshot;
+}
+
+ConfigStore::ConfigStore(EtcdClient* client, std::string root)
+    : client_(client), root_(std::move(root) + "/") {}
+
+Result<std::unique_ptr<ConfigStore>> ConfigStore::Open(const ConfigUri& uri,
+                                                       EtcdClientOptions options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<EtcdClient> client,
+                   EtcdClient::Create(uri.EtcdEndpoints(), options));
+  auto store = std::make_unique<ConfigStore>(client.get(), uri.root);
+  store->owned_client_ = std::move(client);
+  return store;
+}
+
+std::string ConfigStore::AbsoluteKey(std::string_view relative) const {
+  return root_ + std::string(relative);
+}
+
+Result<std::string> ConfigStore::KeyFor(const std::string& name,
+                                        const std::optional<std::string>& host) {
+  if (name.rfind(config_keys::kSharedPrefix, 0) == 0) {
+    if (host) return Status::InvalidArgument("shared entries have no per-host override");
+    RETURN_IF_ERROR(ValidateSharedId(name.substr(config_keys::kSharedPrefix.size())));
+    return name;
+  }
+  ASSIGN_OR_RETURN(const SettingDef* def, LookupSetting(name));
+  if (!host) return config_keys::Setting(def->name);
+  RETURN_IF_ERROR(ValidateArrayId(*host));
+  return config_keys::HostSetting(*host, def->name);
+}
+
+Result<std::map<std::string, std::pair<std::string, int64_t>>> ConfigStore::ReadTree(
+    int64_t* revision) {
+  ASSIGN_OR_RETURN(RangeResult range, client_->GetPrefix(root_));
+  std::map<std::string, std::pair<std::string, int64_t>> tree;
+  for (KeyValue& kv : range.kvs) {
+    tree.emplace(kv.key.substr(root_.size()), std::make_pair(std::move(kv.value), kv.mod_revision));
+  }
+  if (revision) *revision = range.revision;
+  return tree;
+}
+
+Status ConfigStore::Set(const std::string& name, const std::string& value,
+                        const std::optional<std::string>& host) {
+  ASSIGN_OR_RETURN(std::string key, KeyFor(name, host));
+  return Write(key, value);
+}
+
+Status ConfigStore::Unset(const std::string& name, const std::optional<std::string>& host) {
+  ASSIGN_OR_RETURN(std::string key, KeyFor(name, host));
+  return Write(key, std::nullopt);
+}
+
+Status ConfigStore::Write(const std::string& key, const std::optional<std::string>& value) {
+  if (value && value->rfind(kReferencePrefix, 0) == 0) {
+    RETURN_IF_ERROR(ValidateRelativeKey(value->substr(kReferencePrefix.size()))
+                        .WithContext("reference in " + key));
+  }
+  for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
+    ASSIGN_OR_RETURN(auto stored, ReadTree(nullptr));
+    std::map<std::string, std::string> tree;
+    for (const auto& [k, v] : stored) tree.emplace(k, v.first);
+    if (value) {
+      tree[key] = *value;
+    } else if (tree.erase(key) == 0) {
+      return Status::NotFound("no entry " + key + " to remove");
+    }
+
+    std::map<std::string, std::string> before;
+    for (const auto& [k, v] : stored) before.emplace(k, v.first);
+    std::set<std::string> checked = {key};
+    // The written entry itself must resolve (no dangling target, no cycle).
+    if (value) {
+      Result<Resolution> own = ResolveReference(tree, key);
+      if (!own.ok()) return own.status().WithContext("refusing to set " + key);
+      checked.insert(own->chain.begin(), own->chain.end());
+    }
+    // Every setting entry that reaches the changed key must still resolve and parse.
+    for (const auto& [entry, text] : tree) {
+      const SettingDef* def = SettingOfKey(entry);
+      if (def == nullptr) continue;
+      Result<Resolution> r = ResolveReference(tree, entry);
+      bool affected = entry == key;
+      if (r.ok()) {
+        for (const std::string& k : r->chain) affected = affected || k == key;
+      } else {
+        // An unresolvable entry is affected if the change caused it: it
+        // resolved before the change, or it now mentions the changed key.
+        affected = affected || ResolveReference(before, entry).ok();
+      }
+      if (!affected) continue;
+      if (!r.ok()) {
+        std::string what = value ? "refusing to set " : "refusing to remove ";
+        return r.status().WithContext(what + key + ": " + entry);
+      }
+      Result<SettingValue> parsed = ParseSettingValue(*def, r->value);
+      if (!parsed.ok()) {
+        Status st = parsed.status();
+        if (entry != key) st = st.WithContext(entry + " refers to " + key);
+        return Status::InvalidArgument("refusing to set " + key + ": " + st.message());
+      }
+      checked.insert(r->chain.begin(), r->chain.end());
+    }
+
+    std::vector<Compare> compares;
+    for (const std::string& k : checked) {
+      auto it = stored.find(k);
+      compares.push_back(
+          Compare::ModRevisionEquals(AbsoluteKey(k), it == stored.end() ? 0 : it->second.second));
+    }
+    TxnOp op = value ? TxnOp::Put(AbsoluteKey(key), *value) : TxnOp::Delete(AbsoluteKey(key));
+    ASSIGN_OR_RETURN(TxnResult txn, client_->Txn(compares, {op}));
+    if (txn.succeeded) return Status::Ok();
+  }
+  return Status::Unavailable("could not write " + key + ": the configuration kept changing (" +
+                             std::to_string(kWriteAttempts) + " attempts)");
+}
+
+Result<std::optional<std::string>> ConfigStore::GetRaw(const std::string& relative_key) {
+  RETURN_IF_ERROR(ValidateRelativeKey(relative_key));
+  ASSIGN_OR_RETURN(GetResult got, client_->Get(AbsoluteKey(relative_key)));
+  if (!got.kv) return std::optional<std::string>();
+  return std::optional<std::string>(got.kv->value);
+}
+
+Result<ConfigSnapshot> ConfigStore::Load(const std::optional<std::string>& host) {
+  if (host) RETURN_IF_ERROR(ValidateArrayId(*host));
+  int64_t revision = 0;
+  ASSIGN_OR_RETURN(auto stored, ReadTree(&revision));
+  std::map<std::string, std::string> tree;
+  for (const auto& [k, v] : stored) tree.emplace(k, v.first);
+  ConfigSnapshot snapshot = BuildSnapshot(tree, host);
+  snapshot.revision = revision;
+  auto update = stored.find(std::string(config_keys::kUpdate));
+  if (update != stored.end()) snapshot.update_revision = update->second.second;
+  return snapshot;
+}
+
+Result<int64_t> ConfigStore::Apply() {
+  nlohmann::json value = {{"requested_at_unix", static_cast<int64_t>(std::time(nullptr))}};
+  return client_->Put(AbsoluteKey(config_keys::kUpdate), value.dump());
+}
+
+Status ConfigStore::WriteFeedback(const std::string& array_id, const std::string& json) {
+  RETURN_IF_ERROR(ValidateArrayId(array_id));
+  Result<int64_t> put = client_->Put(AbsoluteKey(config_keys::Feedback(array_id)), json);
+  return put.status();
+}
+
+Result<std::map<std::string, std::string>> ConfigStore::ReadFeedback() {
+  std::string prefix = AbsoluteKey(config_keys::kFeedbackPrefix);
+  ASSIGN_OR_RETURN(RangeResult range, client_->GetPrefix(prefix));
+  std::map<std::string, std::string> out;
+  for (KeyValue& kv : range.kvs) out.emplace(kv.key.substr(prefix.size()), std::move(kv.value));
+  return out;
+}
+
+}  // namespace tessera::cluster::config

@@ -1,0 +1,210 @@
+#include "cluster/config/setting.h"
+
+#include <cctype>
+#include <charconv>
+#include <limits>
+
+#include "common/units.h"
+#include "layout/protection_policy.h"
+
+namespace tessera::cluster::config {
+namespace {
+
+constexpr int64_t kPiB = int64_t{1} << 50;
+
+const std::vector<SettingDef>& Registry() {
+  static const std::vector<SettingDef> kSettings = {
+      {"cluster_name", SettingType::kString, SettingKind::kImmutable, "tessera", 1, 63,
+       "Name of the cluster, fixed when it is created"},
+      {"protection", SettingType::kPolicy, SettingKind::kRestart, "+2", 0, 0,
+       "Protection policy for new files (+N, +Nd:Mn, Nx)"},
+      {"segment_size", SettingType::kSize, SettingKind::kRestart, "64M", int64_t{1} << 20,
+       int64_t{1} << 32, "Size of a drive segment file (1M..4G)"},
+      {"max_file_size", SettingType::kSize, SettingKind::kLive, "1T", 1, 16 * kPiB,
+       "Largest file a client may store (1..16P)"},
+      {"compact_interval_seconds", SettingType::kDuration, SettingKind::kLive, "30", 1, 86400,
+       "How often drives compact their segments (1s..1d)"},
+      {"http_threads", SettingType::kInt, SettingKind::kRestart, "64", 1, 4096,
+       "Threads serving the node's HTTP API"},
+      {"debug_logging", SettingType::kBool, SettingKind::kLive, "false", 0, 0,
+       "Log at debug level"},
+  };
+  return kSettings;
+}
+
+Status Bad(const SettingDef& def, std::string_view text, std::string_view why) {
+  return Status::InvalidArgument(std::string(def.name) + " '" + std::string(text) +
+                                 "': " + std::string(why));
+}
+
+bool ParseInt(std::string_view text, int64_t& out) {
+  if (text.empty()) return false;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, out);
+  return ec == std::errc() && ptr == end;
+}
+
+std::string Range(const SettingDef& def, std::string_view unit) {
+  return "must be between " + std::to_string(def.min) + std::string(unit) + " and " +
+         std::to_string(def.max) + std::string(unit);
+}
+
+}  // namespace
+
+const std::vector<SettingDef>& SettingRegistry() { return Registry(); }
+
+const SettingDef* FindSetting(std::string_view name) {
+  for (const SettingDef& def : Registry()) {
+    if (def.name == name) return &def;
+  }
+  return nullptr;
+}
+
+Result<const SettingDef*> LookupSetting(std::string_view name) {
+  if (const SettingDef* def = FindSetting(name)) return def;
+  std::string known;
+  for (const SettingDef& def : Registry()) {
+    known += known.empty() ? "" : ", ";
+    known += def.name;
+  }
+  return Status::NotFound("no setting named '" + std::string(name) + "' (known: " + known + ")");
+}
+
+Result<SettingValue> ParseSettingValue(const SettingDef& def, std::string_view text) {
+  SettingValue value;
+  switch (def.type) {
+    case SettingType::kInt: {
+      int64_t n = 0;
+      if (!ParseInt(text, n)) return Bad(def, text, "not an integer");
+      if (n < def.min || n > def.max) return Bad(def, text, Range(def, ""));
+      value.number = n;
+      value.canonical = std::to_string(n);
+      return value;
+    }
+    case SettingType::kSize: {
+      std::optional<uint64_t> bytes = ParseSize(text);
+      if (!bytes) return Bad(def, text, "not a size (e.g. 64M, 512G, 1T)");
+      if (*bytes < static_cast<uint64_t>(def.min) || *bytes > static_cast<uint64_t>(def.max)) {
+        return Bad(def, text,
+                   "must be between " + FormatSize(def.min) + " and " + FormatSize(def.max));
+      }
+      value.number = static_cast<int64_t>(*bytes);
+      value.canonical = std::to_string(*bytes);
+      return value;
+    }
+    case SettingType::kBool: {
+      std::string lower;
+      for (char c : text) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (lower == "true" || lower == "yes" || lower == "on" || lower == "1") {
+        value.number = 1;
+      } else if (lower == "false" || lower == "no" || lower == "off" || lower == "0") {
+        value.number = 0;
+      } else {
+        return Bad(def, text, "not a boolean (true or false)");
+      }
+      value.canonical = value.number ? "true" : "false";
+      return value;
+    }
+    case SettingType::kString: {
+      bool ok = !text.empty() && static_cast<int64_t>(text.size()) <= def.max &&
+                static_cast<int64_t>(text.size()) >= def.min && std::islower(text[0]);
+      for (char c : text) {
+        ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
+      }
+      if (!ok) {
+        return Bad(def, text,
+                   "must be " + std::to_string(def.min) + ".." + std::to_string(def.max) +
+                       " of a-z 0-9 -, starting with a letter");
+      }
+      value.canonical = std::string(text);
+      return value;
+    }
+    case SettingType::kDuration: {
+      std::string_view digits = text;
+      int64_t unit = 1;
+      if (!digits.empty()) {
+        switch (digits.back()) {
+          case 's':
+            unit = 1;
+            break;
+          case 'm':
+            unit = 60;
+            break;
+          case 'h':
+            unit = 3600;
+            break;
+          case 'd':
+            unit = 86400;
+            break;
+          default:
+            unit = 0;
+            break;
+        }
+        if (unit != 0) digits.remove_suffix(1);
+        if (unit == 0) unit = 1;
+      }
+      int64_t n = 0;
+      if (digits.empty() || digits[0] == '-' || digits[0] == '+' || !ParseInt(digits, n) ||
+          n > std::numeric_limits<int64_t>::max() / unit) {
+        return Bad(def, text, "not a duration (e.g. 30, 30s, 5m, 1h, 1d)");
+      }
+      n *= unit;
+      if (n < def.min || n > def.max) return Bad(def, text, Range(def, "s"));
+      value.number = n;
+      value.canonical = std::to_string(n);
+      return value;
+    }
+    case SettingType::kPolicy: {
+      Result<layout::ProtectionPolicy> policy = layout::ProtectionPolicy::Parse(text);
+      if (!policy.ok()) return Bad(def, text, policy.status().message());
+      value.canonical = policy->ToString();
+      return value;
+    }
+  }
+  return Status::Internal("unknown setting type");
+}
+
+std::string_view SettingTypeName(SettingType type) {
+  switch (type) {
+    case SettingType::kInt:
+      return "int";
+    case SettingType::kSize:
+      return "size";
+    case SettingType::kBool:
+      return "bool";
+    case SettingType::kString:
+      return "string";
+    case SettingType::kDuration:
+      return "duration";
+    case SettingType::kPolicy:
+      return "policy";
+  }
+  return "?";
+}
+
+std::string_view SettingKindName(SettingKind kind) {
+  switch (kind) {
+    case SettingKind::kLive:
+      return "live";
+    case SettingKind::kRestart:
+      return "restart";
+    case SettingKind::kImmutable:
+      return "immutable";
+  }
+  return "?";
+}
+
+Status ValidateSettingName(std::string_view name) {
+  bool ok = !name.empty() && name.size() <= 64 && name[0] >= 'a' && name[0] <= 'z';
+  for (char c : name) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+  if (!ok) {
+    return Status::InvalidArgument("setting name '" + std::string(name) +
+                                   "' must be 1..64 of a-z 0-9 _, starting with a letter");
+  }
+  if (name == "hosts" || name == "shared" || name == "update" || name == "feedback") {
+    return Status::InvalidArgument("setting name '" + std::string(name) + "' is a reserved key");
+  }
+  return Status::Ok();
+}
+
+}  // namespace tessera::cluster::config

@@ -1,0 +1,125 @@
+#include "cluster/config/setting.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace tessera::cluster::config {
+namespace {
+
+TEST(SettingRegistryTest, IsWellFormed) {
+  std::set<std::string_view> names;
+  ASSERT_GE(SettingRegistry().size(), 5u);
+  for (const SettingDef& def : SettingRegistry()) {
+    SCOPED_TRACE(std::string(def.name));
+    EXPECT_TRUE(ValidateSettingName(def.name).ok());
+    EXPECT_TRUE(names.insert(def.name).second) << "duplicate";
+    Result<SettingValue> v = ParseSettingValue(def, def.default_value);
+    EXPECT_TRUE(v.ok()) << v.status().ToString();
+    EXPECT_FALSE(def.help.empty());
+    EXPECT_EQ(FindSetting(def.name), &def);
+  }
+  EXPECT_EQ(FindSetting("nope"), nullptr);
+  Result<const SettingDef*> missing = LookupSetting("nope");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("max_file_size"), std::string::npos);
+}
+
+TEST(SettingRegistryTest, KindsOfTheRealSettings) {
+  const std::pair<const char*, SettingKind> kinds[] = {
+      {"cluster_name", SettingKind::kImmutable},        {"protection", SettingKind::kRestart},
+      {"segment_size", SettingKind::kRestart},          {"max_file_size", SettingKind::kLive},
+      {"compact_interval_seconds", SettingKind::kLive},
+  };
+  for (const auto& [name, kind] : kinds) {
+    ASSERT_NE(FindSetting(name), nullptr) << name;
+    EXPECT_EQ(FindSetting(name)->kind, kind) << name;
+  }
+}
+
+TEST(SettingRegistryTest, ReservedAndMalformedNames) {
+  for (const char* name : {"hosts", "shared", "update", "feedback", "", "1a", "A", "a-b", "a/b"}) {
+    EXPECT_FALSE(ValidateSettingName(name).ok()) << name;
+  }
+}
+
+struct ValueCase {
+  const char* setting;
+  const char* text;
+  const char* canonical;  // nullptr: must be refused
+  int64_t number;
+};
+
+TEST(SettingValueTest, ValidationTable) {
+  const ValueCase cases[] = {
+      {"max_file_size", "1T", "1099511627776", 1099511627776},
+      {"max_file_size", "512G", "549755813888", 549755813888},
+      {"max_file_size", "4096", "4096", 4096},
+      {"max_file_size", "0", nullptr, 0},
+      {"max_file_size", "12Q", nullptr, 0},
+      {"max_file_size", "", nullptr, 0},
+      {"max_file_size", "17P", nullptr, 0},
+      {"segment_size", "1M", "1048576", 1048576},
+      {"segment_size", "4G", "4294967296", 4294967296},
+      {"segment_size", "1023k", nullptr, 0},
+      {"segment_size", "5G", nullptr, 0},
+      {"compact_interval_seconds", "30", "30", 30},
+      {"compact_interval_seconds", "30s", "30", 30},
+      {"compact_interval_seconds", "5m", "300", 300},
+      {"compact_interval_seconds", "2h", "7200", 7200},
+      {"compact_interval_seconds", "1d", "86400", 86400},
+      {"compact_interval_seconds", "2d", nullptr, 0},
+      {"compact_interval_seconds", "0", nullptr, 0},
+      {"compact_interval_seconds", "-5", nullptr, 0},
+      {"compact_interval_seconds", "5x", nullptr, 0},
+      {"compact_interval_seconds", "m", nullptr, 0},
+      {"compact_interval_seconds", "99999999999999999999d", nullptr, 0},
+      {"http_threads", "64", "64", 64},
+      {"http_threads", "1", "1", 1},
+      {"http_threads", "4096", "4096", 4096},
+      {"http_threads", "0", nullptr, 0},
+      {"http_threads", "4097", nullptr, 0},
+      {"http_threads", "6.5", nullptr, 0},
+      {"http_threads", " 6", nullptr, 0},
+      {"debug_logging", "true", "true", 1},
+      {"debug_logging", "YES", "true", 1},
+      {"debug_logging", "off", "false", 0},
+      {"debug_logging", "0", "false", 0},
+      {"debug_logging", "maybe", nullptr, 0},
+      {"protection", "+2", "+2", 0},
+      {"protection", "+2d:1n", "+2d:1n", 0},
+      {"protection", "+2:1", "+2d:1n", 0},
+      {"protection", "+2d:2n", "+2", 0},
+      {"protection", "3x", "3x", 0},
+      {"protection", "+5", nullptr, 0},
+      {"protection", "two", nullptr, 0},
+      {"cluster_name", "prod-1", "prod-1", 0},
+      {"cluster_name", "Prod", nullptr, 0},
+      {"cluster_name", "1prod", nullptr, 0},
+      {"cluster_name", "pr od", nullptr, 0},
+      {"cluster_name", "", nullptr, 0},
+      {"cluster_name", "a23456789012345678901234567890123456789012345678901234567890123",
+       "a23456789012345678901234567890123456789012345678901234567890123", 0},
+      {"cluster_name", "a234567890123456789012345678901234567890123456789012345678901234", nullptr,
+       0},
+  };
+  for (const ValueCase& c : cases) {
+    SCOPED_TRACE(std::string(c.setting) + " = '" + c.text + "'");
+    const SettingDef* def = FindSetting(c.setting);
+    ASSERT_NE(def, nullptr);
+    Result<SettingValue> v = ParseSettingValue(*def, c.text);
+    if (c.canonical == nullptr) {
+      ASSERT_FALSE(v.ok()) << v->canonical;
+      EXPECT_EQ(v.status().code(), StatusCode::kInvalidArgument);
+      EXPECT_EQ(v.status().message().rfind(std::string(c.setting) + " '" + c.text + "': ", 0), 0u)
+          << v.status().message();
+    } else {
+      ASSERT_TRUE(v.ok()) << v.status().ToString();
+      EXPECT_EQ(v->canonical, c.canonical);
+      EXPECT_EQ(v->number, c.number);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tessera::cluster::config
