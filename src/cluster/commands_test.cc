@@ -77,6 +77,7 @@ TEST(TimelineCommandTest, PrintsTheExpectedTimeline) {
   CommandRun run = RunTessera({"timeline", "--events", path});
   EXPECT_EQ(run.code, 0) << run.err;
   std::ifstream in(path);
+  ASSERT_TRUE(in.good()) << "shared test data not found at " << path;
   nlohmann::json doc = nlohmann::json::parse(in);
   std::string want;
   for (const auto& line : doc.at("expected_timeline")) want += line.get<std::string>() + "\n";

@@ -73,7 +73,9 @@ TEST(GroupLogTest, BadLinesNameTheLine) {
 // The 15-node events written as the logs of three nodes with skewed clocks:
 // node 20 logs every change, nodes 14 and 17 the ones they took part in.
 TEST(GroupLogTest, MergedLogsGiveTheExpectedTimeline) {
-  std::ifstream in(std::string(TESSERA_SHARED_DIR) + "/testdata/group/timeline-15-nodes.json");
+  std::string path = std::string(TESSERA_SHARED_DIR) + "/testdata/group/timeline-15-nodes.json";
+  std::ifstream in(path);
+  ASSERT_TRUE(in.good()) << "shared test data not found at " << path;
   nlohmann::json doc = nlohmann::json::parse(in);
   std::map<uint32_t, uint32_t> lnns;
   for (const auto& [id, lnn] : doc.at("lnn_of_array_id").items()) {
