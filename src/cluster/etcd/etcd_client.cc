@@ -629,8 +629,9 @@ bool Watcher::Resync() {
   update.revision = r->revision;
   update.snapshot = std::move(r->kvs);
   next_revision_ = update.revision + 1;
-  last_revision_.store(update.revision);
   callback_(update);
+  // Published after the callback: last_revision() means "delivered".
+  last_revision_.store(update.revision);
   return true;
 }
 
@@ -680,8 +681,9 @@ void Watcher::RunStream(const std::string& endpoint, bool* connected, bool* comp
       }
       if (!update.events.empty()) {
         next_revision_ = update.revision + 1;
-        last_revision_.store(update.revision);
         callback_(update);
+        // Published after the callback: last_revision() means "delivered".
+        last_revision_.store(update.revision);
       }
       return true;
     } catch (const std::exception&) {
