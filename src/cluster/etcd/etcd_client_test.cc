@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "tests/support/etcd_process.h"
+#include "tests/support/etcd_test.h"
 #include "tests/support/node_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -19,17 +20,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::EtcdCluster;
 using testing::TempDir;
-
-// Polls `pred` every 20 ms until it holds or `timeout` passes.
-template <typename Pred>
-bool WaitFor(Pred pred, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
-}
+using testing::WaitFor;
 
 // Collects watch updates from the watcher thread.
 class Recorder {
@@ -58,30 +49,7 @@ class Recorder {
 
 // One etcd member shared by the single-member tests; each test uses its own
 // key prefix.
-class EtcdClientTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    etcd_ = new EtcdCluster(dir_->path(), 1);
-    std::string why;
-    ASSERT_TRUE(etcd_->Start(&why)) << why;
-  }
-  static void TearDownTestSuite() {
-    delete etcd_;
-    delete dir_;
-  }
-  void SetUp() override {
-    auto c = EtcdClient::Create(etcd_->endpoints());
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    client_ = std::move(c).value();
-  }
-
-  static TempDir* dir_;
-  static EtcdCluster* etcd_;
-  std::unique_ptr<EtcdClient> client_;
-};
-TempDir* EtcdClientTest::dir_ = nullptr;
-EtcdCluster* EtcdClientTest::etcd_ = nullptr;
+class EtcdClientTest : public testing::SharedEtcdTest {};
 
 TEST_F(EtcdClientTest, PutGetPrefixDeleteRoundTripBinarySafe) {
   const std::string prefix = std::string("kv/\x00\xff", 5);

@@ -18,6 +18,7 @@
 #include "cluster/membership/live_presence.h"
 #include "cluster/membership/registry.h"
 #include "tests/support/etcd_process.h"
+#include "tests/support/etcd_test.h"
 #include "tests/support/temp_dir.h"
 
 namespace tessera::cluster {
@@ -27,16 +28,7 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using testing::EtcdCluster;
 using testing::TempDir;
-
-template <typename Pred>
-bool WaitFor(Pred pred, std::chrono::milliseconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
-}
+using testing::WaitFor;
 
 // Collects the lines one GroupWatcher logs.
 class LineLog {
@@ -68,32 +60,15 @@ class LineLog {
 uint64_t SerialOf(const GroupState& g) { return std::get<SerialSequence>(g.sequence).serial; }
 uint32_t InitiatorOf(const GroupState& g) { return std::get<SerialSequence>(g.sequence).initiator; }
 
-class MembershipTest : public ::testing::Test {
+class MembershipTest : public testing::SharedEtcdTest {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    etcd_ = new EtcdCluster(dir_->path(), 1);
-    std::string why;
-    ASSERT_TRUE(etcd_->Start(&why)) << why;
-  }
-  static void TearDownTestSuite() {
-    delete etcd_;
-    delete dir_;
-  }
   void SetUp() override {
-    auto c = EtcdClient::Create(etcd_->endpoints());
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    client_ = std::move(c).value();
+    SharedEtcdTest::SetUp();
     cluster_ = ::testing::UnitTest::GetInstance()->current_test_info()->name();
   }
 
-  static TempDir* dir_;
-  static EtcdCluster* etcd_;
-  std::unique_ptr<EtcdClient> client_;
   std::string cluster_;
 };
-TempDir* MembershipTest::dir_ = nullptr;
-EtcdCluster* MembershipTest::etcd_ = nullptr;
 
 TEST_F(MembershipTest, ConcurrentRegistrationsGetUniqueIdsNeverReused) {
   constexpr int kThreads = 20;
