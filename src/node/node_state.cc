@@ -9,7 +9,7 @@
 #include <random>
 #include <sstream>
 
-#include "store/fs_util.h"
+#include "common/fs_util.h"
 
 namespace tessera::node {
 
@@ -58,7 +58,7 @@ Status NodeState::Save(const std::string& state_dir) const {
             {"array_id", array_id},
             {"next_lnum", next_lnum},
             {"drives", drives}};
-  return store::WriteFileAtomically(state_dir + "/node.json", j.dump(2) + "\n");
+  return WriteFileAtomically(state_dir + "/node.json", j.dump(2) + "\n");
 }
 
 }  // namespace tessera::node

@@ -43,7 +43,7 @@
 #include "common/units.h"
 #include "store/drive_identity.h"
 #include "store/drive_testing.h"
-#include "store/fs_util.h"
+#include "common/fs_util.h"
 #include "store/piece_index.h"
 #include "store/piece_record.h"
 #include "store/segment_file.h"

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "store/fs_util.h"
+#include "common/fs_util.h"
 
 namespace tessera::store {
 

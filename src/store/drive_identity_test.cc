@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <regex>
 
-#include "store/fs_util.h"
+#include "common/fs_util.h"
 #include "store/test_util.h"
 
 namespace tessera::store {

@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 
-#include "store/fs_util.h"
+#include "common/fs_util.h"
 
 namespace tessera::store {
 namespace {

@@ -122,6 +122,20 @@ std::string Feedback(std::string_view array_id) {
 }
 }  // namespace config_keys
 
+Result<std::string> ClusterNameFromConfigRoot(std::string_view root) {
+  constexpr std::string_view kHead = "/tessera/";
+  constexpr std::string_view kTail = "/config";
+  bool shaped =
+      root.size() > kHead.size() + kTail.size() && root.starts_with(kHead) && root.ends_with(kTail);
+  std::string_view name =
+      shaped ? root.substr(kHead.size(), root.size() - kHead.size() - kTail.size()) : "";
+  if (name.empty() || name.find('/') != std::string_view::npos) {
+    return Status::InvalidArgument("config root '" + std::string(root) +
+                                   "' must be /tessera/<cluster>/config");
+  }
+  return std::string(name);
+}
+
 Status ValidateArrayId(std::string_view id) {
   bool ok = !id.empty() && id.size() <= 9 && id[0] != '0';
   for (char c : id) ok = ok && c >= '0' && c <= '9';

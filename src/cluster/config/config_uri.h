@@ -54,6 +54,11 @@ inline constexpr std::string_view kHostsPrefix = "hosts/";
 inline constexpr std::string_view kSharedPrefix = "shared/";
 }  // namespace config_keys
 
+// The cluster a config root belongs to: "/tessera/<cluster>/config" gives
+// <cluster>; any other root is InvalidArgument (membership keys live under
+// /tessera/<cluster>/, so the root must say which cluster it is).
+Result<std::string> ClusterNameFromConfigRoot(std::string_view root);
+
 // OK iff `id` is an array id: a decimal number 1..999999999 without leading zeros.
 Status ValidateArrayId(std::string_view id);
 // OK iff `id` is a shared entry id: 1..128 of [A-Za-z0-9_.-], not "." or "..".

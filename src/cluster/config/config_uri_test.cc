@@ -97,3 +97,23 @@ TEST(ConfigUriTest, KeyLayoutAndIds) {
 
 }  // namespace
 }  // namespace tessera::cluster::config
+
+namespace tessera::cluster::config {
+namespace {
+
+TEST(ConfigUriTest, ClusterNameComesFromTheRoot) {
+  Result<std::string> name = ClusterNameFromConfigRoot("/tessera/prod/config");
+  ASSERT_TRUE(name.ok()) << name.status().ToString();
+  EXPECT_EQ(*name, "prod");
+  for (const char* bad : {"/tessera/config", "/tessera//config", "/tessera/a/b/config",
+                          "/other/prod/config", "/tessera/prod", "/tessera/prod/config/x"}) {
+    Result<std::string> r = ClusterNameFromConfigRoot(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+    if (!r.ok()) {
+      EXPECT_NE(r.status().message().find("/tessera/<cluster>/config"), std::string::npos);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tessera::cluster::config

@@ -1,4 +1,4 @@
-// POSIX file helpers for crash-safe updates of a drive directory.
+// POSIX file helpers for crash-safe updates of files and directories.
 //
 // A rename or a newly created file is durable only once its directory has
 // been fsynced too; these helpers bundle that rule. Thread-safe (no state).
@@ -10,7 +10,7 @@
 
 #include "common/status.h"
 
-namespace tessera::store {
+namespace tessera {
 
 // fsyncs the directory `dir`, making creations, renames and unlinks in it durable.
 Status SyncDir(const std::string& dir);
@@ -28,4 +28,4 @@ Result<std::string> ReadWholeFile(const std::string& path);
 // Names of the entries of `dir` (without "." and ".."), unsorted.
 Result<std::vector<std::string>> ListDir(const std::string& dir);
 
-}  // namespace tessera::store
+}  // namespace tessera

@@ -1,4 +1,4 @@
-#include "store/fs_util.h"
+#include "common/fs_util.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <filesystem>
 
-namespace tessera::store {
+namespace tessera {
 
 namespace {
 
@@ -107,4 +107,4 @@ Result<std::vector<std::string>> ListDir(const std::string& dir) {
   return names;
 }
 
-}  // namespace tessera::store
+}  // namespace tessera
