@@ -97,9 +97,12 @@ std::vector<std::string> NodeProcess::Command() {
                                    "--drives",
                                    drives,
                                    "--listen",
-                                   "127.0.0.1:" + std::to_string(port_),
-                                   "--protection",
-                                   config_.protection};
+                                   "127.0.0.1:" + std::to_string(port_)};
+  if (config_.config_uri.empty()) {
+    args.insert(args.end(), {"--protection", config_.protection});
+  } else {
+    args.insert(args.end(), {"--config", config_.config_uri});
+  }
   if (!config_.state_dir.empty()) {
     args.push_back("--state");
     args.push_back(config_.state_dir);
