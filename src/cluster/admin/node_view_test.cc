@@ -3,8 +3,10 @@
 #include "cluster/admin/node_view.h"
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <chrono>
+#include <thread>
 
 namespace tessera::cluster::admin {
 namespace {
@@ -70,6 +72,55 @@ TEST(NodeViewTest, ANodeThatDoesNotAnswerIsUnreachable) {
     EXPECT_EQ(v.status().code(), StatusCode::kUnavailable);
     EXPECT_EQ(v.status().message().rfind("unreachable: ", 0), 0u) << v.status().message();
   }
+}
+
+TEST(NodeViewTest, ANodeThatAnswersTooSlowlyIsUnreachableAfterTheTimeout) {
+  // Accepts the connection but holds the answer past the timeout, as a hung
+  // node would.
+  httplib::Server server;
+  server.Get("/v1/cluster/view", [](const httplib::Request&, httplib::Response& res) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    res.set_content(R"({"array_id": 1})", "application/json");
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread thread([&server] { server.listen_after_bind(); });
+  for (int i = 0; i < 500 && !server.is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const std::string address = "127.0.0.1:" + std::to_string(port);
+  auto start = std::chrono::steady_clock::now();
+  Result<NodeView> slow = FetchNodeView(address, std::chrono::milliseconds(300));
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, std::chrono::milliseconds(1200));
+  ASSERT_FALSE(slow.ok());
+  EXPECT_EQ(slow.status().code(), StatusCode::kUnavailable) << slow.status().ToString();
+  // With time to answer, the same node's view arrives.
+  Result<NodeView> patient = FetchNodeView(address, std::chrono::milliseconds(5000));
+  ASSERT_TRUE(patient.ok()) << patient.status().ToString();
+  EXPECT_EQ(patient->array_id, 1u);
+  server.stop();
+  thread.join();
+}
+
+TEST(NodeViewTest, NonOkAnswerNamesTheStatusAndTheNodesError) {
+  httplib::Server server;
+  server.Get("/v1/cluster/view", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 404;
+    res.set_content(R"({"error": "not in cluster mode"})", "application/json");
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread thread([&server] { server.listen_after_bind(); });
+  for (int i = 0; i < 500 && !server.is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  Result<NodeView> v = FetchNodeView("127.0.0.1:" + std::to_string(port));
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(v.status().message(), "HTTP 404: not in cluster mode");
+  server.stop();
+  thread.join();
 }
 
 }  // namespace
