@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cluster/cluster_file.h"
 #include "tests/integration/test_files.h"
 #include "tests/support/etcd_process.h"
 #include "tests/support/etcd_test.h"
@@ -64,6 +65,25 @@ class ClusterTest : public ::testing::Test {
           WaitFor([&] { return Members(i) == kNodes && View(i).value("writable", false); }, 20s))
           << "node " << i << ": " << View(i).dump();
     }
+    cluster::ClusterFile file;
+    file.cluster = "it";
+    for (int i = 0; i < etcd_->size(); ++i) {
+      file.etcd.push_back(etcd_->client_url(i).substr(std::string("http://").size()));
+    }
+    for (int i = 0; i < kNodes; ++i) {
+      file.nodes.push_back(
+          {"node" + std::to_string(i + 1), "127.0.0.1:" + std::to_string(nodes_[i]->port())});
+    }
+    cluster_file_ = dir_.path() + "/cluster.json";
+    ASSERT_TRUE(cluster::SaveClusterFile(cluster_file_, file).ok());
+  }
+
+  // `tessera VERB ARGS --cluster FILE`: exit code and output.
+  CommandResult Admin(std::vector<std::string> args) {
+    std::vector<std::string> argv = {TesseraBinary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--cluster", cluster_file_});
+    return RunCommand(argv);
   }
 
   // `tessera config ARGS --config URI`; the test fails unless it exits 0.
@@ -111,6 +131,7 @@ class ClusterTest : public ::testing::Test {
   std::unique_ptr<EtcdCluster> etcd_;
   std::string config_uri_;
   std::string hook_log_;
+  std::string cluster_file_;
   std::vector<std::unique_ptr<NodeProcess>> nodes_;
 };
 
@@ -133,6 +154,21 @@ TEST_F(ClusterTest, KilledNodeIsSeenDownByEverySurvivorAndMergesBackOnRestart) {
     EXPECT_TRUE(View(i).value("writable", false)) << "4 of 5 is a quorum";
   }
   EXPECT_EQ(Put(0, "ns/after-split", 1000), 201);
+  // The operator sees it too: the group names it down, the listing says down.
+  CommandResult group = Admin({"group"});
+  EXPECT_EQ(group.exit_code, 0) << group.output;
+  EXPECT_NE(group.output.find(down), std::string::npos) << group.output;
+  CommandResult listing = Admin({"nodes", "-l"});
+  EXPECT_EQ(listing.exit_code, 0) << listing.output;
+  EXPECT_NE(listing.output.find("Id               Ip    Status  Master/Slave  Priority"),
+            std::string::npos)
+      << listing.output;
+  EXPECT_NE(listing.output.find(":" + std::to_string(nodes_[victim]->port()) + "      down"),
+            std::string::npos)
+      << listing.output;
+  CommandResult status = Admin({"status"});
+  EXPECT_EQ(status.exit_code, 0) << status.output;
+  EXPECT_NE(status.output.find("unreachable"), std::string::npos) << status.output;
 
   ASSERT_TRUE(nodes_[victim]->Start());
   for (int i = 0; i < kNodes; ++i) {
@@ -217,6 +253,8 @@ TEST_F(ClusterTest, LosingEtcdQuorumSuspendsWritesUntilItReturns) {
   auto refused = PutFile(client, "ns/during", Content(100, 1));
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 503);
+  CommandResult status = Admin({"status"});
+  EXPECT_NE(status.output.find("etcd session lost"), std::string::npos) << status.output;
   EXPECT_NE(refused->body.find("writes suspended"), std::string::npos) << refused->body;
   auto missing = GetFile(client, "ns/during");
   ASSERT_TRUE(missing);
@@ -234,6 +272,30 @@ TEST_F(ClusterTest, LosingEtcdQuorumSuspendsWritesUntilItReturns) {
   }
   EXPECT_EQ(Put(0, "ns/after", 100), 201);
   ASSERT_TRUE(WaitFor([&] { return MasterIndex() >= 0; }, 10s));
+}
+
+TEST_F(ClusterTest, SmartfailIsShownAndAnotherNodeTakesOverFromTheSoftFailedMaster) {
+  int master = -1;
+  ASSERT_TRUE(WaitFor([&] { return (master = MasterIndex()) >= 0; }, 10s));
+  const uint32_t id = ArrayId(master);
+  CommandResult smartfail = Admin({"devices", "node", "smartfail", std::to_string(id)});
+  ASSERT_EQ(smartfail.exit_code, 0) << smartfail.output;
+  // The group lists it soft-failed; a soft-failed master keeps its tenure
+  // until it ends, but the listing shows the state.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return View(0).value("group", "").find("soft_failed: " + std::to_string(id)) !=
+               std::string::npos;
+      },
+      10s))
+      << View(0).dump();
+  CommandResult listing = Admin({"nodes", "-l"});
+  EXPECT_NE(listing.output.find("soft_failed"), std::string::npos) << listing.output;
+  // When it dies, another node takes over.
+  nodes_[master]->Kill();
+  int next = -1;
+  ASSERT_TRUE(WaitFor([&] { return (next = MasterIndex({master})) >= 0; }, 15s));
+  EXPECT_NE(ArrayId(next), id);
 }
 
 TEST_F(ClusterTest, LiveSettingAppliesWithinSecondsAndImmutableIsIgnored) {

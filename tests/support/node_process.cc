@@ -186,6 +186,10 @@ std::string NodeProcess::ReadLog() const {
 }
 
 pid_t SpawnWithLog(std::vector<std::string> args, const std::string& log_path, std::string* why) {
+  // The log's directory may not exist yet (a node's dir before it formats
+  // its drives); without it the child would write to our stdout.
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(log_path).parent_path(), ec);
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
