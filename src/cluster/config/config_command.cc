@@ -5,6 +5,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cluster/cluster_file.h"
 #include "cluster/config/config_store.h"
 #include "cluster/config/config_uri.h"
 #include "cluster/config/setting.h"
@@ -14,6 +15,7 @@ namespace {
 
 struct ConfigFlags {
   std::string uri;
+  std::string cluster_file;
   std::string host;
   std::string name;
   std::string value;
@@ -31,8 +33,15 @@ std::optional<std::string> HostOf(const ConfigFlags& flags) {
   return flags.host;
 }
 
+// --config URI when given, else the cluster file's (--cluster FILE,
+// $TESSERA_CLUSTER, ./var/cluster.json).
 Result<std::unique_ptr<ConfigStore>> OpenStore(const ConfigFlags& flags) {
-  ASSIGN_OR_RETURN(ConfigUri uri, ParseConfigUri(flags.uri));
+  std::string text = flags.uri;
+  if (text.empty()) {
+    ASSIGN_OR_RETURN(ClusterFile file, LoadClusterFile(ResolveClusterFilePath(flags.cluster_file)));
+    text = file.ConfigUri();
+  }
+  ASSIGN_OR_RETURN(ConfigUri uri, ParseConfigUri(text));
   return ConfigStore::Open(uri);
 }
 
@@ -155,7 +164,12 @@ void AddConfigCommand(CLI::App& app, std::shared_ptr<int> exit_code, std::ostrea
       app.add_subcommand("config", "Read and write the cluster's shared configuration in etcd");
   config->require_subcommand(1);
   auto add_uri = [](CLI::App* cmd, ConfigFlags& flags) {
-    cmd->add_option("--config", flags.uri, "etcd://HOST:PORT[,HOST:PORT...]/PATH")->required();
+    CLI::Option* uri = cmd->add_option("--config", flags.uri,
+                                       "etcd://HOST:PORT[,HOST:PORT...]/PATH (default: the "
+                                       "cluster file's)");
+    cmd->add_option("--cluster", flags.cluster_file,
+                    "Cluster file naming etcd (default $TESSERA_CLUSTER, then ./var/cluster.json)")
+        ->excludes(uri);
   };
   auto add_host = [](CLI::App* cmd, ConfigFlags& flags) {
     cmd->add_option("--host", flags.host, "Array id of the node whose override to use");

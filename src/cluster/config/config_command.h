@@ -12,6 +12,9 @@
 //   tessera config feedback --config URI
 //       every node's feedback for the last update it handled
 //
+// Instead of --config URI every verb takes --cluster FILE (default
+// $TESSERA_CLUSTER, then ./var/cluster.json) and uses that cluster's URI.
+//
 // Exit status (in *exit_code): 0 ok, 1 refused or etcd failed ("tessera: ..."
 // on `err`), 2 usage error (bad URI, unknown setting, bad array id).
 #pragma once

@@ -5,8 +5,10 @@
 #include <CLI/CLI.hpp>
 #include <sstream>
 
+#include "cluster/cluster_file.h"
 #include "cluster/config/config_store.h"
 #include "cluster/config/config_test_util.h"
+#include "tests/support/temp_dir.h"
 
 namespace tessera::cluster::config {
 namespace {
@@ -69,7 +71,13 @@ TEST_F(ConfigCommandTest, SetGetApplyFeedback) {
   EXPECT_NE(bad.err.find("not a size"), std::string::npos) << bad.err;
   EXPECT_EQ(Tessera({"config", "set", "nope", "1", "--config", Uri()}).code, 2);
   EXPECT_EQ(Tessera({"config", "get", "--config", "http://x:1/y"}).code, 2);
-  EXPECT_EQ(Tessera({"config", "get"}).code, 2);  // --config is required
+  // Neither --config nor a cluster file: says where it looked.
+  unsetenv("TESSERA_CLUSTER");
+  Run no_cluster = Tessera({"config", "get", "--cluster", "/nonexistent/cluster.json"});
+  EXPECT_EQ(no_cluster.code, 1);
+  EXPECT_NE(no_cluster.err.find("no cluster file at /nonexistent/cluster.json"), std::string::npos)
+      << no_cluster.err;
+  EXPECT_EQ(Tessera({"config", "get", "--config", Uri(), "--cluster", "x"}).code, 2);
 
   Run apply = Tessera({"config", "apply", "--config", Uri()});
   EXPECT_EQ(apply.code, 0) << apply.err;
@@ -81,6 +89,32 @@ TEST_F(ConfigCommandTest, SetGetApplyFeedback) {
   Run fb = Tessera({"config", "feedback", "--config", Uri()});
   EXPECT_EQ(fb.code, 0);
   EXPECT_EQ(fb.out, "host 9: {\"applied\":[]}\n");
+}
+
+}  // namespace
+}  // namespace tessera::cluster::config
+
+namespace tessera::cluster::config {
+namespace {
+
+TEST_F(ConfigCommandTest, ClusterFileNamesTheConfiguration) {
+  testing::TempDir dir;
+  ClusterFile file;
+  file.cluster = "from-file";
+  file.etcd = {etcd_->client_url(0).substr(std::string("http://").size())};
+  std::string path = dir.path() + "/cluster.json";
+  ASSERT_TRUE(SaveClusterFile(path, file).ok());
+  Run set = Tessera({"config", "set", "max_file_size", "5G", "--cluster", path});
+  ASSERT_EQ(set.code, 0) << set.err;
+  ConfigStore store(client_.get(), "/tessera/from-file/config");
+  auto raw = store.GetRaw("max_file_size");
+  ASSERT_TRUE(raw.ok() && raw->has_value());
+  EXPECT_EQ(**raw, "5G");
+  setenv("TESSERA_CLUSTER", path.c_str(), 1);
+  Run get = Tessera({"config", "get", "max_file_size"});
+  unsetenv("TESSERA_CLUSTER");
+  EXPECT_EQ(get.code, 0) << get.err;
+  EXPECT_EQ(get.out, std::to_string(5 * (int64_t{1} << 30)) + "\n");
 }
 
 }  // namespace
