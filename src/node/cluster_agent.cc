@@ -64,8 +64,11 @@ Result<std::unique_ptr<ClusterAgent>> ClusterAgent::Connect(const std::string& c
                                         ")");
     }
     ASSIGN_OR_RETURN(std::vector<cluster::NodeRecord> nodes, cluster::ListNodes(client, name));
+    std::string rpc_address;
     for (const cluster::NodeRecord& n : nodes) {
-      if (n.array_id == loaded->array_id) agent->lnn_ = n.lnn;
+      if (n.array_id != loaded->array_id) continue;
+      agent->lnn_ = n.lnn;
+      rpc_address = n.rpc_address;
     }
     if (agent->lnn_ == 0) {
       return Status::FailedPrecondition("node " + std::to_string(loaded->array_id) +
@@ -73,7 +76,8 @@ Result<std::unique_ptr<ClusterAgent>> ClusterAgent::Connect(const std::string& c
                                         "' (was it removed?)");
     }
     agent->array_id_ = loaded->array_id;
-    RETURN_IF_ERROR(cluster::UpdateNodeAddress(client, name, agent->array_id_, api_address));
+    RETURN_IF_ERROR(
+        cluster::UpdateNodeAddresses(client, name, agent->array_id_, api_address, rpc_address));
   } else if (loaded.status().code() == StatusCode::kNotFound) {
     ASSIGN_OR_RETURN(cluster::NodeRecord record, cluster::RegisterNode(client, name, api_address));
     NodeState state;

@@ -12,7 +12,7 @@ namespace {
 AdminNode Node(uint32_t id, std::string address, bool live = true, PersistentNodeState state = {},
                int64_t priority = 0) {
   AdminNode n;
-  n.record = NodeRecord{id, id, std::move(address), "guid-" + std::to_string(id)};
+  n.record = NodeRecord{id, id, std::move(address), "guid-" + std::to_string(id), ""};
   n.live = live;
   n.state = state;
   n.priority = priority;

@@ -11,7 +11,7 @@ namespace {
 AdminNode Node(uint32_t id, bool live, PersistentNodeState state = {},
                IdSet drives = {0, 1, 2, 3}) {
   AdminNode n;
-  n.record = NodeRecord{id, id, "127.0.0.1:808" + std::to_string(id), "g"};
+  n.record = NodeRecord{id, id, "127.0.0.1:808" + std::to_string(id), "g", ""};
   n.live = live;
   n.state = state;
   n.drives = drives;

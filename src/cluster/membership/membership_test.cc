@@ -137,6 +137,48 @@ TEST_F(MembershipTest, LnnIsLowestFreeAndReusedAfterRemoval) {
             StatusCode::kInvalidArgument);
 }
 
+TEST_F(MembershipTest, AddressesAreUpdatedAndOldRecordsParse) {
+  auto r = RegisterNode(client_.get(), cluster_, "127.0.0.1:1");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->rpc_address, "");
+  ASSERT_TRUE(
+      UpdateNodeAddresses(client_.get(), cluster_, r->array_id, "127.0.0.1:2", "127.0.0.1:3").ok());
+  auto nodes = ListNodes(client_.get(), cluster_);
+  ASSERT_TRUE(nodes.ok() && nodes->size() == 1u);
+  EXPECT_EQ((*nodes)[0].address, "127.0.0.1:2");
+  EXPECT_EQ((*nodes)[0].rpc_address, "127.0.0.1:3");
+  EXPECT_EQ(UpdateNodeAddresses(client_.get(), cluster_, 999, "a:1", "").code(),
+            StatusCode::kFailedPrecondition);
+  auto old = ParseNodeRecord(R"({"array_id":4,"lnn":2,"address":"h:1","guid":"g"})");
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ(old->rpc_address, "");
+}
+
+TEST_F(MembershipTest, DriveKeysFollowTheDrivesANodeHasUp) {
+  auto r = RegisterNode(client_.get(), cluster_, "n");
+  ASSERT_TRUE(r.ok());
+  const uint32_t id = r->array_id;
+  auto lnums = [&] {
+    auto l = ListDriveLnums(client_.get(), cluster_, id);
+    EXPECT_TRUE(l.ok());
+    return l.ok() ? *l : std::vector<uint32_t>{};
+  };
+  ASSERT_TRUE(SyncDriveLnums(client_.get(), cluster_, id, {0, 1, 2}).ok());
+  EXPECT_EQ(lnums(), (std::vector<uint32_t>{0, 1, 2}));
+  // Drive 1 is down: its key goes, its lnum stays used.
+  ASSERT_TRUE(SyncDriveLnums(client_.get(), cluster_, id, {0, 2}).ok());
+  EXPECT_EQ(lnums(), (std::vector<uint32_t>{0, 2}));
+  // It returns, and a new drive got lnum 5 locally (3 and 4 went to drives
+  // that never came up): 1 gets its key back, 3 and 4 are skipped.
+  ASSERT_TRUE(SyncDriveLnums(client_.get(), cluster_, id, {0, 1, 2, 5}).ok());
+  EXPECT_EQ(lnums(), (std::vector<uint32_t>{0, 1, 2, 5}));
+  auto next = AllocateDriveLnum(client_.get(), cluster_, id);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(*next, 6u) << "lnums are never reused";
+  EXPECT_EQ(SyncDriveLnums(client_.get(), cluster_, 999, {0}).code(),
+            StatusCode::kFailedPrecondition);
+}
+
 TEST_F(MembershipTest, DriveLnumsComeFromAPerNodeCounterAndAreNeverReused) {
   auto a = RegisterNode(client_.get(), cluster_, "a");
   auto b = RegisterNode(client_.get(), cluster_, "b");

@@ -48,8 +48,9 @@ Result<uint64_t> ParseCounter(const std::optional<KeyValue>& kv) {
 }
 
 std::string NodeJson(const NodeRecord& r) {
-  return json{{"array_id", r.array_id}, {"lnn", r.lnn}, {"address", r.address}, {"guid", r.guid}}
-      .dump();
+  json j = {{"array_id", r.array_id}, {"lnn", r.lnn}, {"address", r.address}, {"guid", r.guid}};
+  if (!r.rpc_address.empty()) j["rpc"] = r.rpc_address;
+  return j.dump();
 }
 
 Status RequireNode(EtcdClient* client, const std::string& prefix, uint32_t array_id) {
@@ -91,6 +92,7 @@ Result<NodeRecord> ParseNodeRecord(const std::string& text) {
     r.lnn = j.at("lnn").get<uint32_t>();
     r.address = j.at("address").get<std::string>();
     r.guid = j.at("guid").get<std::string>();
+    r.rpc_address = j.value("rpc", "");
     return r;
   } catch (const std::exception& e) {
     return Status::Corruption(std::string("node record: ") + e.what());
@@ -135,7 +137,7 @@ Result<NodeRecord> RegisterNode(EtcdClient* client, const std::string& cluster,
     uint32_t lnn = 1;
     while (used.count(lnn)) ++lnn;
 
-    NodeRecord record{static_cast<uint32_t>(last + 1), lnn, address, guid};
+    NodeRecord record{static_cast<uint32_t>(last + 1), lnn, address, guid, ""};
     const std::string id = std::to_string(record.array_id);
     const std::string lnn_key = prefix + "lnns/" + std::to_string(lnn);
     Result<TxnResult> txn =
@@ -259,8 +261,8 @@ Status SyncDriveLnums(EtcdClient* client, const std::string& cluster, uint32_t a
   return Status::Ok();
 }
 
-Status UpdateNodeAddress(EtcdClient* client, const std::string& cluster, uint32_t array_id,
-                         const std::string& address) {
+Status UpdateNodeAddresses(EtcdClient* client, const std::string& cluster, uint32_t array_id,
+                           const std::string& address, const std::string& rpc_address) {
   const std::string prefix = ClusterPrefix(cluster);
   const std::string key = prefix + "nodes/" + std::to_string(array_id);
   ASSIGN_OR_RETURN(GetResult got, client->Get(key));
@@ -268,8 +270,9 @@ Status UpdateNodeAddress(EtcdClient* client, const std::string& cluster, uint32_
     return Status::FailedPrecondition("node " + std::to_string(array_id) + " is not registered");
   }
   ASSIGN_OR_RETURN(NodeRecord record, ParseNodeRecord(got.kv->value));
-  if (record.address == address) return Status::Ok();
+  if (record.address == address && record.rpc_address == rpc_address) return Status::Ok();
   record.address = address;
+  record.rpc_address = rpc_address;
   ASSIGN_OR_RETURN(TxnResult txn,
                    client->Txn({Compare::ModRevisionEquals(key, got.kv->mod_revision)},
                                {TxnOp::Put(key, NodeJson(record))}, {}));

@@ -3,7 +3,7 @@
 // Keys, under ClusterPrefix(cluster) = "/tessera/<cluster>/" (docs/membership.md):
 //
 //   counters/array-id          last array id handed out (decimal); only grows
-//   nodes/<array-id>           {"array_id", "lnn", "address", "guid"}
+//   nodes/<array-id>           {"array_id", "lnn", "address", "guid", "rpc"}
 //   lnns/<lnn>                 the array id holding that LNN (claims it)
 //   counters/lnum/<array-id>   how many lnums the node was given (= next lnum); only grows
 //   drives/<array-id>/<lnum>   {"lnum"}: one registered drive
@@ -34,9 +34,10 @@ std::string ClusterPrefix(const std::string& cluster);
 
 struct NodeRecord {
   uint32_t array_id = 0;
-  uint32_t lnn = 0;  // 1-based
-  std::string address;
+  uint32_t lnn = 0;     // 1-based
+  std::string address;  // HOST:PORT of its HTTP API
   std::string guid;
+  std::string rpc_address;  // HOST:PORT of its piece RPC; empty until it serves one
   bool operator==(const NodeRecord&) const = default;
 };
 
@@ -75,10 +76,10 @@ Result<std::vector<uint32_t>> ListDriveLnums(EtcdClient* client, const std::stri
 Status SyncDriveLnums(EtcdClient* client, const std::string& cluster, uint32_t array_id,
                       const std::vector<uint32_t>& up_lnums);
 
-// Rewrites the address of a registered node (it moved to another port).
-// FailedPrecondition if the node is not registered.
-Status UpdateNodeAddress(EtcdClient* client, const std::string& cluster, uint32_t array_id,
-                         const std::string& address);
+// Rewrites the addresses of a registered node (it moved to other ports)
+// with a compare-and-swap. FailedPrecondition if the node is not registered.
+Status UpdateNodeAddresses(EtcdClient* client, const std::string& cluster, uint32_t array_id,
+                           const std::string& address, const std::string& rpc_address);
 
 // The persistent (operator- or repair-set) states of a node; see device_state.h.
 struct PersistentNodeState {
