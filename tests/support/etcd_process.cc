@@ -25,7 +25,8 @@ std::string EtcdBinary() {
   return env != nullptr && *env != '\0' ? env : "/usr/bin/etcd";
 }
 
-EtcdCluster::EtcdCluster(std::string dir, int members) : dir_(std::move(dir)) {
+EtcdCluster::EtcdCluster(std::string dir, int members, std::vector<std::string> extra_client_hosts)
+    : dir_(std::move(dir)), extra_client_hosts_(std::move(extra_client_hosts)) {
   token_ = "tessera-test-" + std::to_string(::getpid()) + "-" +
            std::to_string(reinterpret_cast<uintptr_t>(this) % 100000);
   for (int i = 0; i < members; ++i) {
@@ -62,10 +63,14 @@ bool EtcdCluster::Launch(int i, std::string* why) {
                        "=http://127.0.0.1:" + std::to_string(o.peer_port);
   }
   std::string peer = "http://127.0.0.1:" + std::to_string(m.peer_port);
+  std::string listen = client_url(i);
+  for (const std::string& host : extra_client_hosts_) {
+    listen += ",http://" + host + ":" + std::to_string(m.client_port);
+  }
   std::vector<std::string> args = {EtcdBinary(),
                                    "--name=" + m.name,
                                    "--data-dir=" + m.data_dir,
-                                   "--listen-client-urls=" + client_url(i),
+                                   "--listen-client-urls=" + listen,
                                    "--advertise-client-urls=" + client_url(i),
                                    "--listen-peer-urls=" + peer,
                                    "--initial-advertise-peer-urls=" + peer,

@@ -19,8 +19,10 @@ std::string EtcdBinary();
 
 class EtcdCluster {
  public:
-  // `dir` holds member data dirs and logs; `members` 1 or more.
-  EtcdCluster(std::string dir, int members = 1);
+  // `dir` holds member data dirs and logs; `members` 1 or more. Members
+  // also serve clients on each of `extra_client_hosts` (e.g. the host end of
+  // a veth pair, for nodes in a network namespace), same port.
+  EtcdCluster(std::string dir, int members = 1, std::vector<std::string> extra_client_hosts = {});
   ~EtcdCluster();  // kills every member still running
   EtcdCluster(const EtcdCluster&) = delete;
   EtcdCluster& operator=(const EtcdCluster&) = delete;
@@ -57,6 +59,7 @@ class EtcdCluster {
   bool WaitHealthy(int i, std::string* why);
 
   std::string dir_;
+  std::vector<std::string> extra_client_hosts_;
   std::string token_;
   std::vector<Member> members_;
 };

@@ -97,7 +97,7 @@ std::vector<std::string> NodeProcess::Command() {
                                    "--drives",
                                    drives,
                                    "--listen",
-                                   "127.0.0.1:" + std::to_string(port_)};
+                                   config_.host + ":" + std::to_string(port_)};
   if (config_.config_uri.empty()) {
     args.insert(args.end(), {"--protection", config_.protection});
   } else {
@@ -108,6 +108,7 @@ std::vector<std::string> NodeProcess::Command() {
     args.push_back(config_.state_dir);
   }
   args.insert(args.end(), config_.extra_args.begin(), config_.extra_args.end());
+  args.insert(args.begin(), config_.launcher.begin(), config_.launcher.end());
   return args;
 }
 
@@ -117,7 +118,7 @@ bool NodeProcess::Start(std::string* why) {
   std::vector<std::string> args = Command();
   pid_ = SpawnWithLog(std::move(args), log_path_, why);
   if (pid_ < 0) return false;
-  httplib::Client client("127.0.0.1", port_);
+  httplib::Client client(config_.host, port_);
   client.set_connection_timeout(0, 200000);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {

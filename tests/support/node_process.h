@@ -21,9 +21,12 @@ std::string TesseraBinary();
 struct NodeConfig {
   std::string binary;  // empty: TesseraBinary()
   std::vector<std::string> drives;
-  std::string state_dir;          // empty: the node's default
-  std::string protection = "+2";  // ignored with config_uri
-  std::string config_uri;         // non-empty: a cluster node (--config URI)
+  std::string state_dir;           // empty: the node's default
+  std::string protection = "+2";   // ignored with config_uri
+  std::string config_uri;          // non-empty: a cluster node (--config URI)
+  std::string host = "127.0.0.1";  // address to listen on
+  // Prefix of the command line, e.g. NetNamespace::Wrap's {"ip", "netns", "exec", NAME}.
+  std::vector<std::string> launcher;
   std::vector<std::string> extra_args;
   std::string log_path;  // empty: a new node-*.log beside the first drive
 };
@@ -54,7 +57,7 @@ class NodeProcess {
   bool Alive(std::string* why = nullptr);
 
   int port() const { return port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string url() const { return "http://" + config_.host + ":" + std::to_string(port_); }
   const std::string& log_path() const { return log_path_; }
   std::string ReadLog() const;
   pid_t pid() const { return pid_; }
