@@ -32,6 +32,10 @@ bool IsFormattedDrive(const std::string& path) {
 
 }  // namespace
 
+uint64_t ClusterObjectId(uint32_t array_id, uint64_t local_id) {
+  return (static_cast<uint64_t>(array_id) << kObjectIdNodeShift) | local_id;
+}
+
 StorageNode::StorageNode(NodeOptions options, NodeState state)
     : options_(std::move(options)),
       state_(std::move(state)),
@@ -150,7 +154,8 @@ Result<PutResult> StorageNode::PutFile(const std::string& ns, const std::string&
                             " bytes exceeds the node's maximum file size of " +
                             std::to_string(max_file_size) + " bytes");
   }
-  ASSIGN_OR_RETURN(uint64_t object_id, metadata_->NewObjectId());
+  ASSIGN_OR_RETURN(uint64_t local_id, metadata_->NewObjectId());
+  const uint64_t object_id = ClusterObjectId(state_.array_id, local_id);
   io::FileWriter writer(*pieces_, options_.protection, object_id);
   uint64_t received = 0;
   Status status = source([&](std::span<const uint8_t> bytes) {

@@ -40,6 +40,13 @@ struct NodeOptions {
   store::DriveOptions drive_options;
 };
 
+// Pieces of files written by different nodes share drives, so an object id
+// must be unique in the cluster: the writing node's array id (12 bits) above
+// its own counter (52 bits). Ids a node handed out before it had this scheme
+// are below 2^52 and so never collide with these.
+inline constexpr int kObjectIdNodeShift = 52;
+uint64_t ClusterObjectId(uint32_t array_id, uint64_t local_id);
+
 struct PutResult {
   meta::FileRecord record;
   bool created = false;  // false: an existing file was replaced

@@ -220,6 +220,8 @@ TEST_F(NodeApiTest, StatShowsWhichDriveHoldsEachUnit) {
     if (u["stripe"] == 0) drives_of_stripe0.insert(u["drive"].get<std::string>());
   }
   EXPECT_EQ(drives_of_stripe0.size(), 4u) << "a stripe's units must sit on distinct drives";
+  // Object ids carry the writing node's array id (1 here) in their top bits.
+  EXPECT_EQ(j["object_id"].get<uint64_t>() >> 52, 1u) << j.dump();
 }
 
 }  // namespace

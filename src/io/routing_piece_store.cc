@@ -1,0 +1,80 @@
+#include "io/routing_piece_store.h"
+
+#include <future>
+
+namespace tessera::io {
+
+RoutingPieceStore::RoutingPieceStore(uint32_t self, PieceStore* local)
+    : self_(self), local_(local, [](PieceStore*) {}) {}
+
+void RoutingPieceStore::SetPeers(std::map<uint32_t, std::shared_ptr<PieceStore>> peers) {
+  peers.erase(self_);
+  std::lock_guard<std::mutex> lock(mu_);
+  peers_ = std::move(peers);
+}
+
+std::shared_ptr<PieceStore> RoutingPieceStore::StoreFor(uint32_t node) {
+  if (node == self_) return local_;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = peers_.find(node);
+  return it == peers_.end() ? nullptr : it->second;
+}
+
+Status RoutingPieceStore::NoRoute(uint32_t node) const {
+  return Status::Unavailable("node " + std::to_string(node) + " is not a live member");
+}
+
+layout::Topology RoutingPieceStore::WritableTopology() {
+  std::vector<std::shared_ptr<PieceStore>> stores = {local_};
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [node, store] : peers_) stores.push_back(store);
+  }
+  layout::Topology all;
+  for (const auto& store : stores) {
+    layout::Topology part = store->WritableTopology();
+    all.drives.insert(all.drives.end(), part.drives.begin(), part.drives.end());
+  }
+  return all;
+}
+
+Status RoutingPieceStore::Append(const meta::DriveRef& drive, const store::PieceId& id,
+                                 std::span<const uint8_t> bytes) {
+  std::shared_ptr<PieceStore> store = StoreFor(drive.node);
+  if (!store) return NoRoute(drive.node);
+  return store->Append(drive, id, bytes);
+}
+
+Status RoutingPieceStore::Sync(const std::vector<meta::DriveRef>& drives) {
+  std::map<uint32_t, std::vector<meta::DriveRef>> by_node;
+  for (const meta::DriveRef& d : drives) by_node[d.node].push_back(d);
+  std::vector<std::future<Status>> pending;
+  for (auto& [node, refs] : by_node) {
+    std::shared_ptr<PieceStore> store = StoreFor(node);
+    if (!store) return NoRoute(node);
+    if (by_node.size() == 1) return store->Sync(refs);
+    pending.push_back(std::async(std::launch::async,
+                                 [store, refs = std::move(refs)] { return store->Sync(refs); }));
+  }
+  Status first = Status::Ok();
+  for (auto& f : pending) {
+    Status s = f.get();  // wait for all, so none is left running
+    if (first.ok() && !s.ok()) first = s;
+  }
+  return first;
+}
+
+Result<std::vector<uint8_t>> RoutingPieceStore::Read(const meta::DriveRef& drive,
+                                                     const store::PieceId& id) {
+  std::shared_ptr<PieceStore> store = StoreFor(drive.node);
+  if (!store) return NoRoute(drive.node);
+  return store->Read(drive, id);
+}
+
+Status RoutingPieceStore::Delete(const meta::DriveRef& drive, const store::PieceId& id) {
+  std::shared_ptr<PieceStore> store = StoreFor(drive.node);
+  if (!store) return Status::Ok();  // the contract: down drives are not errors here
+  return store->Delete(drive, id);
+}
+
+}  // namespace tessera::io
