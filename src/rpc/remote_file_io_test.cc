@@ -1,5 +1,6 @@
-// io::FileWriter and FileReader across two nodes: node 1's drives are local,
-// node 2's are reached through a RemotePieceStore and a real server.
+// io::FileWriter and FileReader across two nodes through io::RoutingPieceStore:
+// node 1's drives are local, node 2's are reached through a RemotePieceStore
+// and a real server.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -7,6 +8,7 @@
 #include "common/units.h"
 #include "io/file_reader.h"
 #include "io/file_writer.h"
+#include "io/routing_piece_store.h"
 #include "rpc/remote_piece_store.h"
 #include "rpc/rpc_test_node.h"
 
@@ -14,47 +16,6 @@ namespace tessera::rpc {
 namespace {
 
 using testing::TestNode;
-
-// Test-only router: a drive's node picks the store.
-class RoutingPieceStore final : public io::PieceStore {
- public:
-  RoutingPieceStore(io::PieceStore& node1, io::PieceStore& node2) : stores_{&node1, &node2} {}
-
-  layout::Topology WritableTopology() override {
-    layout::Topology all;
-    for (io::PieceStore* store : stores_) {
-      for (const layout::DriveSlot& slot : store->WritableTopology().drives) {
-        all.drives.push_back(slot);
-      }
-    }
-    return all;
-  }
-  Status Append(const meta::DriveRef& drive, const store::PieceId& id,
-                std::span<const uint8_t> bytes) override {
-    return For(drive).Append(drive, id, bytes);
-  }
-  Status Sync(const std::vector<meta::DriveRef>& drives) override {
-    for (uint32_t node : {1u, 2u}) {
-      std::vector<meta::DriveRef> mine;
-      for (const meta::DriveRef& d : drives) {
-        if (d.node == node) mine.push_back(d);
-      }
-      if (!mine.empty()) RETURN_IF_ERROR(stores_[node - 1]->Sync(mine));
-    }
-    return Status::Ok();
-  }
-  Result<std::vector<uint8_t>> Read(const meta::DriveRef& drive,
-                                    const store::PieceId& id) override {
-    return For(drive).Read(drive, id);
-  }
-  Status Delete(const meta::DriveRef& drive, const store::PieceId& id) override {
-    return For(drive).Delete(drive, id);
-  }
-
- private:
-  io::PieceStore& For(const meta::DriveRef& drive) { return *stores_[drive.node == 1 ? 0 : 1]; }
-  io::PieceStore* stores_[2];
-};
 
 std::vector<uint8_t> RandomBytes(size_t n, uint64_t seed) {
   std::vector<uint8_t> v(n);
@@ -82,9 +43,10 @@ TEST(RemoteFileIoTest, StripedFileSpansALocalAndARemoteNode) {
   RemotePieceStoreOptions options;
   options.sender = 1;
   options.deadline = std::chrono::milliseconds(2000);
-  RemotePieceStore remote(
+  auto remote = std::make_shared<RemotePieceStore>(
       2, node2.address(), [] { return 7; }, options);
-  RoutingPieceStore router(node1.store(), remote);
+  io::RoutingPieceStore router(1, &node1.store());
+  router.SetPeers({{2, remote}});
 
   // +2d:1n puts two units per node: a 2+2 stripe over both nodes, so losing
   // node 2 loses two units, within parity.
