@@ -1,0 +1,103 @@
+// PieceServer through a raw gRPC stub: what the wire sees, without the
+// client's batching in between.
+#include "rpc/piece_server.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <gtest/gtest.h>
+
+#include "rpc/rpc_test_node.h"
+
+namespace tessera::rpc {
+namespace {
+
+using testing::TestNode;
+
+constexpr uint32_t kNode = 3;
+
+class PieceServerTest : public ::testing::Test {
+ protected:
+  PieceServerTest()
+      : stub_(PieceService::NewStub(
+            grpc::CreateChannel(node_.address(), grpc::InsecureChannelCredentials()))) {}
+
+  grpc::Status Store(const StoreRequest& request) {
+    grpc::ClientContext context;
+    StoreReply reply;
+    return stub_->Store(&context, request, &reply);
+  }
+
+  static StoreRequest Batch(uint64_t epoch, std::vector<uint32_t> lnums) {
+    StoreRequest request;
+    request.set_sender(1);
+    request.set_epoch(epoch);
+    uint32_t index = 0;
+    for (uint32_t lnum : lnums) {
+      Piece* piece = request.add_pieces();
+      piece->set_lnum(lnum);
+      piece->set_object(40);
+      piece->set_index(index++);
+      piece->set_data("piece " + std::to_string(index));
+    }
+    return request;
+  }
+
+  TestNode node_{kNode, 2};
+  std::unique_ptr<PieceService::Stub> stub_;
+};
+
+TEST_F(PieceServerTest, AnUnknownDriveAnywhereInABatchStoresNothing) {
+  grpc::Status status = Store(Batch(7, {0, 1, 9}));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(status.error_message().find("3:9"), std::string::npos) << status.error_message();
+  EXPECT_EQ(node_.store().Read({kNode, 0}, {40, 0}).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(node_.store().Read({kNode, 1}, {40, 1}).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(PieceServerTest, StaleEpochStoresNothingAndNamesBothEpochs) {
+  node_.epoch = 12;
+  StoreRequest request = Batch(11, {0, 1});
+  request.set_sync(true);
+  grpc::Status status = Store(request);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(status.error_message().find("stale group epoch 11 < 12"), std::string::npos)
+      << status.error_message();
+  EXPECT_EQ(node_.store().Read({kNode, 0}, {40, 0}).status().code(), StatusCode::kNotFound);
+  // The same batch at the current epoch goes through.
+  request.set_epoch(12);
+  ASSERT_TRUE(Store(request).ok());
+  auto back = node_.store().Read({kNode, 1}, {40, 1});
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(std::string(back->begin(), back->end()), "piece 2");
+}
+
+TEST_F(PieceServerTest, AnEmptyBatchIsFineAndMaySync) {
+  StoreRequest request = Batch(7, {});
+  EXPECT_TRUE(Store(request).ok());
+  request.set_sync(true);
+  request.add_sync_lnums(0);
+  request.add_sync_lnums(1);
+  EXPECT_TRUE(Store(request).ok());
+  request.add_sync_lnums(5);
+  EXPECT_EQ(Store(request).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(PieceServerTest, DeleteForgetsPiecesAndToleratesAbsentOnes) {
+  ASSERT_TRUE(Store(Batch(7, {0, 1})).ok());
+  DeleteRequest request;
+  request.set_epoch(7);
+  for (uint32_t index : {0u, 1u, 2u}) {  // piece 2 was never stored
+    PieceRef* piece = request.add_pieces();
+    piece->set_lnum(index % 2);
+    piece->set_object(40);
+    piece->set_index(index);
+  }
+  grpc::ClientContext context;
+  DeleteReply reply;
+  ASSERT_TRUE(stub_->Delete(&context, request, &reply).ok());
+  EXPECT_EQ(node_.store().Read({kNode, 0}, {40, 0}).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(node_.store().Read({kNode, 1}, {40, 1}).status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace tessera::rpc

@@ -1,0 +1,45 @@
+#include "rpc/rpc_server.h"
+
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include <chrono>
+
+namespace tessera::rpc {
+
+Result<std::unique_ptr<RpcServer>> RpcServer::Start(const std::string& address,
+                                                    grpc::Service* service) {
+  size_t colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    return Status::InvalidArgument("rpc address '" + address + "' has no port");
+  }
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return Status::Unavailable("cannot serve rpc on " + address);
+  }
+  std::string bound = address.substr(0, colon) + ":" + std::to_string(port);
+  return std::unique_ptr<RpcServer>(new RpcServer(std::move(server), port, std::move(bound)));
+}
+
+RpcServer::RpcServer(std::unique_ptr<grpc::Server> server, int port, std::string address)
+    : server_(std::move(server)), port_(port), address_(std::move(address)) {}
+
+RpcServer::~RpcServer() { Shutdown(); }
+
+void RpcServer::Shutdown() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (server_ == nullptr) return;
+  // Calls in flight get a moment to finish; after that they are cancelled, so
+  // a stuck peer cannot hold a node's shutdown.
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  server_->Wait();
+  server_.reset();
+}
+
+}  // namespace tessera::rpc
