@@ -106,6 +106,12 @@ Result<std::unique_ptr<ClusterAgent>> ClusterAgent::Connect(const std::string& c
 }
 
 ClusterAgent::~ClusterAgent() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  peer_cv_.notify_all();
+  if (peer_thread_.joinable()) peer_thread_.join();
   if (elector_) elector_->Stop();
   membership_.reset();
   if (config_) config_->Stop();
@@ -134,6 +140,11 @@ Status ClusterAgent::ApplySetting(const std::string& name, const SettingValue& v
 
 void ClusterAgent::LogGroup(const std::string& line) {
   spdlog::info("{}", line);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    peers_dirty_ = true;
+  }
+  peer_cv_.notify_all();
   std::lock_guard<std::mutex> lock(log_mu_);
   if (log_fd_ < 0) return;
   std::string text = line + "\n";
@@ -160,12 +171,55 @@ void ClusterAgent::OnMasterChange(bool is_master, int64_t token) {
   }
 }
 
-Status ClusterAgent::Join(const std::vector<uint32_t>& up_lnums, ApplyFn apply) {
+void ClusterAgent::PeerLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    peer_cv_.wait_for(lock, std::chrono::seconds(2), [this] { return stopping_ || peers_dirty_; });
+    if (stopping_) return;
+    if (!peers_dirty_) continue;
+    peers_dirty_ = false;
+    lock.unlock();
+    cluster::MembershipView view = membership_->View();
+    Result<std::vector<cluster::NodeRecord>> nodes = cluster::ListNodes(client_.get(), cluster_);
+    if (!nodes.ok() || !view.group) {
+      lock.lock();
+      peers_dirty_ = true;  // try again at the next tick
+      continue;
+    }
+    std::map<uint32_t, std::string> peers;
+    for (const cluster::NodeRecord& n : *nodes) {
+      if (n.array_id != array_id_ && !n.rpc_address.empty() &&
+          view.group->group.members.count(n.array_id)) {
+        peers[n.array_id] = n.rpc_address;
+      }
+    }
+    on_peers_(peers);
+    lock.lock();
+  }
+}
+
+int64_t ClusterAgent::epoch() const {
+  if (!joined_.load()) return 0;
+  cluster::MembershipView view = membership_->View();
+  return view.group ? view.group->epoch : 0;
+}
+
+Status ClusterAgent::Join(const std::vector<uint32_t>& up_lnums, ApplyFn apply,
+                          const std::string& rpc_address, PeersFn on_peers) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     apply_ = std::move(apply);
   }
   EtcdClient* client = client_.get();
+  if (!rpc_address.empty()) {
+    ASSIGN_OR_RETURN(std::vector<cluster::NodeRecord> nodes, cluster::ListNodes(client, cluster_));
+    for (const cluster::NodeRecord& n : nodes) {
+      if (n.array_id == array_id_) {
+        RETURN_IF_ERROR(
+            cluster::UpdateNodeAddresses(client, cluster_, array_id_, n.address, rpc_address));
+      }
+    }
+  }
   RETURN_IF_ERROR(cluster::SyncDriveLnums(client, cluster_, array_id_, up_lnums));
   auto running = config_->running();
   const std::string priority_key = cluster::PriorityKey(cluster_, array_id_);
@@ -212,6 +266,11 @@ Status ClusterAgent::Join(const std::vector<uint32_t>& up_lnums, ApplyFn apply) 
         return in;
       },
       [this](bool is_master, int64_t token) { OnMasterChange(is_master, token); });
+  joined_.store(true);
+  if (on_peers) {
+    on_peers_ = std::move(on_peers);
+    peer_thread_ = std::thread([this] { PeerLoop(); });
+  }
   return Status::Ok();
 }
 

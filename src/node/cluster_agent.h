@@ -19,6 +19,9 @@
 // <state>/group.log) and the MasterElector, whose transitions run the
 // master_takeover_command / master_release_command hooks.
 //
+// After Join, a peer thread hands `on_peers` the other group members' piece
+// RPC addresses whenever the group changes.
+//
 // WriteGate() is what the HTTP API asks before a write: OK while the node is
 // in a quorate group with a live etcd session, else Unavailable with the
 // reason. View() is GET /v1/cluster/view. Leave() revokes the node's lease
@@ -27,12 +30,16 @@
 // Threading: thread-safe after Join(); Connect/Join/Leave from one thread.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cluster/config/config_uri.h"
@@ -48,6 +55,10 @@ class ClusterAgent {
  public:
   // Applies a live setting to the running node (called on the config thread).
   using ApplyFn = cluster::config::ConfigWatcher::ApplyFn;
+  // The other members of the current group that serve the piece RPC: array
+  // id -> "host:port". Called on the agent's peer thread after every group
+  // change (and every few seconds while etcd could not be read).
+  using PeersFn = std::function<void(const std::map<uint32_t, std::string>& peers)>;
 
   // Errors: InvalidArgument (bad URI or root), Unavailable (etcd),
   // FailedPrecondition (state dir of another cluster, or node not registered).
@@ -63,10 +74,15 @@ class ClusterAgent {
 
   // `up_lnums`: the lnums of the drives that opened. `apply` handles live
   // settings other than the ones the agent handles itself (master_*).
-  Status Join(const std::vector<uint32_t>& up_lnums, ApplyFn apply);
+  // `rpc_address` is where this node serves the piece RPC (published in its
+  // node record); `on_peers` learns the other members' addresses.
+  Status Join(const std::vector<uint32_t>& up_lnums, ApplyFn apply,
+              const std::string& rpc_address = "", PeersFn on_peers = {});
   void Leave();
 
   Status WriteGate() const;
+  // The epoch of the group this node last saw (0: none): piece RPCs carry it.
+  int64_t epoch() const;
   nlohmann::json View() const;
 
   uint32_t array_id() const { return array_id_; }
@@ -78,7 +94,7 @@ class ClusterAgent {
   Status ApplySetting(const std::string& name, const cluster::config::SettingValue& value);
   void OnMasterChange(bool is_master, int64_t token);
   void LogGroup(const std::string& line);
-  Status SyncDrives(const std::vector<uint32_t>& up_lnums);
+  void PeerLoop();
 
   std::string cluster_;
   std::string root_;
@@ -96,6 +112,12 @@ class ClusterAgent {
   std::unique_ptr<cluster::EtcdClient> elector_client_;
   std::unique_ptr<cluster::Membership> membership_;
   std::unique_ptr<cluster::MasterElector> elector_;
+  PeersFn on_peers_;
+  std::thread peer_thread_;
+  std::condition_variable peer_cv_;
+  bool peers_dirty_ = true;          // guarded by mu_
+  bool stopping_ = false;            // guarded by mu_
+  std::atomic<bool> joined_{false};  // membership_ and elector_ are set
   std::mutex log_mu_;
   int log_fd_ = -1;  // <state>/group.log, guarded by log_mu_
 };

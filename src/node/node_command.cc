@@ -16,12 +16,16 @@
 #include "node/cluster_agent.h"
 #include "node/http_api.h"
 #include "node/storage_node.h"
+#include "rpc/piece_server.h"
+#include "rpc/remote_piece_store.h"
+#include "rpc/rpc_server.h"
 
 namespace tessera::node {
 namespace {
 
 struct NodeFlags {
   std::string config;
+  std::string rpc_listen;
   std::string drives;
   std::string listen = "127.0.0.1:8080";
   std::string protection = "+2";
@@ -130,6 +134,40 @@ Status ApplyLiveSetting(StorageNode& node, const std::string& name,
   return Status::Ok();
 }
 
+// The RemotePieceStores of the current peers, kept across group changes so
+// a peer whose address did not change keeps its channel (and its pending
+// batch). Called from the agent's peer thread only.
+class PeerStores {
+ public:
+  std::map<uint32_t, std::shared_ptr<io::PieceStore>> For(
+      uint32_t self, const std::map<uint32_t, std::string>& peers,
+      const std::function<int64_t()>& epoch) {
+    std::map<uint32_t, std::shared_ptr<io::PieceStore>> out;
+    std::map<uint32_t, Entry> kept;
+    for (const auto& [id, address] : peers) {
+      auto it = stores_.find(id);
+      if (it == stores_.end() || it->second.address != address) {
+        rpc::RemotePieceStoreOptions options;
+        options.sender = self;
+        spdlog::info("peer {} serves pieces at {}", id, address);
+        kept[id] = {address, std::make_shared<rpc::RemotePieceStore>(id, address, epoch, options)};
+      } else {
+        kept[id] = it->second;
+      }
+      out[id] = kept[id].store;
+    }
+    stores_ = std::move(kept);
+    return out;
+  }
+
+ private:
+  struct Entry {
+    std::string address;
+    std::shared_ptr<rpc::RemotePieceStore> store;
+  };
+  std::map<uint32_t, Entry> stores_;
+};
+
 // Connects to etcd, retrying while it is unreachable (a node may start
 // before etcd does); other errors are final.
 Result<std::unique_ptr<ClusterAgent>> ConnectWithRetry(const NodeFlags& flags,
@@ -199,13 +237,38 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
     return 1;
   }
   ClusterHooks hooks;
+  std::unique_ptr<rpc::PieceServer> piece_server;
+  std::unique_ptr<rpc::RpcServer> rpc_server;
+  PeerStores peer_stores;
+  // The agent's threads call into the node, the peer stores and the RPC
+  // server, so on every way out it stops before they are destroyed.
+  struct StopAgentFirst {
+    std::unique_ptr<ClusterAgent>& agent;
+    ~StopAgentFirst() { agent.reset(); }
+  } stop_agent_first{agent};
   if (agent) {
     StorageNode* raw = node->get();
-    Status joined =
-        agent->Join((*node)->UpDriveLnums(),
-                    [raw](const std::string& name, const cluster::config::SettingValue& value) {
-                      return ApplyLiveSetting(*raw, name, value);
-                    });
+    ClusterAgent* a = agent.get();
+    piece_server = std::make_unique<rpc::PieceServer>(a->array_id(), &raw->local_pieces(),
+                                                      [a] { return a->epoch(); });
+    std::string rpc_listen = flags.rpc_listen.empty() ? host + ":0" : flags.rpc_listen;
+    Result<std::unique_ptr<rpc::RpcServer>> started =
+        rpc::RpcServer::Start(rpc_listen, piece_server.get());
+    if (!started.ok()) {
+      spdlog::error("cannot serve the piece RPC on {}: {}", rpc_listen,
+                    started.status().ToString());
+      return 1;
+    }
+    rpc_server = std::move(started).value();
+    Status joined = agent->Join(
+        raw->UpDriveLnums(),
+        [raw](const std::string& name, const cluster::config::SettingValue& value) {
+          return ApplyLiveSetting(*raw, name, value);
+        },
+        rpc_server->address(),
+        [raw, a, &peer_stores](const std::map<uint32_t, std::string>& peers) {
+          raw->SetPeers(peer_stores.For(a->array_id(), peers, [a] { return a->epoch(); }));
+        });
     if (!joined.ok()) {
       spdlog::error("cannot join the cluster: {}", joined.ToString());
       return 1;
@@ -248,6 +311,7 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
   if (agent) agent->Leave();  // the others see this node leave now, not at lease expiry
+  if (rpc_server) rpc_server->Shutdown();
   spdlog::info("stopped");
   return 0;
 }
@@ -261,6 +325,9 @@ void AddNodeCommand(CLI::App& app, std::shared_ptr<int> exit_code) {
                   "Join a cluster: etcd://HOST:PORT[,HOST:PORT...]/tessera/<cluster>/config. "
                   "Settings then come from the cluster configuration (tessera config), not "
                   "from flags");
+  cmd->add_option("--rpc-listen", flags->rpc_listen,
+                  "With --config: HOST:PORT for the node-to-node piece RPC (default: the "
+                  "--listen host, any free port; peers find it in etcd)");
   cmd->add_option("--drives", flags->drives,
                   "Comma-separated drive directories; an empty or missing one is formatted")
       ->required();

@@ -49,6 +49,10 @@ void StorageNode::SetCompactInterval(int seconds) {
   stop_cv_.notify_all();  // the compactor waits out the new interval from now
 }
 
+void StorageNode::SetPeers(std::map<uint32_t, std::shared_ptr<io::PieceStore>> peers) {
+  router_->SetPeers(std::move(peers));
+}
+
 std::vector<uint32_t> StorageNode::UpDriveLnums() {
   std::vector<uint32_t> out;
   for (const io::DriveStatus& d : pieces_->Drives()) {
@@ -95,6 +99,7 @@ Result<std::unique_ptr<StorageNode>> StorageNode::Open(const NodeOptions& option
 
 Status StorageNode::OpenDrives() {
   pieces_ = std::make_unique<io::LocalPieceStore>(state_.array_id);
+  router_ = std::make_unique<io::RoutingPieceStore>(state_.array_id, pieces_.get());
   std::set<uint32_t> opened;
   for (const std::string& given : options_.drive_paths) {
     std::string path = fs::absolute(given).lexically_normal().string();
@@ -156,7 +161,7 @@ Result<PutResult> StorageNode::PutFile(const std::string& ns, const std::string&
   }
   ASSIGN_OR_RETURN(uint64_t local_id, metadata_->NewObjectId());
   const uint64_t object_id = ClusterObjectId(state_.array_id, local_id);
-  io::FileWriter writer(*pieces_, options_.protection, object_id);
+  io::FileWriter writer(*router_, options_.protection, object_id);
   uint64_t received = 0;
   Status status = source([&](std::span<const uint8_t> bytes) {
     received += bytes.size();
@@ -195,7 +200,7 @@ Result<PutResult> StorageNode::PutFile(const std::string& ns, const std::string&
   result.created = !previous->has_value();
   if (previous->has_value()) {
     record.created_ns = (*previous)->created_ns;
-    io::DeleteFilePieces(*pieces_, **previous);
+    io::DeleteFilePieces(*router_, **previous);
   }
   result.record = std::move(record);
   return result;
@@ -209,7 +214,7 @@ Result<meta::FileRecord> StorageNode::StatFile(const std::string& ns, const std:
 
 Status StorageNode::ReadFile(const meta::FileRecord& record, uint64_t offset, uint64_t length,
                              const io::ByteSink& sink) {
-  io::FileReader reader(*pieces_, record);
+  io::FileReader reader(*router_, record);
   Status s = reader.Read(offset, length, sink);
   if (reader.degraded_units() > 0) {
     spdlog::warn("read {}/{}: rebuilt {} unit(s) from redundancy", record.ns, record.path,
@@ -222,7 +227,7 @@ Status StorageNode::DeleteFile(const std::string& ns, const std::string& path) {
   RETURN_IF_ERROR(ValidateNamespace(ns));
   RETURN_IF_ERROR(ValidatePath(path));
   ASSIGN_OR_RETURN(meta::FileRecord record, metadata_->Delete(ns, path));
-  io::DeleteFilePieces(*pieces_, record);
+  io::DeleteFilePieces(*router_, record);
   return Status::Ok();
 }
 

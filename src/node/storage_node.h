@@ -15,6 +15,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
@@ -25,6 +26,7 @@
 #include "common/status.h"
 #include "io/file_reader.h"
 #include "io/local_piece_store.h"
+#include "io/routing_piece_store.h"
 #include "layout/protection_policy.h"
 #include "meta/metadata_store.h"
 #include "node/node_state.h"
@@ -83,6 +85,12 @@ class StorageNode {
   void SetCompactInterval(int seconds);  // > 0; the compactor must have been started
   // The lnums of the drives that are up.
   std::vector<uint32_t> UpDriveLnums();
+  // Other nodes' drives, by array id (io/routing_piece_store.h): new files
+  // are placed over this node's and the peers' drives, and reads reach
+  // units wherever they are. Without peers the node uses its own drives.
+  void SetPeers(std::map<uint32_t, std::shared_ptr<io::PieceStore>> peers);
+  // This node's own drives (what it serves to peers).
+  io::LocalPieceStore& local_pieces() { return *pieces_; }
 
   const NodeState& state() const { return state_; }
   const NodeOptions& options() const { return options_; }
@@ -95,6 +103,7 @@ class StorageNode {
   NodeOptions options_;
   NodeState state_;
   std::unique_ptr<io::LocalPieceStore> pieces_;
+  std::unique_ptr<io::RoutingPieceStore> router_;  // over pieces_ and the peers
   std::unique_ptr<meta::MetadataStore> metadata_;
 
   std::atomic<uint64_t> max_file_size_;

@@ -298,6 +298,44 @@ TEST_F(ClusterTest, SmartfailIsShownAndAnotherNodeTakesOverFromTheSoftFailedMast
   EXPECT_NE(ArrayId(next), id);
 }
 
+TEST_F(ClusterTest, FilesSpreadOverNodesAndReadBackWithANodeDown) {
+  httplib::Client client("127.0.0.1", nodes_[0]->port());
+  const std::string big = Content(5 * 1024 * 1024 + 3, 11), small = Content(5000, 12);
+  ASSERT_EQ(PutFile(client, "ns/big", big)->status, 201);
+  ASSERT_EQ(PutFile(client, "ns/small", small)->status, 201);
+  auto nodes_of = [&](const std::string& path) {
+    auto res = client.Get("/v1/stat/ns/" + path);
+    EXPECT_TRUE(res && res->status == 200);
+    json j = json::parse(res->body);
+    std::set<uint32_t> nodes;
+    for (const json& d : j["drives"]) nodes.insert(d["node"].get<uint32_t>());
+    EXPECT_EQ(nodes.size(), j["drives"].size()) << "one unit or copy per node: " << j.dump();
+    return nodes;
+  };
+  std::set<uint32_t> big_nodes = nodes_of("big");
+  EXPECT_EQ(big_nodes.size(), 5u) << "+2 over five nodes stripes 3+2";
+  EXPECT_EQ(nodes_of("small").size(), 3u) << "+2 mirrors a small file three times";
+
+  // kill -9 two other nodes holding units: the writer still reads both back.
+  const uint32_t writer = ArrayId(0);
+  int killed = 0;
+  for (int i = 1; i < kNodes && killed < 2; ++i) {
+    if (big_nodes.count(ArrayId(i)) && ArrayId(i) != writer) {
+      nodes_[i]->Kill();
+      ++killed;
+    }
+  }
+  ASSERT_EQ(killed, 2);
+  auto got = GetFile(client, "ns/big");
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->status, 200) << got->body;
+  EXPECT_TRUE(got->body == big);
+  got = GetFile(client, "ns/small");
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->status, 200) << got->body;
+  EXPECT_TRUE(got->body == small);
+}
+
 TEST_F(ClusterTest, LiveSettingAppliesWithinSecondsAndImmutableIsIgnored) {
   ASSERT_EQ(Put(0, "ns/big", 4096), 201);
   Config({"set", "max_file_size", "1K"});
