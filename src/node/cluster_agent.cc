@@ -111,6 +111,7 @@ ClusterAgent::~ClusterAgent() {
     stopping_ = true;
   }
   peer_cv_.notify_all();
+  if (nodes_watcher_) nodes_watcher_->Stop();
   if (peer_thread_.joinable()) peer_thread_.join();
   if (elector_) elector_->Stop();
   membership_.reset();
@@ -174,9 +175,10 @@ void ClusterAgent::OnMasterChange(bool is_master, int64_t token) {
 void ClusterAgent::PeerLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
+    // A group change or a node record change pokes; the timeout is a
+    // backstop (a lost watch event, an etcd error on the last read).
     peer_cv_.wait_for(lock, std::chrono::seconds(2), [this] { return stopping_ || peers_dirty_; });
     if (stopping_) return;
-    if (!peers_dirty_) continue;
     peers_dirty_ = false;
     lock.unlock();
     cluster::MembershipView view = membership_->View();
@@ -269,6 +271,19 @@ Status ClusterAgent::Join(const std::vector<uint32_t>& up_lnums, ApplyFn apply,
   joined_.store(true);
   if (on_peers) {
     on_peers_ = std::move(on_peers);
+    // A node that restarts within its lease stays in the group, so no group
+    // change announces its new RPC address: watch the node records too.
+    cluster::WatchOptions watch;
+    watch.key = cluster::ClusterPrefix(cluster_) + "nodes/";
+    watch.prefix = true;
+    nodes_watcher_ =
+        std::make_unique<cluster::Watcher>(client, watch, [this](const cluster::WatchUpdate&) {
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            peers_dirty_ = true;
+          }
+          peer_cv_.notify_all();
+        });
     peer_thread_ = std::thread([this] { PeerLoop(); });
   }
   return Status::Ok();

@@ -20,7 +20,7 @@
 // master_takeover_command / master_release_command hooks.
 //
 // After Join, a peer thread hands `on_peers` the other group members' piece
-// RPC addresses whenever the group changes.
+// RPC addresses whenever the group or a node record changes (and every 2 s).
 //
 // WriteGate() is what the HTTP API asks before a write: OK while the node is
 // in a quorate group with a live etcd session, else Unavailable with the
@@ -113,6 +113,7 @@ class ClusterAgent {
   std::unique_ptr<cluster::Membership> membership_;
   std::unique_ptr<cluster::MasterElector> elector_;
   PeersFn on_peers_;
+  std::unique_ptr<cluster::Watcher> nodes_watcher_;  // pokes the peer thread
   std::thread peer_thread_;
   std::condition_variable peer_cv_;
   bool peers_dirty_ = true;          // guarded by mu_
