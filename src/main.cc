@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cluster/config/config_command.h"
 #include "cluster/group_command.h"
+#include "cluster/local/up_command.h"
 #include "cluster/timeline_command.h"
 #include "node/node_command.h"
 
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   tessera::cluster::AddGroupCommands(app, exit_code);
   tessera::cluster::AddTimelineCommand(app, exit_code);
   tessera::cluster::config::AddConfigCommand(app, exit_code);
+  tessera::cluster::local::AddUpDownCommands(app, exit_code);
   int code = tessera::cli::ParseAndRun(app, argc, argv);
   return code != 0 ? code : *exit_code;
 }
