@@ -209,6 +209,20 @@ void WaitForNodes(const Streams& io, const Supervisor& supervisor, const Cluster
   }
 }
 
+// The cluster's own processes, found by the directories on their command
+// lines: etcd's --data-dir=DIR/etcd/... and a node's --state DIR/nodeK/state.
+std::vector<pid_t> ClusterProcesses(const std::string& dir) {
+  return FindProcesses([&](const std::vector<std::string>& args) {
+    for (size_t i = 0; i < args.size(); ++i) {
+      if (args[i].rfind("--data-dir=" + dir + "/etcd/", 0) == 0) return true;
+      if (args[i] == "--state" && i + 1 < args.size() && args[i + 1].rfind(dir + "/node", 0) == 0) {
+        return true;
+      }
+    }
+    return false;
+  });
+}
+
 struct UpFlags {
   UpOptions options;
   bool name_given = false;
@@ -225,6 +239,14 @@ void RunUp(const Streams& io, UpFlags flags) {
          o.dir + " already holds a running cluster (supervisord pid " + std::to_string(pid) +
              "); use it with `export TESSERA_CLUSTER=" + ClusterJsonPath(o.dir) +
              "`, or stop it with `tessera down --dir " + o.dir + "`");
+  }
+  // Processes that outlived a supervisord killed by hand hold the ports.
+  if (std::vector<pid_t> orphans = ClusterProcesses(o.dir); !orphans.empty()) {
+    std::string pids;
+    for (pid_t pid : orphans) pids += (pids.empty() ? "" : ", ") + std::to_string(pid);
+    Fail(io, kExitFailed,
+         "processes of the cluster in " + o.dir + " still run without supervisord (pids " + pids +
+             "); `tessera down --dir " + o.dir + "` stops them");
   }
   const bool restart = fs::exists(ClusterJsonPath(o.dir));
   FailIfError(io, ValidateUpOptions(o, !restart), kExitUsage);
@@ -309,20 +331,6 @@ void RunUp(const Streams& io, UpFlags flags) {
          << "  tessera put FILE NS/PATH; tessera ls NS/\n"
          << "  supervisorctl -c " << SupervisordConfPath(o.dir) << " status\n"
          << "Stop it (data stays): tessera down --dir " << o.dir << std::endl;
-}
-
-// The cluster's own processes, found by the directories on their command
-// lines: etcd's --data-dir=DIR/etcd/... and a node's --state DIR/nodeK/state.
-std::vector<pid_t> ClusterProcesses(const std::string& dir) {
-  return FindProcesses([&](const std::vector<std::string>& args) {
-    for (size_t i = 0; i < args.size(); ++i) {
-      if (args[i].rfind("--data-dir=" + dir + "/etcd/", 0) == 0) return true;
-      if (args[i] == "--state" && i + 1 < args.size() && args[i + 1].rfind(dir + "/node", 0) == 0) {
-        return true;
-      }
-    }
-    return false;
-  });
 }
 
 void RunDown(const Streams& io, const std::string& dir_flag) {
