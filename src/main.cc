@@ -6,8 +6,8 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cluster/admin/admin_commands.h"
 #include "cluster/config/config_command.h"
-#include "cluster/group_command.h"
 #include "cluster/local/up_command.h"
 #include "cluster/timeline_command.h"
 #include "node/node_command.h"
@@ -22,7 +22,8 @@ int main(int argc, char** argv) {
   auto exit_code = std::make_shared<int>(0);
   tessera::node::AddNodeCommand(app, exit_code);
   tessera::cli::AddClientCommands(app);
-  tessera::cluster::AddGroupCommands(app, exit_code);
+  // group, nodes, status, devices: the verbs over cluster state in etcd.
+  tessera::cluster::admin::AddAdminCommands(app, exit_code);
   tessera::cluster::AddTimelineCommand(app, exit_code);
   tessera::cluster::config::AddConfigCommand(app, exit_code);
   tessera::cluster::local::AddUpDownCommands(app, exit_code);

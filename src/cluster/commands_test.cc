@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "cluster/group_command.h"
@@ -67,9 +68,32 @@ TEST(GroupCommandTest, BadInputFailsWithPosition) {
 TEST(GroupCommandTest, UsageErrors) {
   CommandRun bare = RunTessera({"group"});
   EXPECT_EQ(bare.code, 2);
-  EXPECT_NE(bare.err.find("needs a running cluster"), std::string::npos) << bare.err;
+  EXPECT_NE(bare.err.find("cannot read the live group"), std::string::npos) << bare.err;
   EXPECT_EQ(RunTessera({"group", "--parse", "{ }", "--canonical", "{ }"}).code, 2);
   EXPECT_EQ(RunTessera({"group", "--parse"}).code, 2);
+  // --cluster and --json belong to the live mode only.
+  EXPECT_EQ(RunTessera({"group", "--parse", "{ }", "--json"}).code, 2);
+  EXPECT_EQ(RunTessera({"group", "--canonical", "{ }", "--cluster", "x.json"}).code, 2);
+}
+
+TEST(GroupCommandTest, WithoutParseOrCanonicalRunsTheLiveRunnerWithItsFlags) {
+  CLI::App app{"test"};
+  auto exit_code = std::make_shared<int>(0);
+  std::ostringstream out, err;
+  std::optional<LiveGroupRequest> seen;
+  AddGroupCommands(app, exit_code, &out, &err,
+                   [&seen](const LiveGroupRequest& r, std::ostream& o, std::ostream&) {
+                     seen = r;
+                     o << "live\n";
+                     return 7;
+                   });
+  const char* argv[] = {"tessera", "group", "--cluster", "/x/cluster.json", "--json"};
+  app.parse(5, argv);
+  EXPECT_EQ(*exit_code, 7);
+  EXPECT_EQ(out.str(), "live\n");
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(seen->cluster_file, "/x/cluster.json");
+  EXPECT_TRUE(seen->json);
 }
 
 TEST(TimelineCommandTest, PrintsTheExpectedTimeline) {

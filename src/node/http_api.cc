@@ -224,7 +224,9 @@ void ListHandler(StorageNode& node, const httplib::Request& req, httplib::Respon
 
 }  // namespace
 
-void RegisterHttpApi(httplib::Server& server, StorageNode& node) {
+void RegisterHttpApi(httplib::Server& server, StorageNode& node, ClusterHooks cluster) {
+  auto gate = std::make_shared<std::function<Status()>>(std::move(cluster.write_gate));
+  auto writable = [gate] { return *gate ? (*gate)() : Status::Ok(); };
   server.Get(R"(/v1/files/([^/]+)/?)",
              [&node](const httplib::Request& req, httplib::Response& res) {
                ListHandler(node, req, res);
@@ -233,12 +235,15 @@ void RegisterHttpApi(httplib::Server& server, StorageNode& node) {
              [&node](const httplib::Request& req, httplib::Response& res) {
                GetFileHandler(node, req, res);
              });
-  server.Put(
-      R"(/v1/files/([^/]+)/([\s\S]+))",
-      [&node](const httplib::Request& req, httplib::Response& res,
-              const httplib::ContentReader& reader) { PutFileHandler(node, req, res, reader); });
+  server.Put(R"(/v1/files/([^/]+)/([\s\S]+))",
+             [&node, writable](const httplib::Request& req, httplib::Response& res,
+                               const httplib::ContentReader& reader) {
+               if (Status s = writable(); !s.ok()) return SendErrorAndClose(res, s);
+               PutFileHandler(node, req, res, reader);
+             });
   server.Delete(R"(/v1/files/([^/]+)/([\s\S]+))",
-                [&node](const httplib::Request& req, httplib::Response& res) {
+                [&node, writable](const httplib::Request& req, httplib::Response& res) {
+                  if (Status s = writable(); !s.ok()) return SendError(res, s);
                   Status s = node.DeleteFile(req.matches[1], req.matches[2]);
                   if (!s.ok()) return SendError(res, s);
                   res.status = 204;
@@ -252,6 +257,17 @@ void RegisterHttpApi(httplib::Server& server, StorageNode& node) {
   server.Get("/v1/node", [&node](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, node.Info());
   });
+  if (cluster.view) {
+    server.Get("/v1/cluster/view",
+               [view = std::move(cluster.view)](const httplib::Request&, httplib::Response& res) {
+                 SendJson(res, 200, view());
+               });
+  } else {
+    server.Get("/v1/cluster/view", [](const httplib::Request&, httplib::Response& res) {
+      SendError(res, Status::NotFound("this node is not part of a cluster (started without "
+                                      "--config)"));
+    });
+  }
   server.Post("/v1/admin/compact", [&node](const httplib::Request&, httplib::Response& res) {
     Result<store::CompactionStats> stats = node.Compact();
     if (!stats.ok()) return SendError(res, stats.status());
@@ -263,13 +279,17 @@ void RegisterHttpApi(httplib::Server& server, StorageNode& node) {
   });
   // Clients that ask first (curl does for large bodies) learn of a too-large
   // file before sending it.
-  server.set_expect_100_continue_handler([&node](const httplib::Request& req,
-                                                 httplib::Response& res) {
+  server.set_expect_100_continue_handler([&node, writable](const httplib::Request& req,
+                                                           httplib::Response& res) {
+    if (Status s = writable(); req.method == "PUT" && !s.ok()) {
+      SendError(res, s);
+      return res.status;
+    }
     uint64_t length = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
-    if (req.method == "PUT" && length > node.options().max_file_size) {
+    if (req.method == "PUT" && length > node.max_file_size()) {
       SendError(res, Status::TooLarge("file of " + std::to_string(length) +
                                       " bytes exceeds the node's maximum file size of " +
-                                      std::to_string(node.options().max_file_size) + " bytes"));
+                                      std::to_string(node.max_file_size()) + " bytes"));
       return res.status;
     }
     return 100;

@@ -1,6 +1,12 @@
 // Binds a StorageNode to an HTTP server: the v1 API of docs/api.md.
-// Handlers run on the server's thread pool; the node must outlive the server.
+// Handlers run on the server's thread pool; the node (and the cluster hooks'
+// targets) must outlive the server.
 #pragma once
+
+#include <functional>
+#include <nlohmann/json_fwd.hpp>
+
+#include "common/status.h"
 
 namespace httplib {
 class Server;
@@ -10,6 +16,15 @@ namespace tessera::node {
 
 class StorageNode;
 
-void RegisterHttpApi(httplib::Server& server, StorageNode& node);
+// What a node in a cluster adds; both empty for a standalone node.
+struct ClusterHooks {
+  // Asked before every write (PUT, DELETE); an error (Unavailable: 503)
+  // refuses the write before any of its body is read.
+  std::function<Status()> write_gate;
+  // GET /v1/cluster/view; without it that route answers 404.
+  std::function<nlohmann::json()> view;
+};
+
+void RegisterHttpApi(httplib::Server& server, StorageNode& node, ClusterHooks cluster = {});
 
 }  // namespace tessera::node

@@ -8,9 +8,12 @@
 #include <sys/socket.h>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <thread>
 
+#include "cluster/config/config_uri.h"
 #include "common/units.h"
+#include "node/cluster_agent.h"
 #include "node/http_api.h"
 #include "node/storage_node.h"
 
@@ -18,6 +21,7 @@ namespace tessera::node {
 namespace {
 
 struct NodeFlags {
+  std::string config;
   std::string drives;
   std::string listen = "127.0.0.1:8080";
   std::string protection = "+2";
@@ -58,13 +62,23 @@ void RaiseListenBacklog(int port) {
   }
 }
 
-int RunNode(const NodeFlags& flags) {
-  NodeOptions options;
+// The drives and the state dir, which every node takes from its flags.
+int DrivesAndState(const NodeFlags& flags, NodeOptions& options) {
   options.drive_paths = SplitCommas(flags.drives);
   if (options.drive_paths.empty()) {
     spdlog::error("--drives needs at least one directory");
     return 2;
   }
+  options.state_dir = flags.state_dir;
+  if (options.state_dir.empty()) {
+    std::filesystem::path first = std::filesystem::absolute(options.drive_paths.front());
+    options.state_dir = (first.lexically_normal().parent_path() / "state").string();
+  }
+  return 0;
+}
+
+// A standalone node takes its settings from flags.
+int StandaloneOptions(const NodeFlags& flags, NodeOptions& options) {
   Result<layout::ProtectionPolicy> policy = layout::ProtectionPolicy::Parse(flags.protection);
   if (!policy.ok()) {
     spdlog::error("{}", policy.status().message());
@@ -84,10 +98,75 @@ int RunNode(const NodeFlags& flags) {
   }
   options.drive_options.segment_size = *segment_size;
   options.compact_interval_seconds = flags.compact_interval;
-  options.state_dir = flags.state_dir;
-  if (options.state_dir.empty()) {
-    std::filesystem::path first = std::filesystem::absolute(options.drive_paths.front());
-    options.state_dir = (first.lexically_normal().parent_path() / "state").string();
+  return 0;
+}
+
+// A cluster node takes its settings from the shared configuration (they
+// were validated when written, so they parse).
+void ClusterOptions(const std::map<std::string, cluster::config::SettingValue>& settings,
+                    NodeOptions& options, int& threads) {
+  options.protection = *layout::ProtectionPolicy::Parse(settings.at("protection").canonical);
+  options.max_file_size = static_cast<uint64_t>(settings.at("max_file_size").number);
+  options.drive_options.segment_size = static_cast<uint64_t>(settings.at("segment_size").number);
+  options.compact_interval_seconds =
+      static_cast<int>(settings.at("compact_interval_seconds").number);
+  threads = static_cast<int>(settings.at("http_threads").number);
+  if (settings.at("debug_logging").number) spdlog::set_level(spdlog::level::debug);
+}
+
+// Live settings the node itself applies (the agent handles the master_* ones).
+Status ApplyLiveSetting(StorageNode& node, const std::string& name,
+                        const cluster::config::SettingValue& value) {
+  if (name == "max_file_size") {
+    node.SetMaxFileSize(static_cast<uint64_t>(value.number));
+  } else if (name == "compact_interval_seconds") {
+    node.SetCompactInterval(static_cast<int>(value.number));
+  } else if (name == "debug_logging") {
+    spdlog::set_level(value.number ? spdlog::level::debug : spdlog::level::info);
+  } else {
+    return Status::InvalidArgument("setting " + name + " cannot be applied live by a node");
+  }
+  spdlog::info("applied {} = {}", name, value.canonical);
+  return Status::Ok();
+}
+
+// Connects to etcd, retrying while it is unreachable (a node may start
+// before etcd does); other errors are final.
+Result<std::unique_ptr<ClusterAgent>> ConnectWithRetry(const NodeFlags& flags,
+                                                       const std::string& state_dir) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (true) {
+    Result<std::unique_ptr<ClusterAgent>> agent =
+        ClusterAgent::Connect(flags.config, flags.listen, state_dir);
+    if (agent.ok() || agent.status().code() != StatusCode::kUnavailable ||
+        std::chrono::steady_clock::now() >= deadline) {
+      return agent;
+    }
+    spdlog::warn("{}; retrying", agent.status().message());
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
+
+int RunNode(const NodeFlags& flags, bool settings_from_flags) {
+  NodeOptions options;
+  if (int code = DrivesAndState(flags, options); code != 0) return code;
+  int threads = flags.threads;
+  std::unique_ptr<ClusterAgent> agent;
+  if (flags.config.empty()) {
+    if (int code = StandaloneOptions(flags, options); code != 0) return code;
+  } else {
+    if (settings_from_flags) {
+      spdlog::error(
+          "with --config, settings come from the cluster configuration: set them "
+          "with `tessera config set NAME VALUE` instead of --protection, "
+          "--max-file-size, --segment-size, --compact-interval or --threads");
+      return 2;
+    }
+    if (Result<cluster::config::ConfigUri> uri = cluster::config::ParseConfigUri(flags.config);
+        !uri.ok()) {
+      spdlog::error("--config: {}", uri.status().message());
+      return 2;
+    }
   }
   size_t colon = flags.listen.rfind(':');
   int port = colon == std::string::npos ? -1 : std::atoi(flags.listen.c_str() + colon + 1);
@@ -105,20 +184,43 @@ int RunNode(const NodeFlags& flags) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  if (!flags.config.empty()) {
+    Result<std::unique_ptr<ClusterAgent>> connected = ConnectWithRetry(flags, options.state_dir);
+    if (!connected.ok()) {
+      spdlog::error("cannot join the cluster: {}", connected.status().ToString());
+      return 1;
+    }
+    agent = std::move(connected).value();
+    ClusterOptions(agent->settings(), options, threads);
+  }
   Result<std::unique_ptr<StorageNode>> node = StorageNode::Open(options);
   if (!node.ok()) {
     spdlog::error("cannot start node: {}", node.status().ToString());
     return 1;
   }
+  ClusterHooks hooks;
+  if (agent) {
+    StorageNode* raw = node->get();
+    Status joined =
+        agent->Join((*node)->UpDriveLnums(),
+                    [raw](const std::string& name, const cluster::config::SettingValue& value) {
+                      return ApplyLiveSetting(*raw, name, value);
+                    });
+    if (!joined.ok()) {
+      spdlog::error("cannot join the cluster: {}", joined.ToString());
+      return 1;
+    }
+    hooks.write_gate = [a = agent.get()] { return a->WriteGate(); };
+    hooks.view = [a = agent.get()] { return a->View(); };
+  }
   httplib::Server server;
-  int threads = flags.threads;
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.set_keep_alive_max_count(10000);
   // Small responses must not wait for the peer's delayed ACK.
   server.set_tcp_nodelay(true);
   server.set_read_timeout(300, 0);
   server.set_write_timeout(300, 0);
-  RegisterHttpApi(server, **node);
+  RegisterHttpApi(server, **node, std::move(hooks));
   if (!server.bind_to_port(host, port)) {
     spdlog::error("cannot listen on {}: address in use or not available", flags.listen);
     return 1;
@@ -130,13 +232,22 @@ int RunNode(const NodeFlags& flags) {
     spdlog::info("signal {}: stopping", received);
     server.stop();
   });
-  spdlog::info(
-      "node {} of cluster {} serving http://{} with protection {}, {} drive(s), state in {}",
-      (*node)->state().array_id, (*node)->state().cluster_guid, flags.listen,
-      options.protection.ToString(), options.drive_paths.size(), options.state_dir);
+  if (agent) {
+    spdlog::info(
+        "node {} (lnn {}) of cluster '{}' serving http://{} with protection {}, {} "
+        "drive(s), state in {}",
+        agent->array_id(), agent->lnn(), agent->cluster(), flags.listen,
+        options.protection.ToString(), options.drive_paths.size(), options.state_dir);
+  } else {
+    spdlog::info(
+        "node {} of cluster {} serving http://{} with protection {}, {} drive(s), state in {}",
+        (*node)->state().array_id, (*node)->state().cluster_guid, flags.listen,
+        options.protection.ToString(), options.drive_paths.size(), options.state_dir);
+  }
   server.listen_after_bind();
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
+  if (agent) agent->Leave();  // the others see this node leave now, not at lease expiry
   spdlog::info("stopped");
   return 0;
 }
@@ -146,6 +257,10 @@ int RunNode(const NodeFlags& flags) {
 void AddNodeCommand(CLI::App& app, std::shared_ptr<int> exit_code) {
   auto flags = std::make_shared<NodeFlags>();
   CLI::App* cmd = app.add_subcommand("node", "Run a storage node serving the HTTP API");
+  cmd->add_option("--config", flags->config,
+                  "Join a cluster: etcd://HOST:PORT[,HOST:PORT...]/tessera/<cluster>/config. "
+                  "Settings then come from the cluster configuration (tessera config), not "
+                  "from flags");
   cmd->add_option("--drives", flags->drives,
                   "Comma-separated drive directories; an empty or missing one is formatted")
       ->required();
@@ -166,7 +281,14 @@ void AddNodeCommand(CLI::App& app, std::shared_ptr<int> exit_code) {
                   "Seconds between background compaction passes (0: off)")
       ->capture_default_str();
   cmd->add_option("--threads", flags->threads, "HTTP worker threads")->capture_default_str();
-  cmd->callback([flags, exit_code] { *exit_code = RunNode(*flags); });
+  cmd->callback([cmd, flags, exit_code] {
+    bool settings_from_flags = false;
+    for (const char* name :
+         {"--protection", "--max-file-size", "--segment-size", "--compact-interval", "--threads"}) {
+      settings_from_flags = settings_from_flags || cmd->count(name) > 0;
+    }
+    *exit_code = RunNode(*flags, settings_from_flags);
+  });
 }
 
 }  // namespace tessera::node

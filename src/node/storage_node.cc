@@ -33,7 +33,25 @@ bool IsFormattedDrive(const std::string& path) {
 }  // namespace
 
 StorageNode::StorageNode(NodeOptions options, NodeState state)
-    : options_(std::move(options)), state_(std::move(state)) {}
+    : options_(std::move(options)),
+      state_(std::move(state)),
+      max_file_size_(options_.max_file_size),
+      compact_interval_seconds_(options_.compact_interval_seconds) {}
+
+void StorageNode::SetMaxFileSize(uint64_t bytes) { max_file_size_.store(bytes); }
+
+void StorageNode::SetCompactInterval(int seconds) {
+  compact_interval_seconds_.store(seconds);
+  stop_cv_.notify_all();  // the compactor waits out the new interval from now
+}
+
+std::vector<uint32_t> StorageNode::UpDriveLnums() {
+  std::vector<uint32_t> out;
+  for (const io::DriveStatus& d : pieces_->Drives()) {
+    if (d.up) out.push_back(d.lnum);
+  }
+  return out;
+}
 
 StorageNode::~StorageNode() {
   {
@@ -126,19 +144,20 @@ Result<PutResult> StorageNode::PutFile(const std::string& ns, const std::string&
                                        const ByteSource& source) {
   RETURN_IF_ERROR(ValidateNamespace(ns));
   RETURN_IF_ERROR(ValidatePath(path));
-  if (content_length && *content_length > options_.max_file_size) {
+  const uint64_t max_file_size = this->max_file_size();
+  if (content_length && *content_length > max_file_size) {
     return Status::TooLarge("file of " + std::to_string(*content_length) +
                             " bytes exceeds the node's maximum file size of " +
-                            std::to_string(options_.max_file_size) + " bytes");
+                            std::to_string(max_file_size) + " bytes");
   }
   ASSIGN_OR_RETURN(uint64_t object_id, metadata_->NewObjectId());
   io::FileWriter writer(*pieces_, options_.protection, object_id);
   uint64_t received = 0;
   Status status = source([&](std::span<const uint8_t> bytes) {
     received += bytes.size();
-    if (received > options_.max_file_size) {
+    if (received > max_file_size) {
       return Status::TooLarge("file exceeds the node's maximum file size of " +
-                              std::to_string(options_.max_file_size) + " bytes");
+                              std::to_string(max_file_size) + " bytes");
     }
     return writer.Write(bytes);
   });
@@ -252,7 +271,7 @@ Result<store::CompactionStats> StorageNode::Compact() { return pieces_->CompactA
 void StorageNode::CompactionLoop() {
   std::unique_lock<std::mutex> lock(stop_mutex_);
   while (!stopping_) {
-    stop_cv_.wait_for(lock, std::chrono::seconds(options_.compact_interval_seconds));
+    stop_cv_.wait_for(lock, std::chrono::seconds(compact_interval_seconds_.load()));
     if (stopping_) break;
     lock.unlock();
     Result<store::CompactionStats> stats = pieces_->CompactAll();

@@ -70,6 +70,13 @@ class StorageNode {
   static nlohmann::json StatJson(const meta::FileRecord& record);
   Result<store::CompactionStats> Compact();
 
+  // Live settings: take effect for the next request / compaction pass.
+  void SetMaxFileSize(uint64_t bytes);
+  uint64_t max_file_size() const { return max_file_size_.load(); }
+  void SetCompactInterval(int seconds);  // > 0; the compactor must have been started
+  // The lnums of the drives that are up.
+  std::vector<uint32_t> UpDriveLnums();
+
   const NodeState& state() const { return state_; }
   const NodeOptions& options() const { return options_; }
 
@@ -83,6 +90,8 @@ class StorageNode {
   std::unique_ptr<io::LocalPieceStore> pieces_;
   std::unique_ptr<meta::MetadataStore> metadata_;
 
+  std::atomic<uint64_t> max_file_size_;
+  std::atomic<int> compact_interval_seconds_;
   std::mutex stop_mutex_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;

@@ -97,9 +97,12 @@ std::vector<std::string> NodeProcess::Command() {
                                    "--drives",
                                    drives,
                                    "--listen",
-                                   "127.0.0.1:" + std::to_string(port_),
-                                   "--protection",
-                                   config_.protection};
+                                   "127.0.0.1:" + std::to_string(port_)};
+  if (config_.config_uri.empty()) {
+    args.insert(args.end(), {"--protection", config_.protection});
+  } else {
+    args.insert(args.end(), {"--config", config_.config_uri});
+  }
   if (!config_.state_dir.empty()) {
     args.push_back("--state");
     args.push_back(config_.state_dir);
@@ -183,6 +186,10 @@ std::string NodeProcess::ReadLog() const {
 }
 
 pid_t SpawnWithLog(std::vector<std::string> args, const std::string& log_path, std::string* why) {
+  // The log's directory may not exist yet (a node's dir before it formats
+  // its drives); without it the child would write to our stdout.
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(log_path).parent_path(), ec);
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {

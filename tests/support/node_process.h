@@ -21,8 +21,9 @@ std::string TesseraBinary();
 struct NodeConfig {
   std::string binary;  // empty: TesseraBinary()
   std::vector<std::string> drives;
-  std::string state_dir;  // empty: the node's default
-  std::string protection = "+2";
+  std::string state_dir;          // empty: the node's default
+  std::string protection = "+2";  // ignored with config_uri
+  std::string config_uri;         // non-empty: a cluster node (--config URI)
   std::vector<std::string> extra_args;
   std::string log_path;  // empty: a new node-*.log beside the first drive
 };

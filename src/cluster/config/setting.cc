@@ -28,6 +28,14 @@ const std::vector<SettingDef>& Registry() {
        "Threads serving the node's HTTP API"},
       {"debug_logging", SettingType::kBool, SettingKind::kLive, "false", 0, 0,
        "Log at debug level"},
+      {"node_lease_seconds", SettingType::kDuration, SettingKind::kRestart, "3", 2, 60,
+       "TTL of a node's liveness lease: a stopped node is seen down within it (2s..60s)"},
+      {"master_priority", SettingType::kInt, SettingKind::kLive, "0", -1000000, 1000000,
+       "The node's priority in master elections (highest wins); a new master raises its own"},
+      {"master_takeover_command", SettingType::kCommand, SettingKind::kLive, "", 0, 4096,
+       "Shell command run when the node becomes master (empty: none)"},
+      {"master_release_command", SettingType::kCommand, SettingKind::kLive, "", 0, 4096,
+       "Shell command run when the node stops being master (empty: none)"},
   };
   return kSettings;
 }
@@ -119,6 +127,17 @@ Result<SettingValue> ParseSettingValue(const SettingDef& def, std::string_view t
       value.canonical = std::string(text);
       return value;
     }
+    case SettingType::kCommand: {
+      bool ok = static_cast<int64_t>(text.size()) <= def.max;
+      for (char c : text) ok = ok && (c == '\t' || (c >= ' ' && c <= '~'));
+      if (!ok) {
+        return Bad(
+            def, text,
+            "must be at most " + std::to_string(def.max) + " printable characters on one line");
+      }
+      value.canonical = std::string(text);
+      return value;
+    }
     case SettingType::kDuration: {
       std::string_view digits = text;
       int64_t unit = 1;
@@ -178,6 +197,8 @@ std::string_view SettingTypeName(SettingType type) {
       return "duration";
     case SettingType::kPolicy:
       return "policy";
+    case SettingType::kCommand:
+      return "command";
   }
   return "?";
 }

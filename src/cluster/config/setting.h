@@ -13,6 +13,7 @@
 //   kString    1..max_length of [a-z0-9-], starting with a letter
 //   kDuration  N, Ns, Nm, Nh or Nd, in [min, max] seconds       seconds
 //   kPolicy    a protection policy (layout/protection_policy.h)  "+2d:1n"
+//   kCommand   a shell command: 0..max printable ASCII characters, one line
 // Pure functions over a static table; thread-safe.
 #pragma once
 
@@ -25,7 +26,7 @@
 
 namespace tessera::cluster::config {
 
-enum class SettingType { kInt, kSize, kBool, kString, kDuration, kPolicy };
+enum class SettingType { kInt, kSize, kBool, kString, kDuration, kPolicy, kCommand };
 
 // When a changed value takes effect on a running node.
 enum class SettingKind {

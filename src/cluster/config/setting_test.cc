@@ -51,6 +51,7 @@ struct ValueCase {
 };
 
 TEST(SettingValueTest, ValidationTable) {
+  const std::string too_long_command(4097, 'x');
   const ValueCase cases[] = {
       {"max_file_size", "1T", "1099511627776", 1099511627776},
       {"max_file_size", "512G", "549755813888", 549755813888},
@@ -93,6 +94,19 @@ TEST(SettingValueTest, ValidationTable) {
       {"protection", "3x", "3x", 0},
       {"protection", "+5", nullptr, 0},
       {"protection", "two", nullptr, 0},
+      {"node_lease_seconds", "3", "3", 3},
+      {"node_lease_seconds", "1m", "60", 60},
+      {"node_lease_seconds", "1", nullptr, 0},
+      {"node_lease_seconds", "61", nullptr, 0},
+      {"master_priority", "100", "100", 100},
+      {"master_priority", "-5", "-5", -5},
+      {"master_priority", "1000001", nullptr, 0},
+      {"master_takeover_command", "", "", 0},
+      {"master_takeover_command", "touch /tmp/lock && echo 'up'", "touch /tmp/lock && echo 'up'",
+       0},
+      {"master_takeover_command", "a\tb", "a\tb", 0},
+      {"master_takeover_command", "two\nlines", nullptr, 0},
+      {"master_release_command", too_long_command.c_str(), nullptr, 0},
       {"cluster_name", "prod-1", "prod-1", 0},
       {"cluster_name", "Prod", nullptr, 0},
       {"cluster_name", "1prod", nullptr, 0},

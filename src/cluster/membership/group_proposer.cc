@@ -180,50 +180,19 @@ Result<ProposeOutcome> ProposeGroupOnce(EtcdClient* client, const std::string& c
 // -------------------------------------------------------------- GroupProposer
 
 GroupProposer::GroupProposer(EtcdClient* client, std::string cluster, uint32_t self,
-                             std::chrono::milliseconds poll)
-    : client_(client), cluster_(std::move(cluster)), self_(self), poll_(poll) {
-  WatchOptions options;
-  options.key = ClusterPrefix(cluster_);
-  options.prefix = true;
-  watcher_ = std::make_unique<Watcher>(client_, options, [this](const WatchUpdate&) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      dirty_ = true;
-    }
-    cv_.notify_all();
-  });
-  thread_ = std::thread([this] { Run(); });
+                             std::chrono::milliseconds poll) {
+  loop_ = std::make_unique<WatchedLoop>(
+      client, ClusterPrefix(cluster), poll, [this, client, cluster, self] {
+        Result<ProposeOutcome> r = ProposeGroupOnce(client, cluster, self);
+        if (!r.ok()) return false;  // etcd trouble: the next poll retries
+        if (*r == ProposeOutcome::kWritten) written_.fetch_add(1);
+        return *r == ProposeOutcome::kLostRace;
+      });
 }
 
 GroupProposer::~GroupProposer() { Stop(); }
 
-void GroupProposer::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-  if (watcher_) watcher_->Stop();
-}
-
-void GroupProposer::Run() {
-  while (true) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, poll_, [this] { return stopping_ || dirty_; });
-      if (stopping_) return;
-      dirty_ = false;
-    }
-    Result<ProposeOutcome> r = ProposeGroupOnce(client_, cluster_, self_);
-    if (!r.ok()) continue;  // etcd trouble: the next poll retries
-    if (*r == ProposeOutcome::kWritten) written_.fetch_add(1);
-    if (*r == ProposeOutcome::kLostRace) {
-      std::lock_guard<std::mutex> lock(mu_);
-      dirty_ = true;
-    }
-  }
-}
+void GroupProposer::Stop() { loop_->Stop(); }
 
 // --------------------------------------------------------------- GroupWatcher
 

@@ -35,6 +35,7 @@
 
 #include "cluster/etcd/etcd_client.h"
 #include "cluster/group_state.h"
+#include "cluster/membership/watched_loop.h"
 #include "common/status.h"
 
 namespace tessera::cluster {
@@ -104,19 +105,8 @@ class GroupProposer {
   int64_t groups_written() const { return written_.load(); }
 
  private:
-  void Run();
-
-  EtcdClient* client_;
-  std::string cluster_;
-  uint32_t self_;
-  std::chrono::milliseconds poll_;
   std::atomic<int64_t> written_{0};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;  // guarded by mu_
-  bool dirty_ = true;      // guarded by mu_
-  std::unique_ptr<Watcher> watcher_;
-  std::thread thread_;
+  std::unique_ptr<WatchedLoop> loop_;
 };
 
 // The log line for one group (docs/membership.md), e.g.

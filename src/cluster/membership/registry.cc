@@ -1,5 +1,6 @@
 #include "cluster/membership/registry.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -210,6 +211,70 @@ Result<uint32_t> AllocateDriveLnum(EtcdClient* client, const std::string& cluste
     Backoff(attempt);
   }
   return Status::Unavailable("AllocateDriveLnum: too much contention on " + counter);
+}
+
+Result<std::vector<uint32_t>> ListDriveLnums(EtcdClient* client, const std::string& cluster,
+                                             uint32_t array_id) {
+  ASSIGN_OR_RETURN(RangeResult range, client->GetPrefix(ClusterPrefix(cluster) + "drives/" +
+                                                        std::to_string(array_id) + "/"));
+  std::vector<uint32_t> out;
+  for (const KeyValue& kv : range.kvs) {
+    ASSIGN_OR_RETURN(uint32_t lnum, IdAfterLastSlash(kv.key));
+    out.push_back(lnum);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Status SyncDriveLnums(EtcdClient* client, const std::string& cluster, uint32_t array_id,
+                      const std::vector<uint32_t>& up_lnums) {
+  const std::string prefix = ClusterPrefix(cluster);
+  const std::string id = std::to_string(array_id);
+  const std::string drives = prefix + "drives/" + id + "/";
+  RETURN_IF_ERROR(RequireNode(client, prefix, array_id));
+  ASSIGN_OR_RETURN(std::vector<uint32_t> known, ListDriveLnums(client, cluster, array_id));
+  std::set<uint32_t> up(up_lnums.begin(), up_lnums.end());
+  for (uint32_t lnum : up) {
+    if (std::binary_search(known.begin(), known.end(), lnum)) continue;
+    ASSIGN_OR_RETURN(GetResult got, client->Get(prefix + "counters/lnum/" + id));
+    ASSIGN_OR_RETURN(uint64_t next, ParseCounter(got.kv));
+    if (lnum < next) {  // handed out before; its key was removed while it was down
+      RETURN_IF_ERROR(
+          client->Put(drives + std::to_string(lnum), json{{"lnum", lnum}}.dump()).status());
+      continue;
+    }
+    while (true) {
+      ASSIGN_OR_RETURN(uint32_t got_lnum, AllocateDriveLnum(client, cluster, array_id));
+      if (got_lnum == lnum) break;
+      if (got_lnum > lnum) {
+        return Status::Corruption("drive lnum counter of node " + id + " moved past lnum " +
+                                  std::to_string(lnum) + " while allocating it");
+      }
+      RETURN_IF_ERROR(client->Delete(drives + std::to_string(got_lnum)).status());
+    }
+  }
+  for (uint32_t lnum : known) {
+    if (!up.count(lnum)) RETURN_IF_ERROR(client->Delete(drives + std::to_string(lnum)).status());
+  }
+  return Status::Ok();
+}
+
+Status UpdateNodeAddress(EtcdClient* client, const std::string& cluster, uint32_t array_id,
+                         const std::string& address) {
+  const std::string prefix = ClusterPrefix(cluster);
+  const std::string key = prefix + "nodes/" + std::to_string(array_id);
+  ASSIGN_OR_RETURN(GetResult got, client->Get(key));
+  if (!got.kv) {
+    return Status::FailedPrecondition("node " + std::to_string(array_id) + " is not registered");
+  }
+  ASSIGN_OR_RETURN(NodeRecord record, ParseNodeRecord(got.kv->value));
+  if (record.address == address) return Status::Ok();
+  record.address = address;
+  ASSIGN_OR_RETURN(TxnResult txn,
+                   client->Txn({Compare::ModRevisionEquals(key, got.kv->mod_revision)},
+                               {TxnOp::Put(key, NodeJson(record))}, {}));
+  if (!txn.succeeded) return Status::Unavailable("node record " + key + " changed concurrently");
+  return Status::Ok();
 }
 
 Status SetPersistentState(EtcdClient* client, const std::string& cluster, uint32_t array_id,

@@ -62,6 +62,24 @@ Result<std::vector<NodeRecord>> ListNodes(EtcdClient* client, const std::string&
 Result<uint32_t> AllocateDriveLnum(EtcdClient* client, const std::string& cluster,
                                    uint32_t array_id);
 
+// The lnums with a drives/<array-id>/<lnum> key, ascending.
+Result<std::vector<uint32_t>> ListDriveLnums(EtcdClient* client, const std::string& cluster,
+                                             uint32_t array_id);
+
+// Makes the cluster's drive keys of a node match the drives it has up:
+// an up lnum at or past the counter is allocated (AllocateDriveLnum, so the
+// counter moves past it; lnums skipped on the way are not up and get no
+// key); an up lnum handed out before gets its key back; a key whose drive
+// is not up is deleted. The node allocates its own lnums in the same order,
+// so its lnums and the counter agree. FailedPrecondition if not registered.
+Status SyncDriveLnums(EtcdClient* client, const std::string& cluster, uint32_t array_id,
+                      const std::vector<uint32_t>& up_lnums);
+
+// Rewrites the address of a registered node (it moved to another port).
+// FailedPrecondition if the node is not registered.
+Status UpdateNodeAddress(EtcdClient* client, const std::string& cluster, uint32_t array_id,
+                         const std::string& address);
+
 // The persistent (operator- or repair-set) states of a node; see device_state.h.
 struct PersistentNodeState {
   bool soft_failed = false;

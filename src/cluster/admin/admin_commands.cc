@@ -1,0 +1,19 @@
+#include "cluster/admin/admin_commands.h"
+
+#include "cluster/admin/devices_command.h"
+#include "cluster/admin/group_live.h"
+#include "cluster/admin/nodes_command.h"
+#include "cluster/admin/status_command.h"
+#include "cluster/group_command.h"
+
+namespace tessera::cluster::admin {
+
+void AddAdminCommands(CLI::App& app, std::shared_ptr<int> exit_code, std::ostream* out,
+                      std::ostream* err) {
+  AddGroupCommands(app, exit_code, out, err, RunLiveGroup);
+  AddNodesCommand(app, exit_code, out, err);
+  AddStatusCommand(app, exit_code, out, err);
+  AddDevicesCommand(app, exit_code, out, err);
+}
+
+}  // namespace tessera::cluster::admin

@@ -1,0 +1,262 @@
+#include "node/cluster_agent.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "cluster/group_notation.h"
+#include "cluster/membership/master.h"
+#include "cluster/membership/registry.h"
+#include "node/hook_runner.h"
+#include "node/node_state.h"
+
+namespace tessera::node {
+namespace {
+
+using cluster::EtcdClient;
+using cluster::config::SettingValue;
+using nlohmann::json;
+
+// The cluster's GUID, made by the first node that asks (drives carry it).
+Result<std::string> ClusterGuid(EtcdClient* client, const std::string& cluster) {
+  const std::string key = cluster::ClusterPrefix(cluster) + "guid";
+  RETURN_IF_ERROR(client
+                      ->Txn({cluster::Compare::Absent(key)},
+                            {cluster::TxnOp::Put(key, NodeState::New().cluster_guid)}, {})
+                      .status());
+  ASSIGN_OR_RETURN(cluster::GetResult got, client->Get(key));
+  if (!got.kv || got.kv->value.empty()) return Status::Corruption(key + " is empty");
+  return got.kv->value;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ClusterAgent>> ClusterAgent::Connect(const std::string& config_uri,
+                                                            const std::string& api_address,
+                                                            const std::string& state_dir) {
+  std::unique_ptr<ClusterAgent> agent(new ClusterAgent());
+  ASSIGN_OR_RETURN(cluster::config::ConfigUri uri, cluster::config::ParseConfigUri(config_uri));
+  ASSIGN_OR_RETURN(agent->cluster_, cluster::config::ClusterNameFromConfigRoot(uri.root));
+  agent->root_ = uri.root;
+  agent->state_dir_ = state_dir;
+  agent->endpoints_ = uri.EtcdEndpoints();
+  ASSIGN_OR_RETURN(agent->client_, EtcdClient::Create(agent->endpoints_));
+  EtcdClient* client = agent->client_.get();
+  const std::string& name = agent->cluster_;
+
+  Result<std::string> guid = ClusterGuid(client, name);
+  if (!guid.ok()) {
+    return Status::Unavailable("cannot reach etcd at " + uri.EtcdEndpoints() + ": " +
+                               guid.status().message());
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir, ec);
+  if (ec) return Status::IOError("creating state directory " + state_dir + ": " + ec.message());
+  Result<NodeState> loaded = NodeState::Load(state_dir);
+  if (loaded.ok()) {
+    if (loaded->cluster_guid != *guid) {
+      return Status::FailedPrecondition("state directory " + state_dir + " belongs to cluster " +
+                                        loaded->cluster_guid + ", not to '" + name + "' (" + *guid +
+                                        ")");
+    }
+    ASSIGN_OR_RETURN(std::vector<cluster::NodeRecord> nodes, cluster::ListNodes(client, name));
+    for (const cluster::NodeRecord& n : nodes) {
+      if (n.array_id == loaded->array_id) agent->lnn_ = n.lnn;
+    }
+    if (agent->lnn_ == 0) {
+      return Status::FailedPrecondition("node " + std::to_string(loaded->array_id) +
+                                        " is not registered in cluster '" + name +
+                                        "' (was it removed?)");
+    }
+    agent->array_id_ = loaded->array_id;
+    RETURN_IF_ERROR(cluster::UpdateNodeAddress(client, name, agent->array_id_, api_address));
+  } else if (loaded.status().code() == StatusCode::kNotFound) {
+    ASSIGN_OR_RETURN(cluster::NodeRecord record, cluster::RegisterNode(client, name, api_address));
+    NodeState state;
+    state.cluster_guid = *guid;
+    state.array_id = record.array_id;
+    RETURN_IF_ERROR(state.Save(state_dir));
+    agent->array_id_ = record.array_id;
+    agent->lnn_ = record.lnn;
+    spdlog::info("registered in cluster '{}' as array id {}, lnn {}", name, record.array_id,
+                 record.lnn);
+  } else {
+    return loaded.status();
+  }
+
+  ClusterAgent* raw = agent.get();
+  ASSIGN_OR_RETURN(agent->config_,
+                   cluster::config::ConfigWatcher::Create(
+                       client, uri.root, std::to_string(agent->array_id_),
+                       [raw](const std::string& setting, const SettingValue& value) {
+                         return raw->ApplySetting(setting, value);
+                       }));
+  auto running = agent->config_->running();
+  agent->takeover_command_ = running["master_takeover_command"].canonical;
+  agent->release_command_ = running["master_release_command"].canonical;
+  return agent;
+}
+
+ClusterAgent::~ClusterAgent() {
+  if (elector_) elector_->Stop();
+  membership_.reset();
+  if (config_) config_->Stop();
+  if (log_fd_ >= 0) close(log_fd_);
+}
+
+std::map<std::string, SettingValue> ClusterAgent::settings() const { return config_->running(); }
+
+Status ClusterAgent::ApplySetting(const std::string& name, const SettingValue& value) {
+  if (name == "master_takeover_command" || name == "master_release_command") {
+    std::lock_guard<std::mutex> lock(mu_);
+    (name == "master_takeover_command" ? takeover_command_ : release_command_) = value.canonical;
+    return Status::Ok();
+  }
+  if (name == "master_priority") {
+    return cluster::SetPriority(client_.get(), cluster_, array_id_, value.number);
+  }
+  ApplyFn apply;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    apply = apply_;
+  }
+  if (!apply) return Status::Unavailable("the node is still starting");
+  return apply(name, value);
+}
+
+void ClusterAgent::LogGroup(const std::string& line) {
+  spdlog::info("{}", line);
+  std::lock_guard<std::mutex> lock(log_mu_);
+  if (log_fd_ < 0) return;
+  std::string text = line + "\n";
+  if (write(log_fd_, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    spdlog::warn("could not append to {}/group.log", state_dir_);
+  }
+}
+
+void ClusterAgent::OnMasterChange(bool is_master, int64_t token) {
+  std::string command;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    command = is_master ? takeover_command_ : release_command_;
+  }
+  if (command.empty()) return;
+  Status s = RunHook(command, {{"TESSERA_MASTER_TOKEN", std::to_string(token)},
+                               {"TESSERA_ARRAY_ID", std::to_string(array_id_)},
+                               {"TESSERA_CLUSTER", cluster_},
+                               {"TESSERA_MASTER", is_master ? "1" : "0"}});
+  if (s.ok()) {
+    spdlog::info("master {} hook ran: {}", is_master ? "takeover" : "release", command);
+  } else {
+    spdlog::error("master {} hook failed: {}", is_master ? "takeover" : "release", s.ToString());
+  }
+}
+
+Status ClusterAgent::Join(const std::vector<uint32_t>& up_lnums, ApplyFn apply) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    apply_ = std::move(apply);
+  }
+  EtcdClient* client = client_.get();
+  RETURN_IF_ERROR(cluster::SyncDriveLnums(client, cluster_, array_id_, up_lnums));
+  auto running = config_->running();
+  const std::string priority_key = cluster::PriorityKey(cluster_, array_id_);
+  RETURN_IF_ERROR(
+      client
+          ->Txn({cluster::Compare::Absent(priority_key)},
+                {cluster::TxnOp::Put(priority_key, running["master_priority"].canonical)}, {})
+          .status());
+
+  log_fd_ =
+      open((state_dir_ + "/group.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd_ < 0) spdlog::warn("cannot open {}/group.log: {}", state_dir_, strerror(errno));
+
+  cluster::MembershipOptions options;
+  options.ttl_seconds = running["node_lease_seconds"].number;
+  options.proposer_poll = std::chrono::milliseconds(500);
+  ASSIGN_OR_RETURN(
+      membership_,
+      cluster::Membership::Start(
+          client, cluster_, array_id_, options, [this](const std::string& line) { LogGroup(line); },
+          [this](const Status& why) {
+            spdlog::error("etcd session lost ({}): writes are suspended", why.ToString());
+            if (elector_) elector_->Poke();
+          }));
+  // The elector has a client of its own with short timeouts: a master must
+  // notice quickly that it can no longer reach etcd.
+  cluster::EtcdClientOptions quick;
+  quick.connect_timeout = std::chrono::milliseconds(500);
+  quick.request_timeout = std::chrono::milliseconds(1000);
+  ASSIGN_OR_RETURN(elector_client_, EtcdClient::Create(endpoints_, quick));
+  elector_ = std::make_unique<cluster::MasterElector>(
+      elector_client_.get(), cluster_, array_id_,
+      [this] {
+        cluster::MembershipView v = membership_->View();
+        cluster::MasterElector::Inputs in;
+        in.quorate = v.quorate;
+        in.lease_id = v.lease_id;
+        if (v.group) {
+          for (const auto& [member, drives] : v.group->group.members) in.members.insert(member);
+          for (const cluster::DeviceRef& d : v.group->group.soft_failed) {
+            if (d.whole_node()) in.ineligible.insert(d.node);
+          }
+        }
+        return in;
+      },
+      [this](bool is_master, int64_t token) { OnMasterChange(is_master, token); });
+  return Status::Ok();
+}
+
+void ClusterAgent::Leave() {
+  if (elector_) elector_->Stop();
+  if (elector_ && elector_->is_master()) OnMasterChange(false, elector_->token());
+  if (membership_) membership_->Leave();
+}
+
+Status ClusterAgent::WriteGate() const {
+  if (!membership_) return Status::Unavailable("node is joining the cluster");
+  cluster::MembershipView v = membership_->View();
+  if (v.quorate) return Status::Ok();
+  return Status::Unavailable("writes suspended: " + v.reason);
+}
+
+json ClusterAgent::View() const {
+  json view = {{"array_id", array_id_}, {"lnn", lnn_}, {"cluster", cluster_}};
+  if (!membership_) {
+    view.update({{"writable", false},
+                 {"reason", "node is joining the cluster"},
+                 {"session_lost", false},
+                 {"epoch", 0},
+                 {"group", ""},
+                 {"is_master", false},
+                 {"master", 0}});
+    return view;
+  }
+  cluster::MembershipView v = membership_->View();
+  std::string notation;
+  if (v.group) {
+    cluster::GroupState g = v.group->group;
+    g.sequence = cluster::SerialSequence{v.group->initiator, static_cast<uint64_t>(v.group->epoch)};
+    notation = cluster::FormatGroupNotation(g);
+  }
+  view.update({{"writable", v.quorate},
+               {"reason", v.quorate ? "" : v.reason},
+               {"session_lost", v.session_lost},
+               {"epoch", v.group ? v.group->epoch : 0},
+               {"group", notation},
+               {"is_master", v.quorate && elector_->is_master()},
+               {"master", elector_->known_master()},
+               {"quorum",
+                {{"configured", v.quorum.configured},
+                 {"readable", v.quorum.readable},
+                 {"writable", v.quorum.writable},
+                 {"read", v.quorum.has_read_quorum},
+                 {"write", v.quorum.has_write_quorum}}}});
+  return view;
+}
+
+}  // namespace tessera::node

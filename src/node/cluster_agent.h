@@ -1,0 +1,103 @@
+// ClusterAgent: what makes a storage node a cluster member (the cluster mode
+// of `tessera node --config etcd://HOST:PORT/tessera/<cluster>/config`).
+//
+// Connect() reaches etcd, establishes the node's identity and reads its
+// settings:
+//   * a state dir without node.json is a new node: it is registered
+//     (RegisterNode: a new array id and the lowest free LNN, address = the
+//     API address) and node.json is written with the cluster's GUID (kept
+//     in etcd at /tessera/<cluster>/guid, made by the first node);
+//   * a state dir with node.json must belong to this cluster (same GUID) and
+//     its array id must still be registered; otherwise Connect fails saying
+//     which, rather than join under a wrong identity;
+//   * settings are read for this array id (ConfigWatcher), so the caller
+//     configures the node from settings() before opening it.
+// Join() then, with the node's drives open: registers drive lnums the cluster
+// has not seen and removes the keys of drives no longer up; publishes the
+// node's priority when it has none; starts Membership (leased liveness, the
+// group proposer and watcher; every group change goes to the log sink and
+// <state>/group.log) and the MasterElector, whose transitions run the
+// master_takeover_command / master_release_command hooks.
+//
+// WriteGate() is what the HTTP API asks before a write: OK while the node is
+// in a quorate group with a live etcd session, else Unavailable with the
+// reason. View() is GET /v1/cluster/view. Leave() revokes the node's lease
+// (a clean shutdown: the others see it leave at once).
+//
+// Threading: thread-safe after Join(); Connect/Join/Leave from one thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <vector>
+
+#include "cluster/config/config_uri.h"
+#include "cluster/config/config_watcher.h"
+#include "cluster/etcd/etcd_client.h"
+#include "cluster/membership/master_elector.h"
+#include "cluster/membership/membership.h"
+#include "common/status.h"
+
+namespace tessera::node {
+
+class ClusterAgent {
+ public:
+  // Applies a live setting to the running node (called on the config thread).
+  using ApplyFn = cluster::config::ConfigWatcher::ApplyFn;
+
+  // Errors: InvalidArgument (bad URI or root), Unavailable (etcd),
+  // FailedPrecondition (state dir of another cluster, or node not registered).
+  static Result<std::unique_ptr<ClusterAgent>> Connect(const std::string& config_uri,
+                                                       const std::string& api_address,
+                                                       const std::string& state_dir);
+  ~ClusterAgent();
+  ClusterAgent(const ClusterAgent&) = delete;
+  ClusterAgent& operator=(const ClusterAgent&) = delete;
+
+  // Settings as read at Connect (name -> canonical value).
+  std::map<std::string, cluster::config::SettingValue> settings() const;
+
+  // `up_lnums`: the lnums of the drives that opened. `apply` handles live
+  // settings other than the ones the agent handles itself (master_*).
+  Status Join(const std::vector<uint32_t>& up_lnums, ApplyFn apply);
+  void Leave();
+
+  Status WriteGate() const;
+  nlohmann::json View() const;
+
+  uint32_t array_id() const { return array_id_; }
+  uint32_t lnn() const { return lnn_; }
+  const std::string& cluster() const { return cluster_; }
+
+ private:
+  ClusterAgent() = default;
+  Status ApplySetting(const std::string& name, const cluster::config::SettingValue& value);
+  void OnMasterChange(bool is_master, int64_t token);
+  void LogGroup(const std::string& line);
+  Status SyncDrives(const std::vector<uint32_t>& up_lnums);
+
+  std::string cluster_;
+  std::string root_;
+  std::string endpoints_;
+  std::string state_dir_;
+  uint32_t array_id_ = 0;
+  uint32_t lnn_ = 0;
+  std::unique_ptr<cluster::EtcdClient> client_;
+  std::unique_ptr<cluster::config::ConfigWatcher> config_;
+
+  mutable std::mutex mu_;
+  ApplyFn apply_;                 // guarded by mu_
+  std::string takeover_command_;  // guarded by mu_
+  std::string release_command_;   // guarded by mu_
+  std::unique_ptr<cluster::EtcdClient> elector_client_;
+  std::unique_ptr<cluster::Membership> membership_;
+  std::unique_ptr<cluster::MasterElector> elector_;
+  std::mutex log_mu_;
+  int log_fd_ = -1;  // <state>/group.log, guarded by log_mu_
+};
+
+}  // namespace tessera::node

@@ -1,0 +1,336 @@
+// A real cluster: a 3-member etcd and 5 `tessera node --config` processes.
+// kill -9 a node (split, then merge on restart), kill the master (another
+// takes over and runs its hooks), lose etcd quorum (writes refused, then
+// resumed), and change settings live (applied, or ignored when immutable).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "cluster/cluster_file.h"
+#include "tests/integration/test_files.h"
+#include "tests/support/etcd_process.h"
+#include "tests/support/etcd_test.h"
+#include "tests/support/node_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace tessera::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+constexpr int kNodes = 5;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    etcd_ = std::make_unique<EtcdCluster>(dir_.Sub("etcd"), 3);
+    std::string why;
+    ASSERT_TRUE(etcd_->Start(&why)) << why;
+    config_uri_ = "etcd://";
+    for (int i = 0; i < etcd_->size(); ++i) {
+      config_uri_ += (i ? "," : "") + etcd_->client_url(i).substr(std::string("http://").size());
+    }
+    config_uri_ += "/tessera/it/config";
+    // Hooks record every takeover and release with the node and its token.
+    hook_log_ = dir_.path() + "/hooks.log";
+    Config({"set", "master_takeover_command",
+            "echo takeover $TESSERA_ARRAY_ID $TESSERA_MASTER_TOKEN >> " + hook_log_});
+    Config({"set", "master_release_command",
+            "echo release $TESSERA_ARRAY_ID $TESSERA_MASTER_TOKEN >> " + hook_log_});
+    for (int i = 0; i < kNodes; ++i) {
+      std::string node_dir = dir_.Sub("node" + std::to_string(i + 1));
+      NodeConfig config;
+      for (int d = 0; d < 3; ++d) config.drives.push_back(node_dir + "/d" + std::to_string(d));
+      config.state_dir = node_dir + "/state";
+      config.config_uri = config_uri_;
+      nodes_.push_back(std::make_unique<NodeProcess>(config));
+      ASSERT_TRUE(nodes_.back()->Start(&why)) << why << "\n" << nodes_.back()->ReadLog();
+    }
+    for (int i = 0; i < kNodes; ++i) {
+      ASSERT_TRUE(
+          WaitFor([&] { return Members(i) == kNodes && View(i).value("writable", false); }, 20s))
+          << "node " << i << ": " << View(i).dump();
+    }
+    cluster::ClusterFile file;
+    file.cluster = "it";
+    for (int i = 0; i < etcd_->size(); ++i) {
+      file.etcd.push_back(etcd_->client_url(i).substr(std::string("http://").size()));
+    }
+    for (int i = 0; i < kNodes; ++i) {
+      file.nodes.push_back(
+          {"node" + std::to_string(i + 1), "127.0.0.1:" + std::to_string(nodes_[i]->port())});
+    }
+    cluster_file_ = dir_.path() + "/cluster.json";
+    ASSERT_TRUE(cluster::SaveClusterFile(cluster_file_, file).ok());
+  }
+
+  // `tessera VERB ARGS --cluster FILE`: exit code and output.
+  CommandResult Admin(std::vector<std::string> args) {
+    std::vector<std::string> argv = {TesseraBinary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--cluster", cluster_file_});
+    return RunCommand(argv);
+  }
+
+  // `tessera config ARGS --config URI`; the test fails unless it exits 0.
+  std::string Config(std::vector<std::string> args) {
+    std::vector<std::string> argv = {TesseraBinary(), "config"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--config", config_uri_});
+    CommandResult r = RunCommand(argv);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return r.output;
+  }
+
+  json View(int i) {
+    httplib::Client client("127.0.0.1", nodes_[i]->port());
+    client.set_connection_timeout(1);
+    client.set_read_timeout(2);
+    auto res = client.Get("/v1/cluster/view");
+    if (!res || res->status != 200) return json::object();
+    return json::parse(res->body, nullptr, false);
+  }
+  // Members of the group node i sees, counted from its view's notation.
+  int Members(int i) {
+    json v = View(i);
+    return v.is_object() && v.contains("quorum") ? v["quorum"].value("readable", 0) : 0;
+  }
+  uint32_t ArrayId(int i) { return View(i).value("array_id", 0u); }
+  std::string GroupLog(int i) { return ReadFile(nodes_[i]->config().state_dir + "/group.log"); }
+  int Put(int i, const std::string& ns_path, size_t size) {
+    httplib::Client client("127.0.0.1", nodes_[i]->port());
+    auto res = PutFile(client, ns_path, Content(size, 7));
+    return res ? res->status : -1;
+  }
+  // Index of the one node that says it is master, or -1.
+  int MasterIndex(const std::set<int>& skip = {}) {
+    int found = -1;
+    for (int i = 0; i < kNodes; ++i) {
+      if (skip.count(i) || !View(i).value("is_master", false)) continue;
+      if (found >= 0) return -2;  // two masters
+      found = i;
+    }
+    return found;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<EtcdCluster> etcd_;
+  std::string config_uri_;
+  std::string hook_log_;
+  std::string cluster_file_;
+  std::vector<std::unique_ptr<NodeProcess>> nodes_;
+};
+
+TEST_F(ClusterTest, KilledNodeIsSeenDownByEverySurvivorAndMergesBackOnRestart) {
+  const int victim = MasterIndex() == 4 ? 3 : 4;  // not the master: that is another test
+  const uint32_t id = ArrayId(victim);
+  nodes_[victim]->Kill();
+  const std::string down = "down: " + std::to_string(id);
+  for (int i = 0; i < kNodes; ++i) {
+    if (i == victim) continue;
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          std::string log = GroupLog(i);
+          return log.find("cause=split") != std::string::npos &&
+                 View(i).value("group", "").find(down) != std::string::npos;
+        },
+        15s))
+        << "node " << i << " view " << View(i).dump() << "\nlog:\n"
+        << GroupLog(i);
+    EXPECT_TRUE(View(i).value("writable", false)) << "4 of 5 is a quorum";
+  }
+  EXPECT_EQ(Put(0, "ns/after-split", 1000), 201);
+  // The operator sees it too: the group names it down, the listing says down.
+  CommandResult group = Admin({"group"});
+  EXPECT_EQ(group.exit_code, 0) << group.output;
+  EXPECT_NE(group.output.find(down), std::string::npos) << group.output;
+  CommandResult listing = Admin({"nodes", "-l"});
+  EXPECT_EQ(listing.exit_code, 0) << listing.output;
+  EXPECT_NE(listing.output.find("Id               Ip    Status  Master/Slave  Priority"),
+            std::string::npos)
+      << listing.output;
+  EXPECT_NE(listing.output.find(":" + std::to_string(nodes_[victim]->port()) + "      down"),
+            std::string::npos)
+      << listing.output;
+  CommandResult status = Admin({"status"});
+  EXPECT_EQ(status.exit_code, 0) << status.output;
+  EXPECT_NE(status.output.find("unreachable"), std::string::npos) << status.output;
+
+  ASSERT_TRUE(nodes_[victim]->Start());
+  for (int i = 0; i < kNodes; ++i) {
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          std::string group = View(i).value("group", "");
+          return Members(i) == kNodes && group.find("down") == std::string::npos;
+        },
+        15s))
+        << "node " << i << ": " << View(i).dump();
+  }
+  // The returning node kept its identity, and every survivor logged the merge.
+  EXPECT_EQ(ArrayId(victim), id);
+  for (int i = 0; i < kNodes; ++i) {
+    if (i != victim) {
+      EXPECT_NE(GroupLog(i).find("cause=merge"), std::string::npos) << i;
+    }
+  }
+}
+
+TEST_F(ClusterTest, KilledMasterIsReplacedAndTheNewMasterRunsItsHooks) {
+  int master = -1;
+  ASSERT_TRUE(WaitFor([&] { return (master = MasterIndex()) >= 0; }, 10s));
+  const uint32_t old_id = ArrayId(master);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return ReadFile(hook_log_).find("takeover " + std::to_string(old_id)) != std::string::npos;
+      },
+      5s))
+      << ReadFile(hook_log_);
+
+  nodes_[master]->Kill();
+  int next = -1;
+  ASSERT_TRUE(WaitFor([&] { return (next = MasterIndex({master})) >= 0; }, 15s));
+  const uint32_t new_id = ArrayId(next);
+  EXPECT_NE(new_id, old_id);
+  // Every survivor agrees on the new master.
+  for (int i = 0; i < kNodes; ++i) {
+    if (i == master) continue;
+    ASSERT_TRUE(WaitFor([&] { return View(i).value("master", 0u) == new_id; }, 5s))
+        << i << ": " << View(i).dump();
+  }
+  // The new master's takeover hook ran, with a newer fencing token.
+  std::string hooks;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        hooks = ReadFile(hook_log_);
+        return hooks.find("takeover " + std::to_string(new_id)) != std::string::npos;
+      },
+      5s))
+      << hooks;
+  std::istringstream lines(hooks);
+  std::string word;
+  uint32_t node = 0;
+  int64_t token = 0, old_token = 0, new_token = 0;
+  while (lines >> word >> node >> token) {
+    if (word == "takeover" && node == old_id) old_token = token;
+    if (word == "takeover" && node == new_id) new_token = token;
+  }
+  EXPECT_GT(new_token, old_token) << hooks;
+  EXPECT_EQ(Put(next, "ns/after-failover", 5000), 201);
+
+  // The old master returns: it does not take mastership back.
+  ASSERT_TRUE(nodes_[master]->Start());
+  ASSERT_TRUE(WaitFor([&] { return View(master).value("writable", false); }, 15s));
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(MasterIndex(), next);
+}
+
+TEST_F(ClusterTest, LosingEtcdQuorumSuspendsWritesUntilItReturns) {
+  ASSERT_EQ(Put(0, "ns/before", 100), 201);
+  etcd_->Stop(1);
+  etcd_->Stop(2);
+  for (int i = 0; i < kNodes; ++i) {
+    ASSERT_TRUE(WaitFor([&] { return !View(i).value("writable", true); }, 10s))
+        << i << ": " << View(i).dump();
+    EXPECT_NE(View(i).value("reason", "").find("etcd session lost"), std::string::npos)
+        << View(i).dump();
+    EXPECT_FALSE(View(i).value("is_master", true));
+  }
+  httplib::Client client("127.0.0.1", nodes_[0]->port());
+  auto refused = PutFile(client, "ns/during", Content(100, 1));
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503);
+  CommandResult status = Admin({"status"});
+  EXPECT_NE(status.output.find("etcd session lost"), std::string::npos) << status.output;
+  EXPECT_NE(refused->body.find("writes suspended"), std::string::npos) << refused->body;
+  auto missing = GetFile(client, "ns/during");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404) << "a refused write changes nothing";
+  auto readable = GetFile(client, "ns/before");
+  ASSERT_TRUE(readable);
+  EXPECT_EQ(readable->status, 200) << "reads go on without quorum";
+
+  std::string why;
+  ASSERT_TRUE(etcd_->Restart(1, &why)) << why;
+  ASSERT_TRUE(etcd_->Restart(2, &why)) << why;
+  for (int i = 0; i < kNodes; ++i) {
+    ASSERT_TRUE(WaitFor([&] { return View(i).value("writable", false); }, 20s))
+        << i << ": " << View(i).dump();
+  }
+  EXPECT_EQ(Put(0, "ns/after", 100), 201);
+  ASSERT_TRUE(WaitFor([&] { return MasterIndex() >= 0; }, 10s));
+}
+
+TEST_F(ClusterTest, SmartfailIsShownAndAnotherNodeTakesOverFromTheSoftFailedMaster) {
+  int master = -1;
+  ASSERT_TRUE(WaitFor([&] { return (master = MasterIndex()) >= 0; }, 10s));
+  const uint32_t id = ArrayId(master);
+  CommandResult smartfail = Admin({"devices", "node", "smartfail", std::to_string(id)});
+  ASSERT_EQ(smartfail.exit_code, 0) << smartfail.output;
+  // The group lists it soft-failed; a soft-failed master keeps its tenure
+  // until it ends, but the listing shows the state.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return View(0).value("group", "").find("soft_failed: " + std::to_string(id)) !=
+               std::string::npos;
+      },
+      10s))
+      << View(0).dump();
+  CommandResult listing = Admin({"nodes", "-l"});
+  EXPECT_NE(listing.output.find("soft_failed"), std::string::npos) << listing.output;
+  // When it dies, another node takes over.
+  nodes_[master]->Kill();
+  int next = -1;
+  ASSERT_TRUE(WaitFor([&] { return (next = MasterIndex({master})) >= 0; }, 15s));
+  EXPECT_NE(ArrayId(next), id);
+}
+
+TEST_F(ClusterTest, LiveSettingAppliesWithinSecondsAndImmutableIsIgnored) {
+  ASSERT_EQ(Put(0, "ns/big", 4096), 201);
+  Config({"set", "max_file_size", "1K"});
+  Config({"set", "cluster_name", "renamed"});
+  const auto applied_at = std::chrono::steady_clock::now();
+  Config({"apply"});
+  for (int i = 0; i < kNodes; ++i) {
+    ASSERT_TRUE(WaitFor([&] { return Put(i, "ns/too-big", 4096) == 413; }, 5s)) << i;
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - applied_at, 5s);
+  EXPECT_EQ(Put(0, "ns/small", 512), 201);
+
+  std::string text = Config({"feedback"});
+  EXPECT_NE(text.find("max_file_size"), std::string::npos) << text;
+  EXPECT_NE(text.find("cluster_name"), std::string::npos) << text;
+  auto client = cluster::EtcdClient::Create(etcd_->endpoints());
+  ASSERT_TRUE(client.ok());
+  for (int i = 0; i < kNodes; ++i) {
+    std::string key = "/tessera/it/config/feedback/" + std::to_string(ArrayId(i));
+    json fb;
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          auto got = (*client)->Get(key);
+          if (!got.ok() || !got->kv) return false;
+          fb = json::parse(got->kv->value, nullptr, false);
+          return fb.is_object() && fb["applied"].dump().find("max_file_size") != std::string::npos;
+        },
+        5s))
+        << key << ": " << fb.dump();
+    EXPECT_NE(fb["ignored_immutable"].dump().find("cluster_name"), std::string::npos) << fb.dump();
+    EXPECT_TRUE(View(i).value("writable", false)) << "an immutable change is never fatal";
+  }
+}
+
+}  // namespace
+}  // namespace tessera::testing
