@@ -329,6 +329,7 @@ void RunUp(const Streams& io, UpFlags flags) {
          << "Use it:\n"
          << "  export TESSERA_CLUSTER=" << ClusterJsonPath(o.dir) << "\n"
          << "  tessera put FILE NS/PATH; tessera ls NS/\n"
+         << "  tessera status; tessera nodes -l\n"
          << "  supervisorctl -c " << SupervisordConfPath(o.dir) << " status\n"
          << "Stop it (data stays): tessera down --dir " << o.dir << std::endl;
 }
