@@ -197,4 +197,22 @@ std::vector<std::string> LocalClusterPlan::NodeCommand(size_t i) const {
           "--state",      n.state_dir};
 }
 
+std::string ProgramOfCommandLine(const std::string& dir, const std::vector<std::string>& args) {
+  const std::string etcd_prefix = "--data-dir=" + dir + "/etcd/";
+  const std::string node_prefix = dir + "/node";
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i].rfind(etcd_prefix, 0) == 0) {
+      std::string name = args[i].substr(etcd_prefix.size());
+      if (name.rfind("etcd", 0) == 0 && name.find('/') == std::string::npos) return name;
+    }
+    if (args[i] == "--state" && i + 1 < args.size() && args[i + 1].rfind(node_prefix, 0) == 0) {
+      std::string rest = args[i + 1].substr(dir.size() + 1);  // "nodeK/state"
+      size_t slash = rest.find('/');
+      if (slash != std::string::npos && rest.substr(slash) == "/state")
+        return rest.substr(0, slash);
+    }
+  }
+  return "";
+}
+
 }  // namespace tessera::cluster::local

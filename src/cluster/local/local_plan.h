@@ -113,6 +113,12 @@ struct LocalClusterPlan {
 LocalClusterPlan MakePlan(const UpOptions& options, const PortPlan& ports,
                           const std::string& tessera_binary, const std::string& etcd_binary);
 
+// Which program of the cluster in `dir` a command line (argv) belongs to:
+// "etcdK" for an etcd with --data-dir=DIR/etcd/etcdK, "nodeK" for a node with
+// --state DIR/nodeK/state (as EtcdCommand and NodeCommand write them), else
+// "". `tessera down` finds processes that outlived supervisord by this.
+std::string ProgramOfCommandLine(const std::string& dir, const std::vector<std::string>& args);
+
 // Paths of DIR's files without a plan (for `down` and restarts).
 inline std::string ClusterJsonPath(const std::string& dir) { return dir + "/cluster.json"; }
 inline std::string SupervisordConfPath(const std::string& dir) { return dir + "/supervisord.conf"; }

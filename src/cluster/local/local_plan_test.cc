@@ -171,5 +171,22 @@ TEST(LocalPlanTest, PlanNamesEveryPathAndCommand) {
   EXPECT_EQ(etcd, want);
 }
 
+TEST(LocalPlanTest, RecognizesItsOwnCommandLines) {
+  Result<PortPlan> ports = AssignPorts(3, 3, 9000, {});
+  ASSERT_TRUE(ports.ok());
+  LocalClusterPlan plan = MakePlan(Three(), *ports, "/bin/tessera", "/usr/bin/etcd");
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(ProgramOfCommandLine("/tmp/c", plan.EtcdCommand(i)), plan.etcd[i].name);
+    EXPECT_EQ(ProgramOfCommandLine("/tmp/c", plan.NodeCommand(i)), plan.nodes[i].name);
+    // Another cluster's processes are not this one's, even under a prefix.
+    EXPECT_EQ(ProgramOfCommandLine("/tmp/c2", plan.NodeCommand(i)), "");
+    EXPECT_EQ(ProgramOfCommandLine("/tmp", plan.EtcdCommand(i)), "");
+  }
+  EXPECT_EQ(ProgramOfCommandLine("/tmp/c", {"tail", "-f", "/tmp/c/logs/node1.log"}), "");
+  EXPECT_EQ(ProgramOfCommandLine("/tmp/c", {"cat", "--state", "/tmp/c/node1/d0"}), "");
+  EXPECT_EQ(ProgramOfCommandLine("/tmp/c", {"x", "--state"}), "");
+  EXPECT_EQ(ProgramOfCommandLine("/tmp/c", {}), "");
+}
+
 }  // namespace
 }  // namespace tessera::cluster::local

@@ -209,17 +209,11 @@ void WaitForNodes(const Streams& io, const Supervisor& supervisor, const Cluster
   }
 }
 
-// The cluster's own processes, found by the directories on their command
-// lines: etcd's --data-dir=DIR/etcd/... and a node's --state DIR/nodeK/state.
+// The cluster's own processes still running, found by the directories on
+// their command lines (this also finds those that outlived supervisord).
 std::vector<pid_t> ClusterProcesses(const std::string& dir) {
   return FindProcesses([&](const std::vector<std::string>& args) {
-    for (size_t i = 0; i < args.size(); ++i) {
-      if (args[i].rfind("--data-dir=" + dir + "/etcd/", 0) == 0) return true;
-      if (args[i] == "--state" && i + 1 < args.size() && args[i + 1].rfind(dir + "/node", 0) == 0) {
-        return true;
-      }
-    }
-    return false;
+    return !ProgramOfCommandLine(dir, args).empty();
   });
 }
 
@@ -356,16 +350,19 @@ void RunDown(const Streams& io, const std::string& dir_flag) {
   }
   // Whatever supervisord left behind, or what outlived a supervisord that
   // died: the processes of this cluster still running.
-  std::set<pid_t> leftovers;
-  for (pid_t pid : ClusterProcesses(dir)) leftovers.insert(pid);
+  std::map<pid_t, std::string> leftovers;  // pid -> program, named before it dies
+  for (pid_t pid : ClusterProcesses(dir))
+    leftovers[pid] = ProgramOfCommandLine(dir, ProcessArgs(pid));
   for (pid_t pid : children) {
-    if (ProcessAlive(pid)) leftovers.insert(pid);
+    if (ProcessAlive(pid) && !leftovers.contains(pid)) {
+      leftovers[pid] = ProgramOfCommandLine(dir, ProcessArgs(pid));
+    }
   }
   if (!leftovers.empty()) {
-    for (pid_t pid : leftovers) ::kill(pid, SIGTERM);
+    for (const auto& [pid, name] : leftovers) ::kill(pid, SIGTERM);
     auto deadline = Clock::now() + std::chrono::seconds(10);
     auto any_alive = [&] {
-      for (pid_t pid : leftovers) {
+      for (const auto& [pid, name] : leftovers) {
         if (ProcessAlive(pid)) return true;
       }
       return false;
@@ -373,12 +370,11 @@ void RunDown(const Streams& io, const std::string& dir_flag) {
     while (any_alive() && Clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    std::string killed;
-    for (pid_t pid : leftovers) {
+    for (const auto& [pid, name] : leftovers) {
       if (ProcessAlive(pid)) ::kill(pid, SIGKILL);
-      killed += (killed.empty() ? "" : ", ") + std::to_string(pid);
+      stopped.push_back("leftover " + (name.empty() ? "process" : name) + " (pid " +
+                        std::to_string(pid) + ")");
     }
-    stopped.push_back("leftover processes (pids " + killed + ")");
   }
   if (stopped.empty()) {
     io.out << "nothing is running in " << dir << std::endl;
