@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cluster/admin/admin_commands.h"
 #include "cluster/config/config_command.h"
+#include "cluster/local/up_command.h"
 #include "cluster/timeline_command.h"
 #include "node/node_command.h"
 
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   tessera::cluster::admin::AddAdminCommands(app, exit_code);
   tessera::cluster::AddTimelineCommand(app, exit_code);
   tessera::cluster::config::AddConfigCommand(app, exit_code);
+  tessera::cluster::local::AddUpDownCommands(app, exit_code);
   int code = tessera::cli::ParseAndRun(app, argc, argv);
   return code != 0 ? code : *exit_code;
 }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cli/node_client.h"
+#include "cli/node_resolver.h"
 #include "cli/object_ref.h"
 #include "cli/progress_bar.h"
 #include "common/object_name.h"
@@ -28,7 +29,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr const char* kDefaultNode = "http://127.0.0.1:8080";
 constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
 // Single transfers smaller than this finish too fast for a progress line.
@@ -59,24 +59,16 @@ void FailIfError(const Env& env, const Status& status, int code = kExitFailed) {
   if (!status.ok()) Fail(env, code, status.ToString());
 }
 
-// --node given, else $TESSERA_NODE if set and not empty, else the default.
-std::string ResolveNodeUrl(const Env& env, const std::optional<std::string>& flag) {
-  std::string url;
-  std::string source;
-  if (flag.has_value()) {
-    url = *flag;
-    source = "--node";
-  } else if (const char* from_env = std::getenv("TESSERA_NODE");
-             from_env != nullptr && *from_env != '\0') {
-    url = from_env;
-    source = "$TESSERA_NODE";
-  } else {
-    url = kDefaultNode;
-    source = "the default";
+// The node to talk to (node_resolver.h has the order of precedence).
+std::string ResolveNodeUrl(const Env& env, const std::optional<std::string>& node,
+                           const std::optional<std::string>& cluster) {
+  Result<std::string> url = ResolveNode(node, cluster);
+  if (!url.ok()) {
+    bool usage = url.status().code() == StatusCode::kInvalidArgument ||
+                 url.status().code() == StatusCode::kNotFound;
+    Fail(env, usage ? kExitUsage : kExitFailed, url.status().message());
   }
-  Result<NodeUrl> parsed = ParseNodeUrl(url);
-  if (!parsed.ok()) Fail(env, kExitUsage, "bad " + source + ": " + parsed.status().message());
-  return parsed->ToString();
+  return *url;
 }
 
 std::unique_ptr<NodeClient> Connect(const Env& env, const std::string& url) {
@@ -187,12 +179,13 @@ std::string Pad(std::string s, size_t width, bool right) {
 
 struct PutArgs {
   std::optional<std::string> node;
+  std::optional<std::string> cluster;
   std::string local;
   std::string dest;
 };
 
 void RunPut(const Env& env, const PutArgs& args) {
-  std::string url = ResolveNodeUrl(env, args.node);
+  std::string url = ResolveNodeUrl(env, args.node, args.cluster);
   ObjectRef ref = ParseFileArg(env, args.dest);
   std::error_code ec;
   if (fs::is_directory(args.local, ec)) {
@@ -225,12 +218,13 @@ void RunPut(const Env& env, const PutArgs& args) {
 
 struct GetArgs {
   std::optional<std::string> node;
+  std::optional<std::string> cluster;
   std::string source;
   std::string local;
 };
 
 void RunGet(const Env& env, const GetArgs& args) {
-  std::string url = ResolveNodeUrl(env, args.node);
+  std::string url = ResolveNodeUrl(env, args.node, args.cluster);
   ObjectRef ref = ParseFileArg(env, args.source);
   auto client = Connect(env, url);
   std::unique_ptr<ProgressBar> bar;
@@ -280,13 +274,14 @@ void RunGet(const Env& env, const GetArgs& args) {
 
 struct LsArgs {
   std::optional<std::string> node;
+  std::optional<std::string> cluster;
   std::string prefix;
   std::optional<uint64_t> limit;
   bool long_format = false;
 };
 
 void RunLs(const Env& env, const LsArgs& args) {
-  std::string url = ResolveNodeUrl(env, args.node);
+  std::string url = ResolveNodeUrl(env, args.node, args.cluster);
   ObjectRef ref = ParsePrefixArg(env, args.prefix);
   auto client = Connect(env, url);
   uint64_t remaining = args.limit.value_or(UINT64_MAX);
@@ -319,11 +314,12 @@ void RunLs(const Env& env, const LsArgs& args) {
 
 struct RmArgs {
   std::optional<std::string> node;
+  std::optional<std::string> cluster;
   std::string target;
 };
 
 void RunRm(const Env& env, const RmArgs& args) {
-  std::string url = ResolveNodeUrl(env, args.node);
+  std::string url = ResolveNodeUrl(env, args.node, args.cluster);
   ObjectRef ref = ParseFileArg(env, args.target);
   auto client = Connect(env, url);
   FailIfError(env, client->Delete(ref.ns, ref.path));
@@ -334,12 +330,13 @@ void RunRm(const Env& env, const RmArgs& args) {
 
 struct StatArgs {
   std::optional<std::string> node;
+  std::optional<std::string> cluster;
   std::string target;
   bool json_output = false;
 };
 
 void RunStat(const Env& env, const StatArgs& args) {
-  std::string url = ResolveNodeUrl(env, args.node);
+  std::string url = ResolveNodeUrl(env, args.node, args.cluster);
   ObjectRef ref = ParseFileArg(env, args.target);
   auto client = Connect(env, url);
   Result<json> record = client->Stat(ref.ns, ref.path);
@@ -381,6 +378,7 @@ void RunStat(const Env& env, const StatArgs& args) {
 
 struct CpArgs {
   std::optional<std::string> node;
+  std::optional<std::string> cluster;
   std::string source;
   std::string dest;
   bool recursive = false;
@@ -450,7 +448,7 @@ void WalkTree(const Env& env, const fs::path& root, const ObjectRef& dest,
 }
 
 void RunCp(const Env& env, const CpArgs& args) {
-  std::string url = ResolveNodeUrl(env, args.node);
+  std::string url = ResolveNodeUrl(env, args.node, args.cluster);
   std::error_code ec;
   fs::file_status source = fs::status(args.source, ec);
   if (ec || !fs::exists(source)) {
@@ -574,12 +572,16 @@ CLI::App* AddCommand(CLI::App& app, const std::string& name, const std::string& 
   return sub;
 }
 
-CLI::Option* AddNodeOption(CLI::App* sub, std::optional<std::string>& node) {
-  return sub
-      ->add_option("--node", node,
-                   "Node to talk to, http://HOST:PORT (default: $TESSERA_NODE, else " +
-                       std::string(kDefaultNode) + ")")
+void AddNodeOptions(CLI::App* sub, std::optional<std::string>& node,
+                    std::optional<std::string>& cluster) {
+  sub->add_option("--node", node, "Node to talk to, http://HOST:PORT (wins over --cluster)")
       ->type_name("URL");
+  sub->add_option("--cluster", cluster,
+                  "cluster.json of a cluster; any live node of it is used. Without --node or "
+                  "--cluster: $TESSERA_NODE, else $TESSERA_CLUSTER, else " +
+                      std::string(kDefaultClusterFile) + " if it exists, else " +
+                      std::string(kDefaultNodeUrl))
+      ->type_name("FILE");
 }
 
 }  // namespace
@@ -599,7 +601,7 @@ void AddClientCommands(CLI::App& app, ClientCommandOptions options) {
         "Replaces any file at NS/PATH. Prints \"stored NS/PATH (SIZE bytes, sha256 HEX)\" once "
         "the node has stored it durably, after checking the sha256 the node recorded against "
         "the bytes sent.");
-    AddNodeOption(sub, args->node);
+    AddNodeOptions(sub, args->node, args->cluster);
     sub->add_option("LOCAL", args->local, "Local file to upload")->required();
     sub->add_option("NS/PATH", args->dest, "Namespace and path to store it as")->required();
     sub->callback([env, args] { RunCommand(*env, [&] { RunPut(*env, *args); }); });
@@ -611,7 +613,7 @@ void AddClientCommands(CLI::App& app, ClientCommandOptions options) {
         "LOCAL '-' writes to stdout; an existing directory receives the file under its last path "
         "segment. The data goes to a temporary file that replaces LOCAL only once complete and "
         "matching the node's sha256, so a failed download leaves LOCAL as it was.");
-    AddNodeOption(sub, args->node);
+    AddNodeOptions(sub, args->node, args->cluster);
     sub->add_option("NS/PATH", args->source, "Namespace and path of the file")->required();
     sub->add_option("LOCAL", args->local, "Where to write it, or - for stdout")->required();
     sub->callback([env, args] { RunCommand(*env, [&] { RunGet(*env, *args); }); });
@@ -623,7 +625,7 @@ void AddClientCommands(CLI::App& app, ClientCommandOptions options) {
         "Lists the files whose path starts with PREFIX, in path order, one line each: size in "
         "bytes, modified time (UTC) and path (-l adds the sha256 before the path). NS or NS/ "
         "lists the whole namespace.");
-    AddNodeOption(sub, args->node);
+    AddNodeOptions(sub, args->node, args->cluster);
     sub->add_option("NS/PREFIX", args->prefix, "Namespace, optionally followed by /PREFIX")
         ->required();
     sub->add_option("--limit", args->limit, "List at most N files (default: all)")
@@ -636,7 +638,7 @@ void AddClientCommands(CLI::App& app, ClientCommandOptions options) {
     auto args = std::make_shared<RmArgs>();
     CLI::App* sub = AddCommand(app, "rm", "Delete the file NS/PATH",
                                "Prints \"deleted NS/PATH\"; fails if there is no such file.");
-    AddNodeOption(sub, args->node);
+    AddNodeOptions(sub, args->node, args->cluster);
     sub->add_option("NS/PATH", args->target, "Namespace and path of the file")->required();
     sub->callback([env, args] { RunCommand(*env, [&] { RunRm(*env, *args); }); });
   }
@@ -647,7 +649,7 @@ void AddClientCommands(CLI::App& app, ClientCommandOptions options) {
         "Shows size, times, crc32c, sha256, protection policy, geometry (e.g. \"2+2 stripe, 20 "
         "stripes of 128.0k units\" or \"3x mirror\") and a table of units: stripe, unit, role "
         "(data/parity/copy), drive (node:lnum) and length.");
-    AddNodeOption(sub, args->node);
+    AddNodeOptions(sub, args->node, args->cluster);
     sub->add_option("NS/PATH", args->target, "Namespace and path of the file")->required();
     sub->add_flag("--json", args->json_output, "Print the node's JSON record as is");
     sub->callback([env, args] { RunCommand(*env, [&] { RunStat(*env, *args); }); });
@@ -662,7 +664,7 @@ void AddClientCommands(CLI::App& app, ClientCommandOptions options) {
         "A file the node cannot take because it is unreachable or short of healthy drives is "
         "retried up to 3 times. Shows progress and a summary (files, bytes, seconds, files/s, "
         "MB/s, failures) on stderr and exits 1 if any file failed, listing the first failures.");
-    AddNodeOption(sub, args->node);
+    AddNodeOptions(sub, args->node, args->cluster);
     sub->add_option("SOURCE", args->source, "Local file, or directory with -r")->required();
     sub->add_option("DEST", args->dest, "NS/PATH for a file, NS/PREFIX for a directory")
         ->required();

@@ -2,12 +2,14 @@
 // HTTP API: put, get, ls, rm, stat and cp.
 //
 // AddClientCommands registers them as CLI11 subcommands of `app`. Each takes
-// --node URL (default $TESSERA_NODE, else http://127.0.0.1:8080). A
+// --node URL or --cluster FILE (node_resolver.h: then $TESSERA_NODE,
+// $TESSERA_CLUSTER, ./var/cluster.json, http://127.0.0.1:8080). A
 // subcommand's callback runs the command; when it fails it has already
 // printed "tessera: <why>" on stderr and throws CLI::RuntimeError(code), with
 // code 1 when the operation failed and 2 when an argument is malformed (a bad
-// NS/PATH or node URL). CLI::App::exit() returns that code and prints nothing
-// more, so the stock CLI11_PARSE works; ParseAndRun below also maps CLI11's
+// NS/PATH, node URL or cluster file; no live node of a cluster is 1).
+// CLI::App::exit() returns that code and prints nothing more, so the stock
+// CLI11_PARSE works; ParseAndRun below also maps CLI11's
 // own usage errors (exit codes 100+) to 2, giving the documented contract:
 //
 //   0 ok, 1 the operation failed, 2 usage error.

@@ -1,7 +1,11 @@
 #include "cli/commands.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <filesystem>
@@ -10,6 +14,7 @@
 #include <sstream>
 
 #include "cli/fake_node.h"
+#include "cluster/cluster_file.h"
 #include "common/sha256.h"
 #include "tests/support/temp_dir.h"
 
@@ -44,8 +49,14 @@ std::vector<std::string> Lines(const std::string& s) {
 
 class CommandsTest : public ::testing::Test {
  protected:
-  void SetUp() override { unsetenv("TESSERA_NODE"); }
-  void TearDown() override { unsetenv("TESSERA_NODE"); }
+  void SetUp() override {
+    unsetenv("TESSERA_NODE");
+    unsetenv("TESSERA_CLUSTER");
+  }
+  void TearDown() override {
+    unsetenv("TESSERA_NODE");
+    unsetenv("TESSERA_CLUSTER");
+  }
 
   // Runs `tessera ARGS...` with a fresh App, as main would.
   int Run(std::vector<std::string> args, bool with_node = true) {
@@ -307,6 +318,70 @@ TEST_F(CpTest, DirectoryNeedsRecursiveAndSingleFilesWork) {
 
   EXPECT_EQ(Run({"cp", dir_.Sub("missing"), "archive/b"}), 1);
   EXPECT_TRUE(Contains(err(), "cannot copy " + dir_.Sub("missing"))) << err();
+}
+
+// A loopback port nothing listens on: bound, then closed, so connecting to it
+// is refused at once, as with a node that died.
+int DeadPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+TEST_F(CommandsTest, ClusterFileUsesTheFirstLiveNode) {
+  std::string host_port = node_.url().substr(std::string("http://").size());
+  cluster::ClusterFile file;
+  file.cluster = "local";
+  file.etcd = {"127.0.0.1:1"};
+  file.nodes = {{"node1", "127.0.0.1:" + std::to_string(DeadPort())}, {"node2", host_port}};
+  std::string path = dir_.Sub("cluster.json");
+  ASSERT_TRUE(cluster::SaveClusterFile(path, file).ok());
+  node_.SetFile("archive", "f", "via node2");
+
+  ASSERT_EQ(Run({"get", "archive/f", "-", "--cluster", path}, false), 0) << err();
+  EXPECT_EQ(out(), "via node2");
+  WriteFile(dir_.Sub("up.txt"), "uploaded");
+  ASSERT_EQ(Run({"put", dir_.Sub("up.txt"), "archive/up", "--cluster", path}, false), 0) << err();
+  EXPECT_EQ(node_.FileData("archive", "up"), "uploaded");
+
+  // $TESSERA_CLUSTER, when neither flag nor $TESSERA_NODE is given.
+  setenv("TESSERA_CLUSTER", path.c_str(), 1);
+  ASSERT_EQ(Run({"ls", "archive"}, false), 0) << err();
+  EXPECT_TRUE(Contains(out(), " up\n")) << out();
+  // --node wins over the cluster file.
+  EXPECT_EQ(
+      Run({"ls", "archive", "--node", "http://127.0.0.1:" + std::to_string(DeadPort())}, false), 1);
+  // $TESSERA_NODE wins over $TESSERA_CLUSTER, --cluster over $TESSERA_NODE.
+  setenv("TESSERA_NODE", "http://nowhere", 1);
+  EXPECT_EQ(Run({"ls", "archive"}, false), 2);
+  EXPECT_EQ(Run({"ls", "archive", "--cluster", path}, false), 0) << err();
+}
+
+TEST_F(CommandsTest, ClusterFileWithNoLiveNodeFailsNamingEach) {
+  cluster::ClusterFile file;
+  file.cluster = "local";
+  file.etcd = {"127.0.0.1:1"};
+  file.nodes = {{"node1", "127.0.0.1:" + std::to_string(DeadPort())},
+                {"node2", "127.0.0.1:" + std::to_string(DeadPort())}};
+  std::string path = dir_.Sub("cluster.json");
+  ASSERT_TRUE(cluster::SaveClusterFile(path, file).ok());
+  EXPECT_EQ(Run({"ls", "archive", "--cluster", path}, false), 1);
+  EXPECT_TRUE(Contains(err(), "no node of cluster 'local' (" + path + ") answers")) << err();
+  EXPECT_TRUE(Contains(err(), "node1 http://127.0.0.1:")) << err();
+  EXPECT_TRUE(Contains(err(), "node2 http://127.0.0.1:")) << err();
+
+  EXPECT_EQ(Run({"ls", "archive", "--cluster", dir_.Sub("missing.json")}, false), 2);
+  EXPECT_TRUE(Contains(err(), "bad --cluster: no cluster file at " + dir_.Sub("missing.json")))
+      << err();
+  WriteFile(dir_.Sub("bad.json"), "{}");
+  EXPECT_EQ(Run({"ls", "archive", "--cluster", dir_.Sub("bad.json")}, false), 2);
+  EXPECT_TRUE(Contains(err(), "missing \"cluster\"")) << err();
 }
 
 }  // namespace
