@@ -9,36 +9,20 @@
 
 #include "cluster/group_command.h"
 #include "cluster/timeline_command.h"
+#include "tests/support/cli_run.h"
 
 namespace tessera::cluster {
 namespace {
 
-struct CommandRun {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using CommandRun = testing::CliRun;
 
 CommandRun RunTessera(std::vector<std::string> args) {
-  CLI::App app{"test"};
-  app.require_subcommand(1);
-  auto exit_code = std::make_shared<int>(0);
-  std::ostringstream out, err;
-  AddGroupCommands(app, exit_code, &out, &err);
-  AddTimelineCommand(app, exit_code, &out, &err);
-  args.insert(args.begin(), "tessera");
-  std::vector<const char*> argv;
-  for (const std::string& arg : args) argv.push_back(arg.c_str());
-  CommandRun run;
-  try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-    run.code = *exit_code;
-  } catch (const CLI::ParseError& e) {
-    run.code = 2;  // what cli::ParseAndRun makes of a usage error
-  }
-  run.out = out.str();
-  run.err = err.str();
-  return run;
+  return testing::RunCli(
+      [](CLI::App& app, std::shared_ptr<int> code, std::ostream* out, std::ostream* err) {
+        AddGroupCommands(app, code, out, err);
+        AddTimelineCommand(app, code, out, err);
+      },
+      std::move(args));
 }
 
 TEST(GroupCommandTest, ParsePrintsJson) {

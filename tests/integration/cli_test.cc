@@ -7,6 +7,7 @@
 
 #include "common/units.h"
 #include "tests/integration/test_files.h"
+#include "tests/support/cli_run.h"
 #include "tests/support/node_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -14,13 +15,6 @@ namespace tessera::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 void WriteFile(const std::string& path, const std::string& content) {
   fs::create_directories(fs::path(path).parent_path());
@@ -53,7 +47,7 @@ TEST_F(CliTest, PutGetStatLsRm) {
 
   auto get = Tessera({"get", "arch/x/in.bin", dir_.Sub("out.bin")});
   ASSERT_EQ(get.exit_code, 0) << get.output;
-  EXPECT_TRUE(ReadFile(dir_.Sub("out.bin")) == content);
+  EXPECT_TRUE(ReadFileOrEmpty(dir_.Sub("out.bin")) == content);
 
   auto stat = Tessera({"stat", "arch/x/in.bin"});
   ASSERT_EQ(stat.exit_code, 0) << stat.output;

@@ -18,6 +18,7 @@
 
 #include "cluster/cluster_file.h"
 #include "tests/integration/test_files.h"
+#include "tests/support/cli_run.h"
 #include "tests/support/etcd_process.h"
 #include "tests/support/etcd_test.h"
 #include "tests/support/node_process.h"
@@ -30,13 +31,6 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 
 constexpr int kNodes = 5;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 class ClusterTest : public ::testing::Test {
  protected:
@@ -114,7 +108,9 @@ class ClusterTest : public ::testing::Test {
     return v.is_object() && v.contains("quorum") ? v["quorum"].value("readable", 0) : 0;
   }
   uint32_t ArrayId(int i) { return View(i).value("array_id", 0u); }
-  std::string GroupLog(int i) { return ReadFile(nodes_[i]->config().state_dir + "/group.log"); }
+  std::string GroupLog(int i) {
+    return ReadFileOrEmpty(nodes_[i]->config().state_dir + "/group.log");
+  }
   int Put(int i, const std::string& ns_path, size_t size) {
     httplib::Client client("127.0.0.1", nodes_[i]->port());
     auto res = PutFile(client, ns_path, Content(size, 7));
@@ -199,10 +195,11 @@ TEST_F(ClusterTest, KilledMasterIsReplacedAndTheNewMasterRunsItsHooks) {
   const uint32_t old_id = ArrayId(master);
   ASSERT_TRUE(WaitFor(
       [&] {
-        return ReadFile(hook_log_).find("takeover " + std::to_string(old_id)) != std::string::npos;
+        return ReadFileOrEmpty(hook_log_).find("takeover " + std::to_string(old_id)) !=
+               std::string::npos;
       },
       5s))
-      << ReadFile(hook_log_);
+      << ReadFileOrEmpty(hook_log_);
 
   nodes_[master]->Kill();
   int next = -1;
@@ -219,7 +216,7 @@ TEST_F(ClusterTest, KilledMasterIsReplacedAndTheNewMasterRunsItsHooks) {
   std::string hooks;
   ASSERT_TRUE(WaitFor(
       [&] {
-        hooks = ReadFile(hook_log_);
+        hooks = ReadFileOrEmpty(hook_log_);
         return hooks.find("takeover " + std::to_string(new_id)) != std::string::npos;
       },
       5s))

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/support/cli_run.h"
 #include "tests/support/node_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -22,17 +23,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // Gone, or a zombie nobody reaps (containers whose init does not reap).
 bool Gone(pid_t pid) {
   if (::kill(pid, 0) != 0) return true;
-  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat = ReadFileOrEmpty("/proc/" + std::to_string(pid) + "/stat");
   size_t close = stat.rfind(')');
   return close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] == 'Z';
 }
@@ -81,7 +75,7 @@ TEST_F(CliUpTest, UpServesSurvivesAKillAndDownStopsEverything) {
       << up.output;
 
   std::string cluster = dir_ + "/cluster.json";
-  nlohmann::json file = nlohmann::json::parse(ReadFile(cluster));
+  nlohmann::json file = nlohmann::json::parse(ReadFileOrEmpty(cluster));
   ASSERT_EQ(file["nodes"].size(), 3u) << file.dump();
   ASSERT_EQ(file["etcd"].size(), 3u) << file.dump();
   for (const auto& node : file["nodes"]) {
@@ -104,7 +98,7 @@ TEST_F(CliUpTest, UpServesSurvivesAKillAndDownStopsEverything) {
   ASSERT_EQ(put.exit_code, 0) << put.output;
   CommandResult get = Tessera({"get", "arch/in.bin", tmp_.Sub("out.bin"), "--cluster", cluster});
   ASSERT_EQ(get.exit_code, 0) << get.output;
-  EXPECT_TRUE(ReadFile(tmp_.Sub("out.bin")) == content);
+  EXPECT_TRUE(ReadFileOrEmpty(tmp_.Sub("out.bin")) == content);
   CommandResult stat = Tessera({"stat", "arch/in.bin", "--cluster", cluster});
   ASSERT_EQ(stat.exit_code, 0) << stat.output;
   EXPECT_NE(stat.output.find("protection  +1"), std::string::npos) << stat.output;
@@ -127,7 +121,7 @@ TEST_F(CliUpTest, UpServesSurvivesAKillAndDownStopsEverything) {
                nlohmann::json::parse(res->body, nullptr, false).value("writable", false);
       },
       std::chrono::seconds(60));
-  ASSERT_TRUE(back) << Ctl({"status"}).output << ReadFile(dir_ + "/logs/node2.log");
+  ASSERT_TRUE(back) << Ctl({"status"}).output << ReadFileOrEmpty(dir_ + "/logs/node2.log");
   // Files live on the node that took them (no distributed data path yet), so
   // the node that came back is checked with a round trip of its own.
   CommandResult put2 = Tessera({"put", local, "arch/via-node2.bin", "--node", "http://" + api});
@@ -155,8 +149,8 @@ TEST_F(CliUpTest, UpServesSurvivesAKillAndDownStopsEverything) {
     ASSERT_GT(pid, 0) << program << "\n" << Ctl({"status"}).output;
     pids.push_back(pid);
   }
-  pid_t supervisord =
-      static_cast<pid_t>(std::strtol(ReadFile(dir_ + "/supervisord.pid").c_str(), nullptr, 10));
+  pid_t supervisord = static_cast<pid_t>(
+      std::strtol(ReadFileOrEmpty(dir_ + "/supervisord.pid").c_str(), nullptr, 10));
   ASSERT_GT(supervisord, 0);
 
   CommandResult down = Tessera({"down", "--dir", dir_});
@@ -179,7 +173,7 @@ TEST_F(CliUpTest, UpServesSurvivesAKillAndDownStopsEverything) {
   // Up again on the stopped cluster: same ports, same data.
   CommandResult restart = Tessera({"up", "--dir", dir_, "--timeout", "90"});
   ASSERT_EQ(restart.exit_code, 0) << restart.output;
-  EXPECT_EQ(nlohmann::json::parse(ReadFile(cluster)), file);
+  EXPECT_EQ(nlohmann::json::parse(ReadFileOrEmpty(cluster)), file);
   CommandResult get3 = Tessera({"get", "arch/in.bin", "-", "--cluster", cluster});
   ASSERT_EQ(get3.exit_code, 0) << get3.output;
   EXPECT_TRUE(get3.output == content);

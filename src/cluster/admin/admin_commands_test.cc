@@ -19,6 +19,7 @@
 #include "cluster/membership/live_presence.h"
 #include "cluster/membership/master.h"
 #include "cluster/membership/registry.h"
+#include "tests/support/cli_run.h"
 #include "tests/support/etcd_test.h"
 #include "tests/support/temp_dir.h"
 
@@ -28,32 +29,12 @@ namespace {
 using namespace std::chrono_literals;
 using testing::WaitFor;
 
-struct CommandRun {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using CommandRun = testing::CliRun;
 
 CommandRun RunTessera(std::vector<std::string> args) {
-  CLI::App app{"test"};
-  app.require_subcommand(1);
-  auto exit_code = std::make_shared<int>(0);
-  std::ostringstream out, err;
-  AddAdminCommands(app, exit_code, &out, &err);
-  args.insert(args.begin(), "tessera");
-  std::vector<const char*> argv;
-  for (const std::string& arg : args) argv.push_back(arg.c_str());
-  CommandRun run;
-  try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-    run.code = *exit_code;
-  } catch (const CLI::ParseError& e) {
-    run.code = 2;  // what cli::ParseAndRun makes of a usage error
-    err << e.what();
-  }
-  run.out = out.str();
-  run.err = err.str();
-  return run;
+  return testing::RunCli([](CLI::App& app, std::shared_ptr<int> code, std::ostream* out,
+                            std::ostream* err) { AddAdminCommands(app, code, out, err); },
+                         std::move(args));
 }
 
 // Serves a canned /v1/cluster/view on a free loopback port, as a node would.

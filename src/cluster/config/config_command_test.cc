@@ -8,6 +8,7 @@
 #include "cluster/cluster_file.h"
 #include "cluster/config/config_store.h"
 #include "cluster/config/config_test_util.h"
+#include "tests/support/cli_run.h"
 #include "tests/support/temp_dir.h"
 
 namespace tessera::cluster::config {
@@ -15,25 +16,11 @@ namespace {
 
 class ConfigCommandTest : public EtcdTest {
  protected:
-  struct Run {
-    int code;
-    std::string out;
-    std::string err;
-  };
+  using Run = testing::CliRun;
   Run Tessera(std::vector<std::string> args) {
-    CLI::App app;
-    app.require_subcommand(1);
-    auto code = std::make_shared<int>(0);
-    std::ostringstream out, err;
-    AddConfigCommand(app, code, &out, &err);
-    std::vector<const char*> argv = {"tessera"};
-    for (const std::string& a : args) argv.push_back(a.c_str());
-    try {
-      app.parse(static_cast<int>(argv.size()), const_cast<char**>(argv.data()));
-    } catch (const CLI::ParseError& e) {
-      return {app.exit(e, out, err) == 0 ? 0 : 2, out.str(), err.str()};
-    }
-    return {*code, out.str(), err.str()};
+    return testing::RunCli([](CLI::App& app, std::shared_ptr<int> code, std::ostream* out,
+                              std::ostream* err) { AddConfigCommand(app, code, out, err); },
+                           std::move(args));
   }
   std::string Uri() {
     std::string endpoints = etcd_->endpoints();
