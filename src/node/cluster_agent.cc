@@ -11,6 +11,8 @@
 #include "cluster/group_notation.h"
 #include "cluster/membership/master.h"
 #include "cluster/membership/registry.h"
+#include "cluster/membership/shard_map_keeper.h"
+#include "layout/protection_policy.h"
 #include "node/hook_runner.h"
 #include "node/node_state.h"
 
@@ -155,6 +157,13 @@ void ClusterAgent::LogGroup(const std::string& line) {
 }
 
 void ClusterAgent::OnMasterChange(bool is_master, int64_t token) {
+  if (is_master) {  // a new master publishes the map for the current group
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      peers_dirty_ = true;
+    }
+    peer_cv_.notify_all();
+  }
   std::string command;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -188,6 +197,7 @@ void ClusterAgent::PeerLoop() {
       peers_dirty_ = true;  // try again at the next tick
       continue;
     }
+    PublishShardMapIfMaster(view);
     std::map<uint32_t, std::string> peers;
     for (const cluster::NodeRecord& n : *nodes) {
       if (n.array_id != array_id_ && !n.rpc_address.empty() &&
@@ -197,6 +207,24 @@ void ClusterAgent::PeerLoop() {
     }
     on_peers_(peers);
     lock.lock();
+  }
+}
+
+void ClusterAgent::PublishShardMapIfMaster(const cluster::MembershipView& view) {
+  if (!view.quorate || !view.group || !elector_->is_master()) return;
+  auto running = config_->running();
+  auto policy = layout::ProtectionPolicy::Parse(running["protection"].canonical);
+  if (!policy.ok()) return;
+  Result<cluster::PublishOutcome> out =
+      cluster::PublishShardMap(client_.get(), cluster_, elector_->token(), *view.group,
+                               static_cast<uint32_t>(running["metadata_shards"].number),
+                               static_cast<uint32_t>(policy->mirror_copies()));
+  if (!out.ok()) {
+    spdlog::warn("publishing the shard map: {}", out.status().ToString());
+    std::lock_guard<std::mutex> lock(mu_);
+    peers_dirty_ = true;  // retried at the next tick
+  } else if (*out == cluster::PublishOutcome::kWritten) {
+    spdlog::info("published the metadata shard map for group epoch {}", view.group->epoch);
   }
 }
 

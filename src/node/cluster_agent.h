@@ -20,7 +20,9 @@
 // master_takeover_command / master_release_command hooks.
 //
 // After Join, a peer thread hands `on_peers` the other group members' piece
-// RPC addresses whenever the group or a node record changes (and every 2 s).
+// RPC addresses whenever the group or a node record changes (and every 2 s);
+// on the master the same thread publishes the metadata shard map for each
+// new group, fenced by the master's token.
 //
 // WriteGate() is what the HTTP API asks before a write: OK while the node is
 // in a quorate group with a live etcd session, else Unavailable with the
@@ -95,6 +97,8 @@ class ClusterAgent {
   void OnMasterChange(bool is_master, int64_t token);
   void LogGroup(const std::string& line);
   void PeerLoop();
+  // The master keeps the metadata shard map current (shard_map_keeper.h).
+  void PublishShardMapIfMaster(const cluster::MembershipView& view);
 
   std::string cluster_;
   std::string root_;

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "cluster/cluster_file.h"
+#include "cluster/membership/shard_map_keeper.h"
 #include "tests/integration/test_files.h"
 #include "tests/support/cli_run.h"
 #include "tests/support/etcd_process.h"
@@ -154,6 +155,23 @@ TEST_F(ClusterTest, KilledNodeIsSeenDownByEverySurvivorAndMergesBackOnRestart) {
     EXPECT_TRUE(View(i).value("writable", false)) << "4 of 5 is a quorum";
   }
   EXPECT_EQ(Put(0, "ns/after-split", 1000), 201);
+  // The master published the shard map for the new group, without the victim.
+  auto client = cluster::EtcdClient::Create(etcd_->endpoints());
+  ASSERT_TRUE(client.ok());
+  const int64_t epoch = View(victim == 0 ? 1 : 0).value("epoch", int64_t{0});
+  std::optional<cluster::ShardMap> map;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto read = cluster::ReadShardMap(client->get(), "it");
+        if (read.ok()) map = *read;
+        return map && map->epoch == epoch;
+      },
+      5s));
+  ASSERT_EQ(map->shards.size(), 64u);
+  for (const cluster::ShardReplicas& r : map->shards) {
+    EXPECT_EQ(r.nodes.size(), 3u) << "+2 keeps three copies of each shard";
+    EXPECT_EQ(std::count(r.nodes.begin(), r.nodes.end(), id), 0) << "the down node has no shard";
+  }
   // The operator sees it too: the group names it down, the listing says down.
   CommandResult group = Admin({"group"});
   EXPECT_EQ(group.exit_code, 0) << group.output;

@@ -28,6 +28,8 @@ const std::vector<SettingDef>& Registry() {
        "Threads serving the node's HTTP API"},
       {"debug_logging", SettingType::kBool, SettingKind::kLive, "false", 0, 0,
        "Log at debug level"},
+      {"metadata_shards", SettingType::kInt, SettingKind::kImmutable, "64", 1, 4096,
+       "Number of metadata shards, fixed when the cluster is created"},
       {"node_lease_seconds", SettingType::kDuration, SettingKind::kRestart, "3", 2, 60,
        "TTL of a node's liveness lease: a stopped node is seen down within it (2s..60s)"},
       {"master_priority", SettingType::kInt, SettingKind::kLive, "0", -1000000, 1000000,

@@ -13,6 +13,7 @@
 #include "cluster/membership/master.h"
 #include "cluster/membership/membership.h"
 #include "cluster/membership/registry.h"
+#include "cluster/membership/shard_map_keeper.h"
 #include "tests/support/etcd_process.h"
 #include "tests/support/etcd_test.h"
 #include "tests/support/temp_dir.h"
@@ -218,6 +219,58 @@ TEST(MembershipRejoinTest, SessionComesBackAfterEtcdDoes) {
   auto live = (*c)->Get(ClusterPrefix(cluster) + "live/" + std::to_string(reg->array_id));
   ASSERT_TRUE(live.ok() && live->kv.has_value());
   EXPECT_EQ(live->kv->lease, back.lease_id);
+}
+
+}  // namespace
+}  // namespace tessera::cluster
+
+namespace tessera::cluster {
+namespace {
+
+TEST_F(MasterElectorTest, OnlyTheCurrentMasterPublishesTheShardMap) {
+  // A master key held by "node 1": its create_revision is the token.
+  ASSERT_TRUE(client_->Put(MasterKey(cluster_), MasterRecordJson({1, 0, 0})).ok());
+  auto master = ReadMaster(client_.get(), cluster_);
+  ASSERT_TRUE(master.ok() && master->has_value());
+  const int64_t token = (*master)->token;
+
+  GroupRecord group;
+  group.epoch = 10;
+  for (uint32_t n : {1u, 2u, 3u, 4u}) group.group.members[n] = IdSet{0};
+  group.group.soft_failed.push_back(DeviceRef{4, std::nullopt});
+  auto out = PublishShardMap(client_.get(), cluster_, token, group, 8, 3);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(*out, PublishOutcome::kWritten);
+  auto map = ReadShardMap(client_.get(), cluster_);
+  ASSERT_TRUE(map.ok() && map->has_value());
+  EXPECT_EQ((*map)->epoch, 10);
+  ASSERT_EQ((*map)->shards.size(), 8u);
+  for (const ShardReplicas& r : (*map)->shards) {
+    EXPECT_EQ(r.nodes.size(), 3u);
+    for (uint32_t n : r.nodes) EXPECT_NE(n, 4u) << "a soft-failed node gets no shard";
+  }
+
+  // Same epoch again: nothing to do. A stale token: refused, nothing written.
+  EXPECT_EQ(*PublishShardMap(client_.get(), cluster_, token, group, 8, 3),
+            PublishOutcome::kUpToDate);
+  group.epoch = 11;
+  group.group.members.erase(2);
+  EXPECT_EQ(*PublishShardMap(client_.get(), cluster_, token + 1000, group, 8, 3),
+            PublishOutcome::kNotMaster);
+  EXPECT_EQ((*ReadShardMap(client_.get(), cluster_))->epoch, 10);
+
+  // The master publishes the next epoch: node 2's places go to survivors,
+  // which keep theirs.
+  EXPECT_EQ(*PublishShardMap(client_.get(), cluster_, token, group, 8, 3),
+            PublishOutcome::kWritten);
+  auto next = ReadShardMap(client_.get(), cluster_);
+  ASSERT_TRUE(next.ok() && next->has_value());
+  EXPECT_EQ((*next)->epoch, 11);
+  for (size_t s = 0; s < 8; ++s) {
+    const auto& after = (*next)->shards[s].nodes;
+    EXPECT_EQ(std::count(after.begin(), after.end(), 2u), 0);
+    EXPECT_EQ(after.size(), 2u) << "only nodes 1 and 3 are eligible";
+  }
 }
 
 }  // namespace
