@@ -102,8 +102,11 @@ Result<std::unique_ptr<ClusterAgent>> ClusterAgent::Connect(const std::string& c
                          return raw->ApplySetting(setting, value);
                        }));
   auto running = agent->config_->running();
-  agent->takeover_command_ = running["master_takeover_command"].canonical;
-  agent->release_command_ = running["master_release_command"].canonical;
+  {
+    std::lock_guard<std::mutex> lock(agent->mu_);
+    agent->takeover_command_ = running["master_takeover_command"].canonical;
+    agent->release_command_ = running["master_release_command"].canonical;
+  }
   return agent;
 }
 
@@ -113,8 +116,10 @@ ClusterAgent::~ClusterAgent() {
     stopping_ = true;
   }
   peer_cv_.notify_all();
+  hook_cv_.notify_all();
   if (nodes_watcher_) nodes_watcher_->Stop();
   if (peer_thread_.joinable()) peer_thread_.join();
+  if (hook_thread_.joinable()) hook_thread_.join();
   if (elector_) elector_->Stop();
   membership_.reset();
   if (config_) config_->Stop();
@@ -157,27 +162,40 @@ void ClusterAgent::LogGroup(const std::string& line) {
 }
 
 void ClusterAgent::OnMasterChange(bool is_master, int64_t token) {
-  if (is_master) {  // a new master publishes the map for the current group
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      peers_dirty_ = true;
-    }
-    peer_cv_.notify_all();
-  }
-  std::string command;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    command = is_master ? takeover_command_ : release_command_;
+    if (is_master) peers_dirty_ = true;  // a new master publishes the shard map
+    hook_queue_.emplace_back(is_master, token);
   }
-  if (command.empty()) return;
-  Status s = RunHook(command, {{"TESSERA_MASTER_TOKEN", std::to_string(token)},
-                               {"TESSERA_ARRAY_ID", std::to_string(array_id_)},
-                               {"TESSERA_CLUSTER", cluster_},
-                               {"TESSERA_MASTER", is_master ? "1" : "0"}});
-  if (s.ok()) {
-    spdlog::info("master {} hook ran: {}", is_master ? "takeover" : "release", command);
-  } else {
-    spdlog::error("master {} hook failed: {}", is_master ? "takeover" : "release", s.ToString());
+  peer_cv_.notify_all();
+  hook_cv_.notify_all();
+}
+
+// Hooks run here, in the order of the transitions, so a slow hook never
+// keeps the elector from stepping down.
+void ClusterAgent::HookLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    hook_cv_.wait(lock, [this] { return stopping_ || !hook_queue_.empty(); });
+    if (hook_queue_.empty()) return;  // stopping
+    auto [is_master, token] = hook_queue_.front();
+    std::string command = is_master ? takeover_command_ : release_command_;
+    lock.unlock();
+    if (!command.empty()) {
+      Status s = RunHook(command, {{"TESSERA_MASTER_TOKEN", std::to_string(token)},
+                                   {"TESSERA_ARRAY_ID", std::to_string(array_id_)},
+                                   {"TESSERA_CLUSTER", cluster_},
+                                   {"TESSERA_MASTER", is_master ? "1" : "0"}});
+      if (s.ok()) {
+        spdlog::info("master {} hook ran: {}", is_master ? "takeover" : "release", command);
+      } else {
+        spdlog::error("master {} hook failed: {}", is_master ? "takeover" : "release",
+                      s.ToString());
+      }
+    }
+    lock.lock();
+    hook_queue_.pop_front();
+    hook_cv_.notify_all();
   }
 }
 
@@ -272,8 +290,9 @@ Status ClusterAgent::Join(const std::vector<uint32_t>& up_lnums, ApplyFn apply,
           client, cluster_, array_id_, options, [this](const std::string& line) { LogGroup(line); },
           [this](const Status& why) {
             spdlog::error("etcd session lost ({}): writes are suspended", why.ToString());
-            if (elector_) elector_->Poke();
+            if (joined_.load()) elector_->Poke();
           }));
+  hook_thread_ = std::thread([this] { HookLoop(); });
   // The elector has a client of its own with short timeouts: a master must
   // notice quickly that it can no longer reach etcd.
   cluster::EtcdClientOptions quick;
@@ -320,6 +339,10 @@ Status ClusterAgent::Join(const std::vector<uint32_t>& up_lnums, ApplyFn apply,
 void ClusterAgent::Leave() {
   if (elector_) elector_->Stop();
   if (elector_ && elector_->is_master()) OnMasterChange(false, elector_->token());
+  {  // the release hook runs before the node leaves
+    std::unique_lock<std::mutex> lock(mu_);
+    hook_cv_.wait(lock, [this] { return hook_queue_.empty() || !hook_thread_.joinable(); });
+  }
   if (membership_) membership_->Leave();
 }
 

@@ -16,7 +16,8 @@
 // has not seen and removes the keys of drives no longer up; publishes the
 // node's priority when it has none; starts Membership (leased liveness, the
 // group proposer and watcher; every group change goes to the log sink and
-// <state>/group.log) and the MasterElector, whose transitions run the
+// <state>/group.log) and the MasterElector, whose transitions run (in order,
+// on a thread of their own, so a slow hook never delays a step-down) the
 // master_takeover_command / master_release_command hooks.
 //
 // After Join, a peer thread hands `on_peers` the other group members' piece
@@ -35,6 +36,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -97,6 +99,7 @@ class ClusterAgent {
   void OnMasterChange(bool is_master, int64_t token);
   void LogGroup(const std::string& line);
   void PeerLoop();
+  void HookLoop();
   // The master keeps the metadata shard map current (shard_map_keeper.h).
   void PublishShardMapIfMaster(const cluster::MembershipView& view);
 
@@ -119,6 +122,9 @@ class ClusterAgent {
   PeersFn on_peers_;
   std::unique_ptr<cluster::Watcher> nodes_watcher_;  // pokes the peer thread
   std::thread peer_thread_;
+  std::condition_variable hook_cv_;
+  std::deque<std::pair<bool, int64_t>> hook_queue_;  // transitions to hook; guarded by mu_
+  std::thread hook_thread_;
   std::condition_variable peer_cv_;
   bool peers_dirty_ = true;          // guarded by mu_
   bool stopping_ = false;            // guarded by mu_

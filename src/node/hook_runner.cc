@@ -44,6 +44,9 @@ Status RunHook(const std::string& command, const std::map<std::string, std::stri
     sigprocmask(SIG_SETMASK, &none, nullptr);  // the node blocks signals for its threads
     signal(SIGPIPE, SIG_DFL);
     if (devnull >= 0) dup2(devnull, 0);
+    // The node's sockets are not all close-on-exec (httplib's are not): a
+    // hook that leaves a process behind must not keep the node's port.
+    close_range(3, ~0U, 0);
     execve(argv[0], argv, envp.data());
     _exit(127);
   }

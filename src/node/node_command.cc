@@ -134,38 +134,35 @@ Status ApplyLiveSetting(StorageNode& node, const std::string& name,
   return Status::Ok();
 }
 
-// The RemotePieceStores of the current peers, kept across group changes so
-// a peer whose address did not change keeps its channel (and its pending
-// batch). Called from the agent's peer thread only.
+// One RemotePieceStore per peer for the life of the process: a peer that
+// leaves the group and comes back, or restarts on another port, keeps its
+// store (re-pointed with SetAddress), so pieces appended before the change
+// are still sent, or counted lost, by the store a later Sync reaches.
+// Called from the agent's peer thread only.
 class PeerStores {
  public:
   std::map<uint32_t, std::shared_ptr<io::PieceStore>> For(
       uint32_t self, const std::map<uint32_t, std::string>& peers,
       const std::function<int64_t()>& epoch) {
     std::map<uint32_t, std::shared_ptr<io::PieceStore>> out;
-    std::map<uint32_t, Entry> kept;
     for (const auto& [id, address] : peers) {
-      auto it = stores_.find(id);
-      if (it == stores_.end() || it->second.address != address) {
+      std::shared_ptr<rpc::RemotePieceStore>& store = stores_[id];
+      if (!store) {
         rpc::RemotePieceStoreOptions options;
         options.sender = self;
+        store = std::make_shared<rpc::RemotePieceStore>(id, address, epoch, options);
         spdlog::info("peer {} serves pieces at {}", id, address);
-        kept[id] = {address, std::make_shared<rpc::RemotePieceStore>(id, address, epoch, options)};
-      } else {
-        kept[id] = it->second;
+      } else if (store->address() != address) {
+        spdlog::info("peer {} moved its piece RPC to {}", id, address);
+        store->SetAddress(address);
       }
-      out[id] = kept[id].store;
+      out[id] = store;
     }
-    stores_ = std::move(kept);
     return out;
   }
 
  private:
-  struct Entry {
-    std::string address;
-    std::shared_ptr<rpc::RemotePieceStore> store;
-  };
-  std::map<uint32_t, Entry> stores_;
+  std::map<uint32_t, std::shared_ptr<rpc::RemotePieceStore>> stores_;
 };
 
 // Connects to etcd, retrying while it is unreachable (a node may start
@@ -240,12 +237,21 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
   std::unique_ptr<rpc::PieceServer> piece_server;
   std::unique_ptr<rpc::RpcServer> rpc_server;
   PeerStores peer_stores;
-  // The agent's threads call into the node, the peer stores and the RPC
-  // server, so on every way out it stops before they are destroyed.
-  struct StopAgentFirst {
+  // On every way out: the RPC server's handlers ask the agent for the
+  // epoch, the agent's threads call into the node and the peer stores, and
+  // the peer stores ask the agent too; so the server stops first, then the
+  // agent, then the node lets go of the peer stores.
+  struct StopInOrder {
     std::unique_ptr<ClusterAgent>& agent;
-    ~StopAgentFirst() { agent.reset(); }
-  } stop_agent_first{agent};
+    std::unique_ptr<rpc::RpcServer>& rpc_server;
+    StorageNode* node;
+    ~StopInOrder() {
+      if (rpc_server) rpc_server->Shutdown();
+      node->SetCommitGate({});
+      agent.reset();
+      node->SetPeers({});
+    }
+  } stop_in_order{agent, rpc_server, node->get()};
   if (agent) {
     StorageNode* raw = node->get();
     ClusterAgent* a = agent.get();
@@ -274,6 +280,7 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
       return 1;
     }
     hooks.write_gate = [a = agent.get()] { return a->WriteGate(); };
+    raw->SetCommitGate([a] { return a->WriteGate(); });
     hooks.view = [a = agent.get()] { return a->View(); };
   }
   httplib::Server server;
@@ -311,7 +318,6 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
   if (agent) agent->Leave();  // the others see this node leave now, not at lease expiry
-  if (rpc_server) rpc_server->Shutdown();
   spdlog::info("stopped");
   return 0;
 }

@@ -44,6 +44,11 @@ StorageNode::StorageNode(NodeOptions options, NodeState state)
 
 void StorageNode::SetMaxFileSize(uint64_t bytes) { max_file_size_.store(bytes); }
 
+void StorageNode::SetCommitGate(std::function<Status()> gate) {
+  std::lock_guard<std::mutex> lock(gate_mutex_);
+  commit_gate_ = std::move(gate);
+}
+
 void StorageNode::SetCompactInterval(int seconds) {
   compact_interval_seconds_.store(seconds);
   stop_cv_.notify_all();  // the compactor waits out the new interval from now
@@ -191,6 +196,17 @@ Result<PutResult> StorageNode::PutFile(const std::string& ns, const std::string&
   record.protection = options_.protection.ToString();
   record.geometry = written->geometry;
   record.drives = written->drives;
+  // Asked again at the commit: a long upload that began while the node was
+  // writable must not commit after it stopped being so.
+  std::function<Status()> gate;
+  {
+    std::lock_guard<std::mutex> lock(gate_mutex_);
+    gate = commit_gate_;
+  }
+  if (Status s = gate ? gate() : Status::Ok(); !s.ok()) {
+    writer.Abort();
+    return s;
+  }
   Result<std::optional<meta::FileRecord>> previous = metadata_->Put(record);
   if (!previous.ok()) {
     writer.Abort();

@@ -79,6 +79,11 @@ class StorageNode {
   static nlohmann::json StatJson(const meta::FileRecord& record);
   Result<store::CompactionStats> Compact();
 
+  // Asked just before a file's record is committed; an error aborts the
+  // write (its pieces are deleted) and is returned. A cluster node passes
+  // its write gate, so a PUT that outlives the node's quorum fails.
+  void SetCommitGate(std::function<Status()> gate);
+
   // Live settings: take effect for the next request / compaction pass.
   void SetMaxFileSize(uint64_t bytes);
   uint64_t max_file_size() const { return max_file_size_.load(); }
@@ -106,6 +111,8 @@ class StorageNode {
   std::unique_ptr<io::RoutingPieceStore> router_;  // over pieces_ and the peers
   std::unique_ptr<meta::MetadataStore> metadata_;
 
+  std::mutex gate_mutex_;
+  std::function<Status()> commit_gate_;  // guarded by gate_mutex_
   std::atomic<uint64_t> max_file_size_;
   std::atomic<int> compact_interval_seconds_;
   std::mutex stop_mutex_;

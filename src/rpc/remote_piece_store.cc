@@ -21,12 +21,29 @@ std::string DriveName(uint32_t node, uint32_t lnum) {
 
 RemotePieceStore::RemotePieceStore(uint32_t node, const std::string& address,
                                    std::function<int64_t()> epoch, RemotePieceStoreOptions options)
-    : node_(node), address_(address), epoch_(std::move(epoch)), options_(options) {
+    : node_(node), epoch_(std::move(epoch)), options_(options) {
+  SetAddress(address);
+}
+
+void RemotePieceStore::SetAddress(const std::string& address) {
+  std::lock_guard<std::mutex> lock(stub_mutex_);
+  if (stub_ && address == address_) return;
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
-  channel_ = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args);
-  stub_ = PieceService::NewStub(channel_);
+  auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  stub_ = std::shared_ptr<PieceService::Stub>(PieceService::NewStub(channel));
+  address_ = address;
+}
+
+std::string RemotePieceStore::address() const {
+  std::lock_guard<std::mutex> lock(stub_mutex_);
+  return address_;
+}
+
+std::shared_ptr<PieceService::Stub> RemotePieceStore::Stub() const {
+  std::lock_guard<std::mutex> lock(stub_mutex_);
+  return stub_;
 }
 
 RemotePieceStore::~RemotePieceStore() = default;
@@ -34,7 +51,7 @@ RemotePieceStore::~RemotePieceStore() = default;
 Status RemotePieceStore::CheckNode(const meta::DriveRef& drive) const {
   if (drive.node != node_) {
     return Status::InvalidArgument("drive " + DriveName(drive.node, drive.lnum) +
-                                   " is not on node " + std::to_string(node_) + " (" + address_ +
+                                   " is not on node " + std::to_string(node_) + " (" + address() +
                                    ")");
   }
   return Status::Ok();
@@ -53,7 +70,8 @@ Status RemotePieceStore::Wrap(const grpc::Status& status, const char* call) cons
     s = Status::Unavailable("deadline of " + std::to_string(options_.deadline.count()) +
                             " ms exceeded: " + status.error_message());
   }
-  return s.WithContext(std::string(call) + " on node " + std::to_string(node_) + " at " + address_);
+  return s.WithContext(std::string(call) + " on node " + std::to_string(node_) + " at " +
+                       address());
 }
 
 RemotePieceStore::Batch RemotePieceStore::TakePending() {
@@ -83,7 +101,7 @@ Status RemotePieceStore::Send(Batch& batch, bool sync,
   for (const meta::DriveRef& drive : sync_drives) request.add_sync_lnums(drive.lnum);
   StoreReply reply;
   auto context = NewContext();
-  return Wrap(stub_->Store(context.get(), request, &reply), "Store");
+  return Wrap(Stub()->Store(context.get(), request, &reply), "Store");
 }
 
 void RemotePieceStore::Finish(const Batch& batch, const Status& status) {
@@ -149,7 +167,7 @@ Result<std::vector<uint8_t>> RemotePieceStore::Read(const meta::DriveRef& drive,
   request.mutable_piece()->set_index(id.index);
   FetchReply reply;
   auto context = NewContext();
-  RETURN_IF_ERROR(Wrap(stub_->Fetch(context.get(), request, &reply), "Fetch"));
+  RETURN_IF_ERROR(Wrap(Stub()->Fetch(context.get(), request, &reply), "Fetch"));
   const std::string& data = reply.data();
   return std::vector<uint8_t>(data.begin(), data.end());
 }
@@ -181,7 +199,7 @@ Status RemotePieceStore::Delete(const meta::DriveRef& drive, const store::PieceI
   piece->set_index(id.index);
   DeleteReply reply;
   auto context = NewContext();
-  Status status = Wrap(stub_->Delete(context.get(), request, &reply), "Delete");
+  Status status = Wrap(Stub()->Delete(context.get(), request, &reply), "Delete");
   if (status.code() == StatusCode::kNotFound || status.code() == StatusCode::kUnavailable) {
     return Status::Ok();
   }
@@ -197,7 +215,7 @@ layout::Topology RemotePieceStore::WritableTopology() {
   request.set_epoch(static_cast<uint64_t>(epoch_()));
   DrivesReply reply;
   auto context = NewContext();
-  Status status = Wrap(stub_->Drives(context.get(), request, &reply), "Drives");
+  Status status = Wrap(Stub()->Drives(context.get(), request, &reply), "Drives");
   layout::Topology fresh;
   if (status.ok()) {
     for (const DriveSpace& drive : reply.drives()) {

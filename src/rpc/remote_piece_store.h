@@ -83,6 +83,13 @@ class RemotePieceStore final : public io::PieceStore {
   Result<std::vector<uint8_t>> Read(const meta::DriveRef& drive, const store::PieceId& id) override;
   Status Delete(const meta::DriveRef& drive, const store::PieceId& id) override;
 
+  // Points the store at the node's new address (it restarted on another
+  // port). Pending pieces go to the new address with the next batch; a
+  // batch in flight to the old one fails and its pieces count as lost, so
+  // no Sync returns OK without them. Thread-safe.
+  void SetAddress(const std::string& address);
+  std::string address() const;
+
   // Bytes appended and not yet sent, and the most that ever were.
   size_t buffered_bytes() const;
   size_t max_buffered_bytes() const;
@@ -99,6 +106,7 @@ class RemotePieceStore final : public io::PieceStore {
   };
 
   Status CheckNode(const meta::DriveRef& drive) const;
+  std::shared_ptr<PieceService::Stub> Stub() const;
   std::unique_ptr<grpc::ClientContext> NewContext() const;
   // Moves the pending pieces into a batch that counts as in flight. Locked.
   Batch TakePending();
@@ -108,11 +116,11 @@ class RemotePieceStore final : public io::PieceStore {
   Status Wrap(const grpc::Status& status, const char* call) const;
 
   const uint32_t node_;
-  const std::string address_;
+  mutable std::mutex stub_mutex_;
+  std::string address_;  // guarded by stub_mutex_
   const std::function<int64_t()> epoch_;
   const RemotePieceStoreOptions options_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<PieceService::Stub> stub_;
+  std::shared_ptr<PieceService::Stub> stub_;  // guarded by stub_mutex_; calls use a copy
 
   mutable std::mutex mutex_;
   std::condition_variable landed_cv_;  // a batch in flight was answered

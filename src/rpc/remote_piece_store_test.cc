@@ -283,3 +283,26 @@ TEST_F(RemotePieceStoreTest, WritableTopologyListsTheNodesDrives) {
 
 }  // namespace
 }  // namespace tessera::rpc
+
+namespace tessera::rpc {
+namespace {
+
+TEST_F(RemotePieceStoreTest, PendingPiecesFollowThePeerToItsNewAddress) {
+  auto remote = Connect();
+  auto bytes = RandomBytes(50 * kKiB, 3);
+  ASSERT_TRUE(remote->Append({kNode, 0}, {9, 0}, bytes).ok());
+  const std::string old_address = node_.address();
+  // The peer restarts on another port before this writer syncs.
+  node_.Stop();
+  node_.Start();
+  ASSERT_NE(node_.address(), old_address);
+  remote->SetAddress(node_.address());
+  EXPECT_EQ(remote->address(), node_.address());
+  ASSERT_TRUE(remote->Sync({{kNode, 0}}).ok());
+  auto back = node_.store().Read({kNode, 0}, {9, 0});
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, bytes);
+}
+
+}  // namespace
+}  // namespace tessera::rpc

@@ -235,18 +235,28 @@ void GroupWatcher::Stop() {
 }
 
 void GroupWatcher::Deliver(const KeyValue& kv) {
-  std::lock_guard<std::mutex> lock(mu_);
+  // deliver_mu_ keeps deliveries in order; mu_ only guards current_, so the
+  // sink may call current() (and View()) without deadlocking, and readers
+  // never wait behind the sink's I/O.
+  std::lock_guard<std::mutex> deliver(deliver_mu_);
   if (kv.mod_revision <= last_epoch_.load()) return;
   last_epoch_.store(kv.mod_revision);
   Result<GroupRecord> record = ParseGroupRecord(kv.value, kv.mod_revision);
   if (!record.ok()) {
+    {  // the last readable group is no longer the current one
+      std::lock_guard<std::mutex> lock(mu_);
+      current_.reset();
+    }
     // No "new group: " marker: timeline readers skip it, operators see it.
     sink_(FormatLogTime(NowMs()) + "Z node=" + std::to_string(self_) +
           " gmp unreadable group at epoch " + std::to_string(kv.mod_revision) + ": " +
           record.status().ToString());
     return;
   }
-  current_ = *record;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    current_ = *record;
+  }
   sink_(GroupLogLine(NowMs(), self_, *record));
 }
 

@@ -132,7 +132,8 @@ class GroupWatcher {
   GroupWatcher& operator=(const GroupWatcher&) = delete;
   void Stop();
   int64_t last_epoch() const { return last_epoch_.load(); }
-  // The last group delivered (with its epoch), if any.
+  // The last group delivered (with its epoch), if any; none after an
+  // unreadable newer group, so a node never acts on a superseded group.
   std::optional<GroupRecord> current() const;
 
  private:
@@ -141,7 +142,8 @@ class GroupWatcher {
 
   uint32_t self_;
   Sink sink_;
-  mutable std::mutex mu_;  // serializes Deliver; guards current_
+  std::mutex deliver_mu_;  // serializes Deliver
+  mutable std::mutex mu_;  // guards current_
   std::atomic<int64_t> last_epoch_{0};
   std::optional<GroupRecord> current_;
   std::unique_ptr<Watcher> watcher_;

@@ -21,6 +21,9 @@ Result<std::unique_ptr<LivePresence>> LivePresence::Start(EtcdClient* client,
   options.connect_timeout = sixth;
   options.request_timeout = sixth;
   ASSIGN_OR_RETURN(std::unique_ptr<EtcdClient> refresher, EtcdClient::Create(endpoints, options));
+  // The lease's TTL starts no earlier than this: a safe origin for the
+  // session's validity.
+  const auto before_grant = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(int64_t lease, client->GrantLease(ttl_seconds));
   const std::string key = ClusterPrefix(cluster) + "live/" + std::to_string(array_id);
   Result<int64_t> put = client->Put(key, std::to_string(array_id), lease);
@@ -28,18 +31,34 @@ Result<std::unique_ptr<LivePresence>> LivePresence::Start(EtcdClient* client,
     (void)client->RevokeLease(lease);
     return put.status().WithContext("writing " + key);
   }
-  return std::unique_ptr<LivePresence>(
-      new LivePresence(client, std::move(refresher), lease, ttl_seconds, std::move(on_lost)));
+  return std::unique_ptr<LivePresence>(new LivePresence(
+      client, std::move(refresher), lease, ttl_seconds, before_grant, std::move(on_lost)));
 }
 
 LivePresence::LivePresence(EtcdClient* client, std::unique_ptr<EtcdClient> refresher,
-                           int64_t lease_id, int64_t ttl_seconds, LostCallback on_lost)
+                           int64_t lease_id, int64_t ttl_seconds,
+                           std::chrono::steady_clock::time_point granted_after,
+                           LostCallback on_lost)
     : client_(client),
       refresher_(std::move(refresher)),
       lease_id_(lease_id),
       ttl_seconds_(ttl_seconds),
-      on_lost_(std::move(on_lost)) {
+      on_lost_(std::move(on_lost)),
+      granted_after_(granted_after) {
+  ExtendValidity(granted_after);
   thread_ = std::thread([this] { Run(); });
+}
+
+void LivePresence::ExtendValidity(std::chrono::steady_clock::time_point sent) {
+  auto until = sent + std::chrono::milliseconds(ttl_seconds_ * 1000 / 2);
+  valid_until_ns_.store(until.time_since_epoch().count());
+}
+
+bool LivePresence::lost() const {
+  // Also by the clock: a process stalled past the deadline (SIGSTOP, a VM
+  // pause) must not serve a write before this thread wakes to notice.
+  return lost_.load() ||
+         std::chrono::steady_clock::now().time_since_epoch().count() >= valid_until_ns_.load();
 }
 
 LivePresence::~LivePresence() { Stop(); }
@@ -64,8 +83,8 @@ void LivePresence::Run() {
   const auto interval = ttl / 3;
   const auto deadline_after = ttl / 2;
   const auto retry = std::chrono::milliseconds(50);
-  // The lease was granted (and its TTL started) no earlier than now.
-  auto last_ok_sent = Clock::now();
+  // The lease was granted (and its TTL started) no earlier than this.
+  auto last_ok_sent = granted_after_;
   auto next = last_ok_sent + interval;
   while (true) {
     {
@@ -82,6 +101,7 @@ void LivePresence::Run() {
       Result<int64_t> r = refresher_->KeepAliveOnce(lease_id_);
       if (r.ok()) {
         last_ok_sent = now;
+        ExtendValidity(now);
         next = now + interval;
         continue;
       }

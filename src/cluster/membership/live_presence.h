@@ -57,14 +57,19 @@ class LivePresence {
   // Stops refreshing and revokes the lease: the key disappears at once.
   Status Leave();
 
-  bool lost() const { return lost_.load(); }
+  // True once the session is lost, and also as soon as TTL/2 has passed
+  // since the last successful refresh was sent, even before the refresh
+  // thread has run to notice.
+  bool lost() const;
   int64_t lease_id() const { return lease_id_; }
   int64_t ttl_seconds() const { return ttl_seconds_; }
 
  private:
   LivePresence(EtcdClient* client, std::unique_ptr<EtcdClient> refresher, int64_t lease_id,
-               int64_t ttl_seconds, LostCallback on_lost);
+               int64_t ttl_seconds, std::chrono::steady_clock::time_point granted_after,
+               LostCallback on_lost);
   void Run();
+  void ExtendValidity(std::chrono::steady_clock::time_point sent);
 
   EtcdClient* client_;
   std::unique_ptr<EtcdClient> refresher_;
@@ -72,6 +77,8 @@ class LivePresence {
   int64_t ttl_seconds_;
   LostCallback on_lost_;
   std::atomic<bool> lost_{false};
+  std::chrono::steady_clock::time_point granted_after_;
+  std::atomic<int64_t> valid_until_ns_{0};  // steady clock; see lost()
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;  // guarded by mu_

@@ -34,20 +34,21 @@ void MasterElector::Transition(bool is_master, int64_t token) {
   int64_t reported = is_master ? token : token_.load();
   spdlog::info("node {} {} master (fencing token {})", self_, is_master ? "became" : "is no longer",
                reported);
-  if (on_change_) on_change_(is_master, reported);
+  // The state changes before anyone is told, so nothing reports this node
+  // as master after it stopped being one.
   token_.store(is_master ? token : 0);
   is_master_.store(is_master);
+  if (on_change_) on_change_(is_master, reported);
 }
 
 Status MasterElector::RunRound() {
   Inputs inputs = inputs_ ? inputs_() : Inputs{};
+  // A node without quorum stops being master before any etcd call, which
+  // could take its full timeout while etcd is unreachable.
+  if (!inputs.quorate) Transition(false, 0);
   const std::string key = MasterKey(cluster_);
   Result<GetResult> got = client_->Get(key);
-  if (!got.ok()) {
-    // Without etcd this node cannot know it is still master.
-    if (!inputs.quorate) Transition(false, 0);
-    return got.status();
-  }
+  if (!got.ok()) return got.status();
   std::optional<MasterRecord> master;
   if (got->kv) {
     Result<MasterRecord> parsed = ParseMasterRecord(got->kv->value, got->kv->create_revision);

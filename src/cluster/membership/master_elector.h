@@ -20,13 +20,15 @@
 //
 // A node that is not quorate (Inputs::quorate false, e.g. its etcd session
 // is lost or its group has no quorum) is never master: it stops being
-// master at once and deletes its key if it still can. Because the key lives
+// master at the start of the round, before any etcd call, and then deletes
+// its key if it still can. Because the key lives
 // under the master's lease, a master that dies loses it when the lease
 // expires, and the next round elects another.
 //
 // `on_change(is_master, token)` runs on the elector's thread on every
 // transition (become master: true and the token; lose it: false and the old
-// token), before is_master() reports the new state. It may block (hooks).
+// token), after is_master() reports the new state. It must not block for
+// long: the elector runs no rounds meanwhile (run hooks elsewhere).
 //
 // Threading: thread-safe accessors; the EtcdClient must outlive the elector;
 // `inputs` and `on_change` run on the elector's thread and must not call Stop().

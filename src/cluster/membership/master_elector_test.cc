@@ -79,6 +79,10 @@ class MasterElectorTest : public testing::SharedEtcdTest {
           return in;
         },
         [raw](bool is_master, int64_t token) {
+          // The elector reports the new state before anyone is told.
+          if (raw->elector) {
+            EXPECT_EQ(raw->elector->is_master(), is_master);
+          }
           std::lock_guard<std::mutex> lock(raw->mu);
           raw->changes.emplace_back(is_master, token);
         },

@@ -40,14 +40,18 @@ Membership::~Membership() {
 }
 
 void Membership::Leave() {
-  std::shared_ptr<LivePresence> presence;
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
-    presence = presence_;
   }
   cv_.notify_all();
+  // After the rejoiner: it may be installing a fresh session right now.
   if (rejoiner_.joinable()) rejoiner_.join();
+  std::shared_ptr<LivePresence> presence;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    presence = presence_;
+  }
   if (proposer_) proposer_->Stop();
   if (presence) {
     Status s = presence->Leave();

@@ -263,21 +263,23 @@ Status SyncDriveLnums(EtcdClient* client, const std::string& cluster, uint32_t a
 
 Status UpdateNodeAddresses(EtcdClient* client, const std::string& cluster, uint32_t array_id,
                            const std::string& address, const std::string& rpc_address) {
-  const std::string prefix = ClusterPrefix(cluster);
-  const std::string key = prefix + "nodes/" + std::to_string(array_id);
-  ASSIGN_OR_RETURN(GetResult got, client->Get(key));
-  if (!got.kv) {
-    return Status::FailedPrecondition("node " + std::to_string(array_id) + " is not registered");
+  const std::string key = ClusterPrefix(cluster) + "nodes/" + std::to_string(array_id);
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    ASSIGN_OR_RETURN(GetResult got, client->Get(key));
+    if (!got.kv) {
+      return Status::FailedPrecondition("node " + std::to_string(array_id) + " is not registered");
+    }
+    ASSIGN_OR_RETURN(NodeRecord record, ParseNodeRecord(got.kv->value));
+    if (record.address == address && record.rpc_address == rpc_address) return Status::Ok();
+    record.address = address;
+    record.rpc_address = rpc_address;
+    ASSIGN_OR_RETURN(TxnResult txn,
+                     client->Txn({Compare::ModRevisionEquals(key, got.kv->mod_revision)},
+                                 {TxnOp::Put(key, NodeJson(record))}, {}));
+    if (txn.succeeded) return Status::Ok();
+    Backoff(attempt);  // an operator or another update raced this one: re-read
   }
-  ASSIGN_OR_RETURN(NodeRecord record, ParseNodeRecord(got.kv->value));
-  if (record.address == address && record.rpc_address == rpc_address) return Status::Ok();
-  record.address = address;
-  record.rpc_address = rpc_address;
-  ASSIGN_OR_RETURN(TxnResult txn,
-                   client->Txn({Compare::ModRevisionEquals(key, got.kv->mod_revision)},
-                               {TxnOp::Put(key, NodeJson(record))}, {}));
-  if (!txn.succeeded) return Status::Unavailable("node record " + key + " changed concurrently");
-  return Status::Ok();
+  return Status::Unavailable("UpdateNodeAddresses: too much contention on " + key);
 }
 
 Status SetPersistentState(EtcdClient* client, const std::string& cluster, uint32_t array_id,

@@ -1,0 +1,47 @@
+// StorageNode's commit gate: a write the gate refuses at commit time leaves
+// no file and no pieces behind.
+#include "node/storage_node.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/temp_dir.h"
+
+namespace tessera::node {
+namespace {
+
+TEST(StorageNodeTest, CommitGateRefusalLeavesNothingBehind) {
+  testing::TempDir dir;
+  NodeOptions options;
+  for (int d = 0; d < 4; ++d) options.drive_paths.push_back(dir.Sub("d" + std::to_string(d)));
+  options.state_dir = dir.Sub("state");
+  options.protection = *layout::ProtectionPolicy::Parse("+1");
+  options.compact_interval_seconds = 0;
+  auto node = StorageNode::Open(options);
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  std::string body(300 * 1024, 'x');
+  auto source = [&](const io::ByteSink& sink) {
+    return sink({reinterpret_cast<const uint8_t*>(body.data()), body.size()});
+  };
+  bool open = true;
+  (*node)->SetCommitGate(
+      [&] { return open ? Status::Ok() : Status::Unavailable("writes suspended: test"); });
+  ASSERT_TRUE((*node)->PutFile("ns", "kept", body.size(), source).ok());
+
+  open = false;
+  auto refused = (*node)->PutFile("ns", "refused", body.size(), source);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ((*node)->StatFile("ns", "refused").status().code(), StatusCode::kNotFound);
+  uint64_t pieces = 0;
+  nlohmann::json info = (*node)->Info();
+  for (const auto& d : info["drives"]) pieces += d["pieces"].get<uint64_t>();
+  auto kept = (*node)->StatFile("ns", "kept");
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(pieces, StorageNode::StatJson(*kept)["units"].size())
+      << info.dump() << "only the kept file's pieces remain";
+}
+
+}  // namespace
+}  // namespace tessera::node
