@@ -9,6 +9,7 @@
 #include "common/units.h"
 #include "io/file_reader.h"
 #include "io/file_writer.h"
+#include "io/io_test_util.h"
 #include "io/local_piece_store.h"
 #include "io/piece_map.h"
 #include "tests/support/temp_dir.h"
@@ -18,12 +19,8 @@ namespace {
 
 constexpr uint32_t kNode = 1;
 
-std::vector<uint8_t> RandomBytes(size_t n, uint64_t seed) {
-  std::vector<uint8_t> v(n);
-  std::mt19937_64 rng(seed);
-  for (auto& b : v) b = static_cast<uint8_t>(rng());
-  return v;
-}
+using test_util::RandomBytes;
+using test_util::ReadAll;
 
 class FileIoTest : public ::testing::Test {
  protected:
@@ -59,30 +56,7 @@ class FileIoTest : public ::testing::Test {
     }
     auto written = writer.Finish();
     EXPECT_TRUE(written.ok()) << written.status().ToString();
-    meta::FileRecord record;
-    record.ns = "ns";
-    record.path = "f";
-    record.object_id = object_id;
-    record.size = written->size;
-    record.crc32c = written->crc32c;
-    record.sha256 = written->sha256;
-    record.protection = policy_text;
-    record.geometry = written->geometry;
-    record.drives = written->drives;
-    return record;
-  }
-
-  Result<std::vector<uint8_t>> ReadAll(PieceStore& store, const meta::FileRecord& record,
-                                       uint64_t* degraded = nullptr) {
-    std::vector<uint8_t> out;
-    FileReader reader(store, record);
-    Status s = reader.Read(0, record.size, [&](std::span<const uint8_t> b) {
-      out.insert(out.end(), b.begin(), b.end());
-      return Status::Ok();
-    });
-    if (degraded) *degraded = reader.degraded_units();
-    if (!s.ok()) return s;
-    return out;
+    return test_util::RecordFor(*written, policy_text, object_id);
   }
 
   testing::TempDir dir_;

@@ -10,6 +10,7 @@
 
 #include "io/file_reader.h"
 #include "io/file_writer.h"
+#include "io/io_test_util.h"
 #include "io/local_piece_store.h"
 #include "tests/support/temp_dir.h"
 
@@ -49,39 +50,13 @@ class RoutingPieceStoreTest : public ::testing::Test {
     EXPECT_TRUE(writer.Write(content).ok());
     auto written = writer.Finish();
     EXPECT_TRUE(written.ok()) << written.status().ToString();
-    meta::FileRecord record;
-    record.object_id = object_id;
-    record.size = written->size;
-    record.crc32c = written->crc32c;
-    record.sha256 = written->sha256;
-    record.protection = policy_text;
-    record.geometry = written->geometry;
-    record.drives = written->drives;
-    return record;
-  }
-
-  Result<std::vector<uint8_t>> ReadAll(const meta::FileRecord& record) {
-    std::vector<uint8_t> out;
-    FileReader reader(*router_, record);
-    Status s = reader.Read(0, record.size, [&](std::span<const uint8_t> b) {
-      out.insert(out.end(), b.begin(), b.end());
-      return Status::Ok();
-    });
-    if (!s.ok()) return s;
-    return out;
+    return test_util::RecordFor(*written, policy_text, object_id);
   }
 
   testing::TempDir dir_;
   std::map<uint32_t, std::shared_ptr<LocalPieceStore>> nodes_;
   std::unique_ptr<RoutingPieceStore> router_;
 };
-
-std::vector<uint8_t> Bytes(size_t n, uint64_t seed) {
-  std::vector<uint8_t> v(n);
-  std::mt19937_64 rng(seed);
-  for (auto& b : v) b = static_cast<uint8_t>(rng());
-  return v;
-}
 
 TEST_F(RoutingPieceStoreTest, TopologyIsEveryNodesDrives) {
   layout::Topology topology = router_->WritableTopology();
@@ -90,7 +65,7 @@ TEST_F(RoutingPieceStoreTest, TopologyIsEveryNodesDrives) {
 }
 
 TEST_F(RoutingPieceStoreTest, StripesSpreadOverNodesAndSurviveALostNode) {
-  std::vector<uint8_t> content = Bytes(3 * 1024 * 1024 + 17, 1);
+  std::vector<uint8_t> content = test_util::RandomBytes(3 * 1024 * 1024 + 17, 1);
   meta::FileRecord record = Write("+1", content, 7);
   // +1 over 4 nodes: each stripe unit on a distinct node.
   std::set<uint32_t> nodes;
@@ -103,14 +78,14 @@ TEST_F(RoutingPieceStoreTest, StripesSpreadOverNodesAndSurviveALostNode) {
         0u)
         << "node " << node << " holds nothing";
   }
-  auto back = ReadAll(record);
+  auto back = test_util::ReadAll(*router_, record);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_TRUE(*back == content);
 
   // Node 3 leaves the routing table (it is down): reads rebuild its units.
   std::map<uint32_t, std::shared_ptr<PieceStore>> without3 = {{2, nodes_[2]}, {4, nodes_[4]}};
   router_->SetPeers(without3);
-  back = ReadAll(record);
+  back = test_util::ReadAll(*router_, record);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_TRUE(*back == content);
   // Appends to it are refused; deletes of its pieces are not errors.
@@ -124,13 +99,13 @@ TEST_F(RoutingPieceStoreTest, StripesSpreadOverNodesAndSurviveALostNode) {
 }
 
 TEST_F(RoutingPieceStoreTest, SmallFilesMirrorOnDistinctNodes) {
-  std::vector<uint8_t> content = Bytes(5000, 2);
+  std::vector<uint8_t> content = test_util::RandomBytes(5000, 2);
   meta::FileRecord record = Write("+2", content, 8);
   std::set<uint32_t> nodes;
   for (const meta::DriveRef& d : record.drives) nodes.insert(d.node);
   EXPECT_EQ(record.drives.size(), 3u) << "+2: three mirrors";
   EXPECT_EQ(nodes.size(), 3u) << "mirrors on distinct nodes";
-  auto back = ReadAll(record);
+  auto back = test_util::ReadAll(*router_, record);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_TRUE(*back == content);
 }

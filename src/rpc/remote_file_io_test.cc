@@ -8,6 +8,7 @@
 #include "common/units.h"
 #include "io/file_reader.h"
 #include "io/file_writer.h"
+#include "io/io_test_util.h"
 #include "io/routing_piece_store.h"
 #include "rpc/remote_piece_store.h"
 #include "rpc/rpc_test_node.h"
@@ -15,27 +16,9 @@
 namespace tessera::rpc {
 namespace {
 
+using io::test_util::RandomBytes;
+using io::test_util::ReadAll;
 using testing::TestNode;
-
-std::vector<uint8_t> RandomBytes(size_t n, uint64_t seed) {
-  std::vector<uint8_t> v(n);
-  std::mt19937_64 rng(seed);
-  for (auto& b : v) b = static_cast<uint8_t>(rng());
-  return v;
-}
-
-Result<std::vector<uint8_t>> ReadAll(io::PieceStore& store, const meta::FileRecord& record,
-                                     uint64_t* degraded) {
-  std::vector<uint8_t> out;
-  io::FileReader reader(store, record);
-  Status s = reader.Read(0, record.size, [&](std::span<const uint8_t> b) {
-    out.insert(out.end(), b.begin(), b.end());
-    return Status::Ok();
-  });
-  *degraded = reader.degraded_units();
-  if (!s.ok()) return s;
-  return out;
-}
 
 TEST(RemoteFileIoTest, StripedFileSpansALocalAndARemoteNode) {
   TestNode node1(1, 2);
@@ -67,16 +50,7 @@ TEST(RemoteFileIoTest, StripedFileSpansALocalAndARemoteNode) {
   for (const meta::DriveRef& d : written->drives) on_node2 += d.node == 2;
   EXPECT_EQ(on_node2, 2);
 
-  meta::FileRecord record;
-  record.ns = "ns";
-  record.path = "f";
-  record.object_id = 500;
-  record.size = written->size;
-  record.crc32c = written->crc32c;
-  record.sha256 = written->sha256;
-  record.protection = "+2d:1n";
-  record.geometry = written->geometry;
-  record.drives = written->drives;
+  meta::FileRecord record = io::test_util::RecordFor(*written, "+2d:1n", 500);
 
   uint64_t degraded = 0;
   auto back = ReadAll(router, record, &degraded);

@@ -12,21 +12,16 @@
 #include <thread>
 
 #include "common/units.h"
+#include "io/io_test_util.h"
 #include "rpc/rpc_test_node.h"
 
 namespace tessera::rpc {
 namespace {
 
+using io::test_util::RandomBytes;
 using testing::TestNode;
 
 constexpr uint32_t kNode = 2;
-
-std::vector<uint8_t> RandomBytes(size_t n, uint64_t seed) {
-  std::vector<uint8_t> v(n);
-  std::mt19937_64 rng(seed);
-  for (auto& b : v) b = static_cast<uint8_t>(rng());
-  return v;
-}
 
 class RemotePieceStoreTest : public ::testing::Test {
  protected:

@@ -1,0 +1,53 @@
+// Helpers for tests that write and read files through a PieceStore.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "io/file_reader.h"
+#include "io/file_writer.h"
+#include "meta/file_record.h"
+
+namespace tessera::io::test_util {
+
+// `n` bytes from a seeded PRNG: the same seed gives the same bytes.
+inline std::vector<uint8_t> RandomBytes(size_t n, uint64_t seed) {
+  std::vector<uint8_t> v(n);
+  std::mt19937_64 rng(seed);
+  for (auto& b : v) b = static_cast<uint8_t>(rng());
+  return v;
+}
+
+// The record a node would commit for `written` (as ns/f).
+inline meta::FileRecord RecordFor(const WrittenFile& written, const std::string& protection,
+                                  uint64_t object_id) {
+  meta::FileRecord record;
+  record.ns = "ns";
+  record.path = "f";
+  record.object_id = object_id;
+  record.size = written.size;
+  record.crc32c = written.crc32c;
+  record.sha256 = written.sha256;
+  record.protection = protection;
+  record.geometry = written.geometry;
+  record.drives = written.drives;
+  return record;
+}
+
+// The whole file; `degraded`, if given, counts units rebuilt on the way.
+inline Result<std::vector<uint8_t>> ReadAll(PieceStore& store, const meta::FileRecord& record,
+                                            uint64_t* degraded = nullptr) {
+  std::vector<uint8_t> out;
+  FileReader reader(store, record);
+  Status s = reader.Read(0, record.size, [&](std::span<const uint8_t> b) {
+    out.insert(out.end(), b.begin(), b.end());
+    return Status::Ok();
+  });
+  if (degraded) *degraded = reader.degraded_units();
+  if (!s.ok()) return s;
+  return out;
+}
+
+}  // namespace tessera::io::test_util
