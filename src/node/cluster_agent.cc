@@ -210,9 +210,8 @@ void ClusterAgent::PeerLoop() {
     lock.unlock();
     cluster::MembershipView view = membership_->View();
     Result<std::vector<cluster::NodeRecord>> nodes = cluster::ListNodes(client_.get(), cluster_);
-    if (!nodes.ok() || !view.group) {
+    if (!nodes.ok() || !view.group) {  // the next tick tries again
       lock.lock();
-      peers_dirty_ = true;  // try again at the next tick
       continue;
     }
     PublishShardMapIfMaster(view);
@@ -237,10 +236,8 @@ void ClusterAgent::PublishShardMapIfMaster(const cluster::MembershipView& view) 
       cluster::PublishShardMap(client_.get(), cluster_, elector_->token(), *view.group,
                                static_cast<uint32_t>(running["metadata_shards"].number),
                                static_cast<uint32_t>(policy->mirror_copies()));
-  if (!out.ok()) {
+  if (!out.ok()) {  // the next tick tries again
     spdlog::warn("publishing the shard map: {}", out.status().ToString());
-    std::lock_guard<std::mutex> lock(mu_);
-    peers_dirty_ = true;  // retried at the next tick
   } else if (*out == cluster::PublishOutcome::kWritten) {
     spdlog::info("published the metadata shard map for group epoch {}", view.group->epoch);
   }
