@@ -58,8 +58,13 @@ Status RemotePieceStore::CheckNode(const meta::DriveRef& drive) const {
 }
 
 std::unique_ptr<grpc::ClientContext> RemotePieceStore::NewContext() const {
+  return NewContext(options_.deadline);
+}
+
+std::unique_ptr<grpc::ClientContext> RemotePieceStore::NewContext(
+    std::chrono::milliseconds deadline) const {
   auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(std::chrono::system_clock::now() + options_.deadline);
+  context->set_deadline(std::chrono::system_clock::now() + deadline);
   return context;
 }
 
@@ -214,7 +219,7 @@ layout::Topology RemotePieceStore::WritableTopology() {
   request.set_sender(options_.sender);
   request.set_epoch(static_cast<uint64_t>(epoch_()));
   DrivesReply reply;
-  auto context = NewContext();
+  auto context = NewContext(options_.topology_deadline);
   Status status = Wrap(Stub()->Drives(context.get(), request, &reply), "Drives");
   layout::Topology fresh;
   if (status.ok()) {

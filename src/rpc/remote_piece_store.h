@@ -66,6 +66,9 @@ namespace tessera::rpc {
 struct RemotePieceStoreOptions {
   uint32_t sender = 0;  // this node's array id, sent with every request
   std::chrono::milliseconds deadline{10000};
+  // For Drives (WritableTopology), which every write asks: short, so a peer
+  // that cannot be reached stalls writers for at most this long a second.
+  std::chrono::milliseconds topology_deadline{1000};
   size_t flush_bytes = 4u << 20;
 };
 
@@ -108,6 +111,7 @@ class RemotePieceStore final : public io::PieceStore {
   Status CheckNode(const meta::DriveRef& drive) const;
   std::shared_ptr<PieceService::Stub> Stub() const;
   std::unique_ptr<grpc::ClientContext> NewContext() const;
+  std::unique_ptr<grpc::ClientContext> NewContext(std::chrono::milliseconds deadline) const;
   // Moves the pending pieces into a batch that counts as in flight. Locked.
   Batch TakePending();
   Status Send(Batch& batch, bool sync, const std::vector<meta::DriveRef>& sync_drives);

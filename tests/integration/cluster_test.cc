@@ -320,8 +320,8 @@ TEST_F(ClusterTest, SmartfailIsShownAndAnotherNodeTakesOverFromTheSoftFailedMast
 TEST_F(ClusterTest, FilesSpreadOverNodesAndReadBackWithANodeDown) {
   httplib::Client client("127.0.0.1", nodes_[0]->port());
   const std::string big = Content(5 * 1024 * 1024 + 3, 11), small = Content(5000, 12);
-  ASSERT_EQ(PutFile(client, "ns/big", big)->status, 201);
-  ASSERT_EQ(PutFile(client, "ns/small", small)->status, 201);
+  ASSERT_EQ(StatusOf(PutFile(client, "ns/big", big)), 201);
+  ASSERT_EQ(StatusOf(PutFile(client, "ns/small", small)), 201);
   auto nodes_of = [&](const std::string& path) {
     auto res = client.Get("/v1/stat/ns/" + path);
     EXPECT_TRUE(res && res->status == 200);

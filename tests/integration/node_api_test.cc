@@ -64,8 +64,8 @@ TEST_F(NodeApiTest, RoundTripsEverySizeClass) {
 }
 
 TEST_F(NodeApiTest, ReplaceHeadDeleteAndMissing) {
-  ASSERT_EQ(PutFile(*client_, "ns/a/b", "first")->status, 201);
-  ASSERT_EQ(PutFile(*client_, "ns/a/b", "second!")->status, 200);
+  ASSERT_EQ(StatusOf(PutFile(*client_, "ns/a/b", "first")), 201);
+  ASSERT_EQ(StatusOf(PutFile(*client_, "ns/a/b", "second!")), 200);
   EXPECT_EQ(GetFile(*client_, "ns/a/b")->body, "second!");
   auto head = client_->Head("/v1/files/ns/a/b");
   ASSERT_TRUE(head);
@@ -80,7 +80,7 @@ TEST_F(NodeApiTest, ReplaceHeadDeleteAndMissing) {
 
 TEST_F(NodeApiTest, RangeRequests) {
   std::string body = Content(3 * kMiB, 7);
-  ASSERT_EQ(PutFile(*client_, "ns/r", body)->status, 201);
+  ASSERT_EQ(StatusOf(PutFile(*client_, "ns/r", body)), 201);
   auto part = client_->Get("/v1/files/ns/r", {{"Range", "bytes=131000-400000"}});
   ASSERT_TRUE(part);
   EXPECT_EQ(part->status, 206);
@@ -99,9 +99,9 @@ TEST_F(NodeApiTest, ListingPagesThroughMarkers) {
   for (int i = 0; i < 25; ++i) {
     char name[32];
     std::snprintf(name, sizeof(name), "ns/dir/f%03d", i);
-    ASSERT_EQ(PutFile(*client_, name, "x")->status, 201);
+    ASSERT_EQ(StatusOf(PutFile(*client_, name, "x")), 201);
   }
-  ASSERT_EQ(PutFile(*client_, "ns/other/g", "y")->status, 201);
+  ASSERT_EQ(StatusOf(PutFile(*client_, "ns/other/g", "y")), 201);
   std::vector<std::string> seen;
   std::string marker;
   for (int page = 0; page < 10; ++page) {
@@ -118,7 +118,7 @@ TEST_F(NodeApiTest, ListingPagesThroughMarkers) {
 }
 
 TEST_F(NodeApiTest, BadInputGetsClearErrorsAndChangesNothing) {
-  ASSERT_EQ(PutFile(*client_, "ns/keep", "kept")->status, 201);
+  ASSERT_EQ(StatusOf(PutFile(*client_, "ns/keep", "kept")), 201);
   for (const char* bad :
        {"ns/a//b", "ns/a/../keep", "ns/./x", "ns/a/", "n%20s/x", "ns/%00x", "ns/a%0Ab"}) {
     auto res = PutFile(*client_, bad, "junk");
@@ -195,9 +195,9 @@ TEST(NodeLimitsTest, TooLargeIs413AndLeavesNothing) {
     EXPECT_EQ(chunked->status, 413) << chunked->body;
   }
   httplib::Client again("127.0.0.1", node.port());
-  EXPECT_EQ(GetFile(again, "ns/big")->status, 404);
-  EXPECT_EQ(GetFile(again, "ns/chunked")->status, 404);
-  EXPECT_EQ(PutFile(again, "ns/ok", std::string(kMiB, 'o'))->status, 201);
+  EXPECT_EQ(StatusOf(GetFile(again, "ns/big")), 404);
+  EXPECT_EQ(StatusOf(GetFile(again, "ns/chunked")), 404);
+  EXPECT_EQ(StatusOf(PutFile(again, "ns/ok", std::string(kMiB, 'o'))), 201);
   json info = json::parse(again.Get("/v1/node")->body);
   uint64_t pieces = 0;
   for (auto& d : info["drives"]) pieces += d["pieces"].get<uint64_t>();
@@ -206,7 +206,7 @@ TEST(NodeLimitsTest, TooLargeIs413AndLeavesNothing) {
 }
 
 TEST_F(NodeApiTest, StatShowsWhichDriveHoldsEachUnit) {
-  ASSERT_EQ(PutFile(*client_, "ns/s", Content(600 * kKiB, 1))->status, 201);
+  ASSERT_EQ(StatusOf(PutFile(*client_, "ns/s", Content(600 * kKiB, 1))), 201);
   auto res = client_->Get("/v1/stat/ns/s");
   ASSERT_EQ(res->status, 200);
   json j = json::parse(res->body);

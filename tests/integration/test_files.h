@@ -28,6 +28,10 @@ inline httplib::Result PutFile(httplib::Client& client, const std::string& ns_pa
   return client.Put(("/v1/files/" + ns_path).c_str(), body, "application/octet-stream");
 }
 
+// The HTTP status, or -1 when no response came (so a failed request is a
+// test failure, not a crash).
+inline int StatusOf(const httplib::Result& result) { return result ? result->status : -1; }
+
 inline httplib::Result GetFile(httplib::Client& client, const std::string& ns_path) {
   return client.Get(("/v1/files/" + ns_path).c_str());
 }
