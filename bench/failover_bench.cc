@@ -109,11 +109,7 @@ int main(int argc, char** argv) {
     std::cerr << "etcd: " << why << "\n";
     return 1;
   }
-  std::string uri = "etcd://";
-  for (int i = 0; i < etcd.size(); ++i) {
-    uri += (i ? "," : "") + etcd.client_url(i).substr(std::string("http://").size());
-  }
-  uri += "/tessera/bench/config";
+  const std::string uri = etcd.ConfigUri("bench");
   CommandResult set = RunCommand({TesseraBinary(), "config", "set", "node_lease_seconds",
                                   std::to_string(lease), "--config", uri});
   if (set.exit_code != 0) {
@@ -122,12 +118,8 @@ int main(int argc, char** argv) {
   }
   std::vector<std::unique_ptr<NodeProcess>> nodes;
   for (int i = 0; i < node_count; ++i) {
-    std::string node_dir = dir.Sub("node" + std::to_string(i + 1));
-    NodeConfig config;
-    for (int d = 0; d < 3; ++d) config.drives.push_back(node_dir + "/d" + std::to_string(d));
-    config.state_dir = node_dir + "/state";
-    config.config_uri = uri;
-    nodes.push_back(std::make_unique<NodeProcess>(config));
+    nodes.push_back(
+        std::make_unique<NodeProcess>(ClusterNode(dir.Sub("node" + std::to_string(i + 1)), uri)));
     if (!nodes.back()->Start(&why)) {
       std::cerr << "node " << i << ": " << why << "\n";
       return 1;

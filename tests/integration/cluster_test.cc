@@ -39,11 +39,7 @@ class ClusterTest : public ::testing::Test {
     etcd_ = std::make_unique<EtcdCluster>(dir_.Sub("etcd"), 3);
     std::string why;
     ASSERT_TRUE(etcd_->Start(&why)) << why;
-    config_uri_ = "etcd://";
-    for (int i = 0; i < etcd_->size(); ++i) {
-      config_uri_ += (i ? "," : "") + etcd_->client_url(i).substr(std::string("http://").size());
-    }
-    config_uri_ += "/tessera/it/config";
+    config_uri_ = etcd_->ConfigUri("it");
     // Hooks record every takeover and release with the node and its token.
     hook_log_ = dir_.path() + "/hooks.log";
     Config({"set", "master_takeover_command",
@@ -51,12 +47,8 @@ class ClusterTest : public ::testing::Test {
     Config({"set", "master_release_command",
             "echo release $TESSERA_ARRAY_ID $TESSERA_MASTER_TOKEN >> " + hook_log_});
     for (int i = 0; i < kNodes; ++i) {
-      std::string node_dir = dir_.Sub("node" + std::to_string(i + 1));
-      NodeConfig config;
-      for (int d = 0; d < 3; ++d) config.drives.push_back(node_dir + "/d" + std::to_string(d));
-      config.state_dir = node_dir + "/state";
-      config.config_uri = config_uri_;
-      nodes_.push_back(std::make_unique<NodeProcess>(config));
+      nodes_.push_back(std::make_unique<NodeProcess>(
+          ClusterNode(dir_.Sub("node" + std::to_string(i + 1)), config_uri_)));
       ASSERT_TRUE(nodes_.back()->Start(&why)) << why << "\n" << nodes_.back()->ReadLog();
     }
     for (int i = 0; i < kNodes; ++i) {
@@ -66,9 +58,7 @@ class ClusterTest : public ::testing::Test {
     }
     cluster::ClusterFile file;
     file.cluster = "it";
-    for (int i = 0; i < etcd_->size(); ++i) {
-      file.etcd.push_back(etcd_->client_url(i).substr(std::string("http://").size()));
-    }
+    file.etcd = etcd_->host_ports();
     for (int i = 0; i < kNodes; ++i) {
       file.nodes.push_back(
           {"node" + std::to_string(i + 1), "127.0.0.1:" + std::to_string(nodes_[i]->port())});

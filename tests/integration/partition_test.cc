@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -23,15 +24,6 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 
 constexpr int kHostNodes = 4;
-
-std::string ConfigUri(const EtcdCluster& etcd, const std::string& host) {
-  std::string uri = "etcd://";
-  for (int i = 0; i < etcd.size(); ++i) {
-    std::string url = etcd.client_url(i);  // http://127.0.0.1:PORT
-    uri += (i ? "," : "") + host + url.substr(url.rfind(':'));
-  }
-  return uri + "/tessera/part/config";
-}
 
 json View(const std::string& host, int port) {
   httplib::Client client(host, port);
@@ -52,24 +44,20 @@ TEST(PartitionTest, CutOffNodeSuspendsWritesMajorityCarriesOnAndItRejoins) {
   ASSERT_TRUE(etcd.Start(&why)) << why;
 
   std::vector<std::unique_ptr<NodeProcess>> nodes;
-  auto add_node = [&](const std::string& name, NodeConfig config) {
-    std::string node_dir = dir.Sub(name);
-    for (int d = 0; d < 3; ++d) config.drives.push_back(node_dir + "/d" + std::to_string(d));
-    config.state_dir = node_dir + "/state";
-    config.log_path = node_dir + "/node.log";
+  // Each node logs beside its state: node<i>/node.log.
+  auto add_node = [&](NodeConfig config) {
+    config.log_path = std::filesystem::path(config.state_dir).parent_path() / "node.log";
     nodes.push_back(std::make_unique<NodeProcess>(config));
     ASSERT_TRUE(nodes.back()->Start(&why)) << why << "\n" << nodes.back()->ReadLog();
   };
   for (int i = 0; i < kHostNodes; ++i) {
-    NodeConfig config;
-    config.config_uri = ConfigUri(etcd, "127.0.0.1");
-    ASSERT_NO_FATAL_FAILURE(add_node("node" + std::to_string(i + 1), config));
+    ASSERT_NO_FATAL_FAILURE(
+        add_node(ClusterNode(dir.Sub("node" + std::to_string(i + 1)), etcd.ConfigUri("part"))));
   }
-  NodeConfig isolated;
-  isolated.config_uri = ConfigUri(etcd, ns.host_ip());
+  NodeConfig isolated = ClusterNode(dir.Sub("isolated"), etcd.ConfigUri("part", ns.host_ip()));
   isolated.host = ns.ns_ip();
   isolated.launcher = ns.Wrap({});
-  ASSERT_NO_FATAL_FAILURE(add_node("isolated", isolated));
+  ASSERT_NO_FATAL_FAILURE(add_node(isolated));
   NodeProcess& minority = *nodes.back();
   const std::string& ns_ip = ns.ns_ip();
 

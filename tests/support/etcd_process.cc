@@ -55,6 +55,18 @@ std::string EtcdCluster::endpoints() const {
   return s;
 }
 
+std::vector<std::string> EtcdCluster::host_ports(const std::string& host) const {
+  std::vector<std::string> out;
+  for (const Member& m : members_) out.push_back(host + ":" + std::to_string(m.client_port));
+  return out;
+}
+
+std::string EtcdCluster::ConfigUri(const std::string& cluster, const std::string& host) const {
+  std::string uri = "etcd://";
+  for (const std::string& hp : host_ports(host)) uri += (uri.size() > 7 ? "," : "") + hp;
+  return uri + "/tessera/" + cluster + "/config";
+}
+
 bool EtcdCluster::Launch(int i, std::string* why) {
   Member& m = members_[i];
   std::string initial_cluster;

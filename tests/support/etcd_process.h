@@ -44,6 +44,11 @@ class EtcdCluster {
   std::string client_url(int i) const;
   // Every member's client URL, comma-separated (for EtcdClient::Create).
   std::string endpoints() const;
+  // Every member's "HOST:PORT", as cluster.json lists them; `host` may be an
+  // extra client host given to the constructor.
+  std::vector<std::string> host_ports(const std::string& host = "127.0.0.1") const;
+  // "etcd://HOST:PORT,.../tessera/<cluster>/config", for `tessera node --config`.
+  std::string ConfigUri(const std::string& cluster, const std::string& host = "127.0.0.1") const;
   std::string ReadLog(int i) const;
 
  private:

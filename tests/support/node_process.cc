@@ -67,6 +67,14 @@ std::string TesseraBinary() {
 #endif
 }
 
+NodeConfig ClusterNode(const std::string& dir, const std::string& config_uri, int drives) {
+  NodeConfig config;
+  for (int i = 0; i < drives; ++i) config.drives.push_back(dir + "/d" + std::to_string(i));
+  config.state_dir = dir + "/state";
+  config.config_uri = config_uri;
+  return config;
+}
+
 NodeConfig FourDriveNode(const std::string& dir, std::vector<std::string> extra_args) {
   NodeConfig config;
   for (int i = 0; i < 4; ++i) config.drives.push_back(dir + "/d" + std::to_string(i));

@@ -31,6 +31,10 @@ struct NodeConfig {
   std::string log_path;  // empty: a new node-*.log beside the first drive
 };
 
+// A cluster node: `drives` drives `dir`/d0.., state in `dir`/state, settings
+// from `config_uri`.
+NodeConfig ClusterNode(const std::string& dir, const std::string& config_uri, int drives = 3);
+
 // Four drives, `dir`/d0 to `dir`/d3, and the defaults for everything else.
 NodeConfig FourDriveNode(const std::string& dir, std::vector<std::string> extra_args = {});
 
