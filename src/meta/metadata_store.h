@@ -39,6 +39,12 @@ class MetadataStore {
   // replaced record's created_ns.
   virtual Result<std::optional<FileRecord>> Put(FileRecord record) = 0;
 
+  // Replaces the record of record.ns/record.path with `record` only while
+  // the stored one is the same content (same object_id): the way a repair
+  // moves a file's units without racing a client that rewrites or deletes
+  // it. False, and nothing changed, when the file was rewritten or deleted.
+  virtual Result<bool> ReplacePlacement(const FileRecord& record) = 0;
+
   // Removes and returns the record. NotFound if absent.
   virtual Result<FileRecord> Delete(const std::string& ns, const std::string& path) = 0;
 

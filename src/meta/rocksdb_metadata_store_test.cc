@@ -49,6 +49,31 @@ TEST(RocksDbMetadataStoreTest, PutGetReplaceDelete) {
   EXPECT_EQ(s.Delete("ns", "a").status().code(), StatusCode::kNotFound);
 }
 
+TEST(RocksDbMetadataStoreTest, ReplacePlacementOnlyWhileContentIsUnchanged) {
+  testing::TempDir dir;
+  auto store = RocksDbMetadataStore::Open(dir.path());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto& s = **store;
+  FileRecord moved = Record("ns", "a", 7);
+  moved.drives = {{2, 0}, {3, 1}};
+  auto absent = s.ReplacePlacement(moved);
+  ASSERT_TRUE(absent.ok());
+  EXPECT_FALSE(*absent);
+  EXPECT_EQ(s.Get("ns", "a").status().code(), StatusCode::kNotFound);
+
+  ASSERT_TRUE(s.Put(Record("ns", "a", 7)).ok());
+  auto replaced = s.ReplacePlacement(moved);
+  ASSERT_TRUE(replaced.ok());
+  EXPECT_TRUE(*replaced);
+  EXPECT_EQ(s.Get("ns", "a")->drives, moved.drives);
+
+  ASSERT_TRUE(s.Put(Record("ns", "a", 8)).ok());  // a client rewrote the file
+  auto stale = s.ReplacePlacement(moved);
+  ASSERT_TRUE(stale.ok());
+  EXPECT_FALSE(*stale);
+  EXPECT_EQ(s.Get("ns", "a")->object_id, 8u);
+}
+
 TEST(RocksDbMetadataStoreTest, ListingPagesByPrefixAndMarker) {
   testing::TempDir dir;
   auto store = RocksDbMetadataStore::Open(dir.path());
