@@ -134,6 +134,10 @@ Status ClusterAgent::ApplySetting(const std::string& name, const SettingValue& v
     (name == "master_takeover_command" ? takeover_command_ : release_command_) = value.canonical;
     return Status::Ok();
   }
+  // Read by the job engine and FlexProtect when they need them.
+  if (name == "flexprotect_grace_seconds" || name == "flexprotect_files_per_second") {
+    return Status::Ok();
+  }
   if (name == "master_priority") {
     return cluster::SetPriority(client_.get(), cluster_, array_id_, value.number);
   }
@@ -348,6 +352,23 @@ Status ClusterAgent::WriteGate() const {
   cluster::MembershipView v = membership_->View();
   if (v.quorate) return Status::Ok();
   return Status::Unavailable("writes suspended: " + v.reason);
+}
+
+std::optional<cluster::GroupState> ClusterAgent::Group() const {
+  if (!joined_.load()) return std::nullopt;
+  cluster::MembershipView view = membership_->View();
+  if (!view.group) return std::nullopt;
+  return view.group->group;
+}
+
+bool ClusterAgent::IsMaster() const {
+  return joined_.load() && membership_->View().quorate && elector_->is_master();
+}
+
+int64_t ClusterAgent::MasterToken() const { return joined_.load() ? elector_->token() : 0; }
+
+int64_t ClusterAgent::SettingNumber(const std::string& name) const {
+  return config_->running()[name].number;
 }
 
 json ClusterAgent::View() const {
