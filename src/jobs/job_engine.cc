@@ -7,6 +7,7 @@
 
 #include "cluster/jobs/job_store.h"
 #include "cluster/membership/master.h"
+#include "jobs/flexprotect_trigger.h"
 #include "jobs/protection_plan.h"
 
 namespace tessera::jobs {
@@ -110,7 +111,7 @@ class EngineContext final : public JobContext {
     record_.error = outcome.ok() ? "" : outcome.message();
     record_.ended_ns = now;
     for (int attempt = 0; attempt < 20; ++attempt) {
-      (void)Publish();  // what matters is wrote_ and stop_
+      (void)Publish();                             // what matters is wrote_ and stop_
       if (stop_ != Stop::kNone || wrote_) return;  // written, or paused/cancelled at the end
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
@@ -217,49 +218,16 @@ void JobEngine::Round() {
 
 void JobEngine::TrackFailures(const Inputs& in) {
   if (!in.group) return;
-  std::set<std::string> failed;
-  for (const std::string& d : DeviceHealth(*in.group).FailedDevices()) failed.insert(d);
-  const int64_t now = NowNs();
-  for (auto it = failed_since_.begin(); it != failed_since_.end();) {
-    it = failed.count(it->first) ? std::next(it) : failed_since_.erase(it);
-  }
-  for (const std::string& d : failed) failed_since_.emplace(d, now);
+  std::vector<std::string> failed = DeviceHealth(*in.group).FailedDevices();
+  UpdateFailedSince(failed_since_, {failed.begin(), failed.end()}, NowNs());
 }
 
 void JobEngine::MaybeStartFlexProtect(const Inputs& in, const std::vector<JobRecord>& jobs) {
   if (!in.group) return;
-  const int64_t now = NowNs();
-  const int64_t grace_ns = in.grace_seconds * 1'000'000'000;
-  DeviceHealth health(*in.group);
   std::set<std::string> soft_failed;
-  for (const cluster::DeviceRef& d : in.group->soft_failed) {
-    soft_failed.insert(d.whole_node()
-                           ? "node " + std::to_string(d.node)
-                           : "node " + std::to_string(d.node) + " drive " + d.drives->ToString());
-  }
-  const JobRecord* last = nullptr;
-  for (const JobRecord& j : jobs) {
-    if (j.type != "FlexProtect") continue;
-    if (!cluster::IsFinal(j.state)) return;  // one is pending already
-    last = &j;
-  }
-  if (last && last->state == JobState::kFailed && now - last->ended_ns < grace_ns) return;
-  std::string why;
-  for (const auto& [device, since] : failed_since_) {
-    const bool smartfailed = soft_failed.count(device) > 0;
-    if (!smartfailed && now - since < grace_ns) continue;
-    bool covered = false;
-    for (const JobRecord& j : jobs) {
-      if (j.type == "FlexProtect" && j.state == JobState::kSucceeded && j.started_ns >= since &&
-          std::count(j.devices.begin(), j.devices.end(), device)) {
-        covered = true;
-      }
-    }
-    if (covered) continue;
-    why += (why.empty() ? "auto: " : "; ") + device +
-           (smartfailed ? " smartfailed"
-                        : " down for " + std::to_string((now - since) / 1'000'000'000) + " s");
-  }
+  for (const cluster::DeviceRef& d : in.group->soft_failed) soft_failed.insert(DeviceName(d));
+  const int64_t now = NowNs();
+  std::string why = FlexProtectTrigger(failed_since_, soft_failed, jobs, now, in.grace_seconds);
   if (why.empty()) return;
   Result<JobRecord> created =
       cluster::CreateJob(client_, cluster_, "FlexProtect", why, now, in.token);

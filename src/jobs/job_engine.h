@@ -5,11 +5,9 @@
 //   1. tracks since when each failed device (down, dead, soft-failed; from
 //      the group) has been failed, on every node, so that a new master
 //      already knows;
-//   2. on the master: starts FlexProtect by itself (trigger "auto: ...")
-//      when a device has been down longer than flexprotect_grace_seconds or
-//      is soft-failed, unless a FlexProtect job is already pending, or a
-//      succeeded one started after the device failed covered it; a failed
-//      one is retried no sooner than the grace period after it ended;
+//   2. on the master: starts FlexProtect by itself when a device has been
+//      down longer than flexprotect_grace_seconds or is soft-failed, by the
+//      rules of flexprotect_trigger.h;
 //   3. on the master: runs the lowest-numbered job that is queued or
 //      running (running: its master was deposed or died; it is resumed
 //      from its start, which every job must allow) until it ends, is
@@ -82,7 +80,7 @@ class JobEngine {
   JobFactory factory_;
   Options options_;
   // Device name -> wall-clock ns it was first seen failed (this thread only).
-  std::map<std::string, int64_t> failed_since_;
+  std::map<std::string, int64_t> failed_since_;  // a FailedSince
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;  // guarded by mu_

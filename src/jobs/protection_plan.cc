@@ -17,12 +17,12 @@ bool Covers(const std::vector<cluster::DeviceRef>& list, const meta::DriveRef& d
   return false;
 }
 
-std::string Describe(const cluster::DeviceRef& d) {
+}  // namespace
+
+std::string DeviceName(const cluster::DeviceRef& d) {
   if (d.whole_node()) return "node " + std::to_string(d.node);
   return "node " + std::to_string(d.node) + " drive " + d.drives->ToString();
 }
-
-}  // namespace
 
 bool DeviceHealth::Available(const meta::DriveRef& drive) const {
   auto it = group_.members.find(drive.node);
@@ -41,7 +41,7 @@ bool DeviceHealth::Writable(const meta::DriveRef& drive) const {
 std::vector<std::string> DeviceHealth::FailedDevices() const {
   std::set<std::string> names;
   for (const auto* list : {&group_.down, &group_.dead, &group_.soft_failed}) {
-    for (const cluster::DeviceRef& d : *list) names.insert(Describe(d));
+    for (const cluster::DeviceRef& d : *list) names.insert(DeviceName(d));
   }
   return {names.begin(), names.end()};
 }

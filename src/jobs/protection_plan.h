@@ -36,6 +36,9 @@
 
 namespace tessera::jobs {
 
+// "node 3", or "node 2 drive 0-1" for drives of a node.
+std::string DeviceName(const cluster::DeviceRef& device);
+
 class DeviceHealth {
  public:
   explicit DeviceHealth(cluster::GroupState group) : group_(std::move(group)) {}
