@@ -160,6 +160,10 @@ std::string FormatStatus(const StatusInput& in) {
     out += "master: " + DescribeMaster(snap) + "\n";
     out += "group: " + DescribeGroup(snap.group) + "\n";
     out += "protection: " + DescribeProtection(in.protection) + "\n";
+    out += "data: " +
+           (in.data.ok() ? DescribeProtectionView(*in.data)
+                         : "unknown (" + in.data.status().message() + ")") +
+           "\n";
   }
   out += in.probes.empty() ? "node views: none\n"
          : in.snapshot     ? "node views:\n"
@@ -177,6 +181,21 @@ ojson StatusJson(const StatusInput& in) {
   out["etcd"] = {{"endpoints", in.etcd_endpoints}, {"reachable", reachable}};
   if (!reachable) {
     out["etcd"]["error"] = in.etcd_status.ok() ? "no answer" : in.etcd_status.message();
+    if (in.data.ok()) {
+      const ProtectionView& d = *in.data;
+      out["data"] = {{"below_protection", d.below_protection},
+                     {"files", d.files},
+                     {"bytes", d.bytes},
+                     {"files_at_risk", d.files_at_risk},
+                     {"bytes_at_risk", d.bytes_at_risk},
+                     {"units_at_risk", d.units_at_risk},
+                     {"files_unavailable", d.files_unavailable},
+                     {"bytes_unavailable", d.bytes_unavailable},
+                     {"failed_devices", d.failed_devices},
+                     {"array_id", d.array_id}};
+    } else {
+      out["data"] = {{"error", in.data.status().message()}};
+    }
     out["views"] = ProbesJson(in.probes);
     return out;
   }
@@ -228,6 +247,21 @@ ojson StatusJson(const StatusInput& in) {
     out["protection"] = {{"value", in.protection.value}, {"source", in.protection.source}};
   } else {
     out["protection"] = {{"error", in.protection.error}};
+  }
+  if (in.data.ok()) {
+    const ProtectionView& d = *in.data;
+    out["data"] = {{"below_protection", d.below_protection},
+                   {"files", d.files},
+                   {"bytes", d.bytes},
+                   {"files_at_risk", d.files_at_risk},
+                   {"bytes_at_risk", d.bytes_at_risk},
+                   {"units_at_risk", d.units_at_risk},
+                   {"files_unavailable", d.files_unavailable},
+                   {"bytes_unavailable", d.bytes_unavailable},
+                   {"failed_devices", d.failed_devices},
+                   {"array_id", d.array_id}};
+  } else {
+    out["data"] = {{"error", in.data.status().message()}};
   }
   out["views"] = ProbesJson(in.probes);
   return out;
