@@ -215,13 +215,17 @@ class Bench {
       ++g_total_failures;
       return;
     }
+    // What an empty cluster already holds (drive identities, the piece indexes'
+    // preallocated logs), so that the space line can say what the data added.
+    ::sync();
+    uint64_t empty = DrivesBytes(cluster);
     ResourceMeter meter(ClusterProcesses(dir), dir);
     std::vector<int> writer(files.size(), -1);
     WritePhase(ds, files, logical, cluster, meter, &writer);
     CheckHealthy(cluster, "write phase");
     ReadPhase(ds, files, logical, cluster, meter, writer);
     CheckHealthy(cluster, "read phase");
-    SpacePhase(ds, files.size(), logical, cluster);
+    SpacePhase(ds, files.size(), logical, cluster, empty);
     Log("stopping the cluster");
     cluster.Down();
     if (!opt_.keep) {
@@ -344,7 +348,19 @@ class Bench {
     Emit(line);
   }
 
-  void SpacePhase(const Dataset& ds, size_t files, uint64_t logical, const LocalCluster& cluster) {
+  // Allocated bytes of every node's drive directories.
+  uint64_t DrivesBytes(const LocalCluster& cluster) const {
+    uint64_t total = 0;
+    for (const ClusterNode& n : cluster.nodes()) {
+      for (int d = 0; d < opt_.drives; ++d) {
+        total += DiskUsage(cluster.NodeDir(n) + "/d" + std::to_string(d));
+      }
+    }
+    return total;
+  }
+
+  void SpacePhase(const Dataset& ds, size_t files, uint64_t logical, const LocalCluster& cluster,
+                  uint64_t empty) {
     ::sync();
     uint64_t physical = 0, apparent = 0, segments = 0, state = 0;
     json per_node = json::array();
@@ -375,6 +391,10 @@ class Bench {
     line["logical_bytes"] = logical;
     line["physical_bytes"] = physical;
     line["physical_over_logical"] = ratio(physical, logical);
+    // As swift-bench counts it: what the load added to the drives.
+    line["physical_bytes_empty_cluster"] = empty;
+    line["physical_bytes_added"] = physical >= empty ? physical - empty : 0;
+    line["added_over_logical"] = ratio(physical >= empty ? physical - empty : 0, logical);
     line["efficiency"] = ratio(logical, physical);
     line["physical_bytes_per_node"] = per_node;
     line["segments_bytes"] = segments;

@@ -60,6 +60,15 @@ print(json.dumps({"bench": "run_cluster_vs_swift", "commit": sys.argv[1], "prote
 PY
 log "commit $COMMIT, results into $OUT; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
+# CPU per process every 5 s for the whole run (what the JSON lines' resources
+# sum up), if sysstat is installed.
+if command -v pidstat >/dev/null; then
+  pidstat -u -h 5 >"${OUT%.jsonl}.pidstat.txt" 2>&1 &
+  PIDSTAT=$!
+  trap 'kill $PIDSTAT 2>/dev/null; rm -rf "$WORK"' EXIT
+  log "pidstat every 5 s into ${OUT%.jsonl}.pidstat.txt"
+fi
+
 rc=0
 if ((SWIFT)); then
   log "swift-bench (installs its Debian packages if missing; about 10 minutes)"
@@ -85,13 +94,14 @@ load = {(l["nodes"], l["dataset"], l["phase"]): l for l in lines if l.get("bench
 space = {(l["nodes"], l["dataset"]): l for l in lines if l.get("bench") == "cluster_space"}
 summary = {"bench": "cluster_vs_swift_summary", "runtime_s": int(sys.argv[2]), "rows": []}
 node_counts = sorted({k[0] for k in load})
-for (nodes, ds, phase), l in sorted(load.items()):
+for (nodes, ds, phase), l in sorted(load.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] != "write")):
     row = {"nodes": nodes, "dataset": ds, "phase": phase, "files": l["files"],
            "files_per_s": l["files_per_s"], "mb_per_s": l["mb_per_s"],
            "p50_ms": l["latency"].get("p50_ms"), "p99_ms": l["latency"].get("p99_ms"),
            "failures": l["failures"]}
     if (nodes, ds) in space:
         row["physical_over_logical"] = space[(nodes, ds)]["physical_over_logical"]
+        row["added_over_logical"] = space[(nodes, ds)]["added_over_logical"]
     peer = swift.get(ds)
     if peer:
         key = "upload_files_s" if phase == "write" else "download_files_s"
