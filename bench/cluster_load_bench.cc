@@ -279,7 +279,7 @@ class Bench {
             (*writer)[i] = node;
           };
     });
-    json resources = meter.Stop();
+    json resources = meter.Stop(files.size());
     g_total_failures += failures.count();
     json line = Common("cluster_load", ds, cluster);
     line["phase"] = "write";
@@ -334,7 +334,7 @@ class Bench {
         }
       };
     });
-    json resources = meter.Stop();
+    json resources = meter.Stop(files.size());
     g_total_failures += failures.count();
     json line = Common("cluster_load", ds, cluster);
     line["phase"] = "read";

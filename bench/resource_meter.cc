@@ -117,7 +117,7 @@ ResourceMeter::Snapshot ResourceMeter::Take() const {
   return s;
 }
 
-json ResourceMeter::Stop() const {
+json ResourceMeter::Stop(size_t files) const {
   Snapshot end = Take();
   double hz = static_cast<double>(::sysconf(_SC_CLK_TCK));
   double wall = Seconds(start_.when, end.when);
@@ -163,6 +163,14 @@ json ResourceMeter::Stop() const {
     }
     out["cores_used"] = cores;
   }
+  if (files > 0) {
+    json per_file;
+    for (auto it = cpu.begin(); it != cpu.end(); ++it) {
+      if (it.key() == "other") continue;  // not the benchmark's
+      per_file[it.key()] = Round(it.value().get<double>() * 1000 / files, 3);
+    }
+    out["cpu_ms_per_file"] = per_file;
+  }
 
   // diskstats fields (0-based after the name): 4 writes completed, 6 sectors
   // written, 15 flushes completed (kernel >= 5.5).
@@ -179,6 +187,7 @@ json ResourceMeter::Stop() const {
       disk["written_mb_per_s"] = Round(static_cast<double>(sectors) * 512 / 1e6 / wall, 1);
       disk["flushes_per_s"] = Round(flushes / wall, 1);
     }
+    if (files > 0) disk["flushes_per_file"] = Round(static_cast<double>(flushes) / files, 3);
     out["disk"] = disk;
   }
   return out;

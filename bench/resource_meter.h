@@ -30,8 +30,9 @@ class ResourceMeter {
   // `path`: a file or directory on the device whose I/O to count.
   ResourceMeter(ProcessGroups groups, const std::string& path);
   void Start();
-  // Differences since Start() as JSON (see the file comment).
-  nlohmann::json Stop() const;
+  // Differences since Start() as JSON (see the file comment); with `files`,
+  // also CPU ms and flushes per file, the costs that set a ceiling on files/s.
+  nlohmann::json Stop(size_t files = 0) const;
 
  private:
   struct Snapshot {

@@ -72,7 +72,11 @@ fi
 rc=0
 if ((SWIFT)); then
   log "swift-bench (installs its Debian packages if missing; about 10 minutes)"
-  "$TOOLS/peers/swift-bench" >>"$OUT" || { rc=$?; log "swift-bench failed ($rc)"; }
+  # KEEP=1: its own cleanup would remove /tmp/swiftpeer's 90,000 object files
+  # right away, and on this machine's ext4 (mounted with discard) that takes
+  # ~10 minutes of synchronous discards that would slow the Tessera runs;
+  # they are removed at the very end instead.
+  KEEP=1 "$TOOLS/peers/swift-bench" >>"$OUT" || { rc=$?; log "swift-bench failed ($rc)"; }
 fi
 
 log "generating data sets: archive-mix $ARCHIVE_FILES files, tiny $TINY_FILES files"
@@ -124,4 +128,8 @@ for r in summary["rows"]:
           + (f' x{r["ratio_to_swift"]} Swift' if "ratio_to_swift" in r else ""), file=sys.stderr)
 PY
 log "done in $(($(date +%s) - T0)) s; results in $OUT"
+if ((SWIFT)); then
+  log "removing swift-bench's data (/tmp/swiftpeer/{srv,ext4,data}), untimed"
+  rm -rf /tmp/swiftpeer/srv /tmp/swiftpeer/ext4 /tmp/swiftpeer/data
+fi
 exit $rc
