@@ -517,24 +517,10 @@ int main(int argc, char** argv) {
   }
 
   bool own_work = opt.work.empty();
-  std::string work = opt.work;
-  if (own_work) {
-    // Short: supervisord's unix socket path lives under it.
-    std::string pattern = "/tmp/cluster-load-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      std::fprintf(stderr, "error: mkdtemp %s: %s\n", pattern.c_str(), std::strerror(errno));
-      return 2;
-    }
-    work = pattern;
-  } else {
-    work = fs::absolute(work).lexically_normal().string();
-    std::error_code ec;
-    fs::create_directories(work, ec);
-    if (ec) {
-      std::fprintf(stderr, "error: --work %s: %s\n", work.c_str(), ec.message().c_str());
-      return 2;
-    }
-  }
+  // Short: supervisord's unix socket path lives under it.
+  std::optional<std::string> prepared = PrepareWorkDir(opt.work, "/tmp/cluster-load-XXXXXX");
+  if (!prepared) return 2;
+  std::string work = *prepared;
   Log("work directory " + work + (opt.keep ? " (kept)" : ""));
 
   for (const std::string& spec : opt.gen) {

@@ -92,6 +92,24 @@ std::string Tail(const std::string& text, int lines) {
   return text;
 }
 
+std::optional<std::string> PrepareWorkDir(const std::string& given, std::string pattern) {
+  if (given.empty()) {
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      std::fprintf(stderr, "error: mkdtemp %s: %s\n", pattern.c_str(), std::strerror(errno));
+      return std::nullopt;
+    }
+    return pattern;
+  }
+  std::string work = std::filesystem::absolute(given).lexically_normal().string();
+  std::error_code ec;
+  std::filesystem::create_directories(work, ec);
+  if (ec) {
+    std::fprintf(stderr, "error: --work %s: %s\n", work.c_str(), ec.message().c_str());
+    return std::nullopt;
+  }
+  return work;
+}
+
 std::optional<uint64_t> ParseSize(const std::string& text) {
   if (text.empty()) return std::nullopt;
   size_t digits = 0;

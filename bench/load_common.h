@@ -41,6 +41,11 @@ json MachineInfo();
 // The last `lines` lines of `text`.
 std::string Tail(const std::string& text, int lines);
 
+// The bench's work directory: `given` made absolute and created, or, when
+// empty, a fresh one from mkdtemp(`pattern`). nullopt (after printing why)
+// when it cannot be made.
+std::optional<std::string> PrepareWorkDir(const std::string& given, std::string pattern);
+
 // "1G", "256M", "64K", "123" (bytes); binary multiples. nullopt if malformed.
 std::optional<uint64_t> ParseSize(const std::string& text);
 

@@ -7,7 +7,7 @@
 #include <algorithm>
 
 #include "common/coding.h"
-#include "meta/rocks_status.h"
+#include "meta/rocks_db.h"
 
 namespace tessera::meta {
 namespace {
@@ -70,16 +70,9 @@ ShardReplicaStore::~ShardReplicaStore() = default;
 Result<std::unique_ptr<ShardReplicaStore>> ShardReplicaStore::Open(const std::string& dir,
                                                                    uint32_t shard_count) {
   if (shard_count == 0) return Status::InvalidArgument("a metadata store needs at least one shard");
-  rocksdb::Options options;
-  options.create_if_missing = true;
-  options.write_buffer_size = 16 << 20;
-  options.max_open_files = 256;
-  options.keep_log_file_num = 2;
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(options, dir, &raw);
-  if (!s.ok()) return FromRocks(s, "opening metadata shards in " + dir);
-  auto store = std::unique_ptr<ShardReplicaStore>(
-      new ShardReplicaStore(std::unique_ptr<rocksdb::DB>(raw), shard_count));
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::DB> db, OpenRocksDb(dir, "metadata shards"));
+  auto store =
+      std::unique_ptr<ShardReplicaStore>(new ShardReplicaStore(std::move(db), shard_count));
   RETURN_IF_ERROR(store->Load());
   return store;
 }

@@ -9,8 +9,6 @@
 namespace tessera::meta {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 constexpr size_t kMaxBatch = 256;   // writes one replication round carries at most
 constexpr size_t kCopyPage = 1000;  // log entries or records one catch-up call moves
 constexpr auto kRetryPause = std::chrono::milliseconds(100);
@@ -146,17 +144,36 @@ ShardServiceStats ShardedMetadataStore::Stats() {
 
 // ---- Routing: every call goes to its shard's primary ----
 
+Status ShardedMetadataStore::AwaitMap(std::unique_lock<std::mutex>& lock,
+                                      std::chrono::steady_clock::time_point deadline) {
+  if (!map_cv_.wait_until(lock, deadline, [&] { return !map_.shards.empty(); })) {
+    return Status::Unavailable("no metadata shard map yet: the master has not published one");
+  }
+  return Status::Ok();
+}
+
+bool ShardedMetadataStore::RetryAfter(const Status& refused,
+                                      std::chrono::steady_clock::time_point deadline) {
+  // Lead refuses with FailedPrecondition (not the primary at this epoch) or
+  // Unavailable (not serving) before it changes anything, so both are safe
+  // to retry, writes too; Indeterminate is not.
+  StatusCode code = refused.code();
+  bool retry = code == StatusCode::kFailedPrecondition || code == StatusCode::kUnavailable;
+  if (!retry || std::chrono::steady_clock::now() + kRetryPause >= deadline) return false;
+  if (code == StatusCode::kFailedPrecondition && options_.map_is_stale) options_.map_is_stale();
+  std::this_thread::sleep_for(kRetryPause);
+  return true;
+}
+
 Result<ShardReply> ShardedMetadataStore::Route(ShardRequest request) {
   RETURN_IF_ERROR(Gate());
-  const auto deadline = Clock::now() + options_.request_wait;
+  const auto deadline = std::chrono::steady_clock::now() + options_.request_wait;
   while (true) {
     uint32_t primary = 0;
     std::shared_ptr<ShardPeer> peer;
     {
       std::unique_lock<std::mutex> lock(map_mu_);
-      if (!map_cv_.wait_until(lock, deadline, [&] { return !map_.shards.empty(); })) {
-        return Status::Unavailable("no metadata shard map yet: the master has not published one");
-      }
+      RETURN_IF_ERROR(AwaitMap(lock, deadline));
       request.epoch = map_.epoch;
       const std::vector<uint32_t>& nodes = map_.shards[request.shard].nodes;
       if (nodes.empty()) {
@@ -174,14 +191,7 @@ Result<ShardReply> ShardedMetadataStore::Route(ShardRequest request) {
                                                         : Result<ShardReply>(Status::Unavailable(
                                                               "no address for node " + std::to_string(primary) +
                                                               ", primary of " + ShardName(request.shard)));
-    // Lead refuses with FailedPrecondition (not the primary at this epoch)
-    // or Unavailable (not serving) before it changes anything, so both are
-    // safe to retry, writes too; Indeterminate is not.
-    StatusCode code = reply.status().code();
-    bool retry = code == StatusCode::kFailedPrecondition || code == StatusCode::kUnavailable;
-    if (reply.ok() || !retry || Clock::now() + kRetryPause >= deadline) return reply;
-    if (code == StatusCode::kFailedPrecondition && options_.map_is_stale) options_.map_is_stale();
-    std::this_thread::sleep_for(kRetryPause);
+    if (reply.ok() || !RetryAfter(reply.status(), deadline)) return reply;
   }
 }
 
@@ -230,7 +240,7 @@ Result<FileRecord> ShardedMetadataStore::Delete(const std::string& ns, const std
 Result<Listing> ShardedMetadataStore::List(const std::string& ns, const std::string& prefix,
                                            const std::string& marker, size_t limit) {
   RETURN_IF_ERROR(Gate());
-  const auto deadline = Clock::now() + options_.request_wait;
+  const auto deadline = std::chrono::steady_clock::now() + options_.request_wait;
   while (true) {
     ShardRequest request;
     request.op = ShardRequest::Op::kList;
@@ -242,9 +252,7 @@ Result<Listing> ShardedMetadataStore::List(const std::string& ns, const std::str
     std::map<uint32_t, std::shared_ptr<ShardPeer>> peers;
     {
       std::unique_lock<std::mutex> lock(map_mu_);
-      if (!map_cv_.wait_until(lock, deadline, [&] { return !map_.shards.empty(); })) {
-        return Status::Unavailable("no metadata shard map yet: the master has not published one");
-      }
+      RETURN_IF_ERROR(AwaitMap(lock, deadline));
       request.epoch = map_.epoch;
       for (const cluster::ShardReplicas& r : map_.shards) {
         if (!r.nodes.empty()) primaries.insert(r.nodes.front());
@@ -287,11 +295,7 @@ Result<Listing> ShardedMetadataStore::List(const std::string& ns, const std::str
       if (merged.truncated && !merged.files.empty()) merged.next_marker = merged.files.back().path;
       return merged;
     }
-    StatusCode code = failed.code();
-    bool retry = code == StatusCode::kFailedPrecondition || code == StatusCode::kUnavailable;
-    if (!retry || Clock::now() + kRetryPause >= deadline) return failed;
-    if (code == StatusCode::kFailedPrecondition && options_.map_is_stale) options_.map_is_stale();
-    std::this_thread::sleep_for(kRetryPause);
+    if (!RetryAfter(failed, deadline)) return failed;
   }
 }
 
@@ -318,7 +322,7 @@ Status ShardedMetadataStore::ForEach(const std::function<bool(const FileRecord&)
 
 Status ShardedMetadataStore::AwaitServing(LedShard& led, std::unique_lock<std::mutex>& lock,
                                           int64_t epoch) {
-  const auto deadline = Clock::now() + options_.request_wait;
+  const auto deadline = std::chrono::steady_clock::now() + options_.request_wait;
   while (true) {
     if (led.epoch != epoch) {
       if (epoch > led.epoch && options_.map_is_stale) options_.map_is_stale();
