@@ -3,6 +3,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 
@@ -13,6 +14,8 @@ namespace tessera::meta {
 namespace {
 
 constexpr uint64_t kTrimBatch = 1000;
+
+constexpr char kBootsKey[] = "c:boots";
 
 std::string ShardKey(char kind, uint32_t shard) {
   std::string key(1, kind);
@@ -81,7 +84,14 @@ Status ShardReplicaStore::Load() {
   ASSIGN_OR_RETURN(ObjectIdAllocator ids, ObjectIdAllocator::Load(db_.get()));
   object_ids_ = std::make_unique<ObjectIdAllocator>(std::move(ids));
   std::string value;
-  rocksdb::Status s;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), kBootsKey, &value);
+  if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "reading the boot counter");
+  boot_count_ =
+      (s.ok() && value.size() == 8 ? GetBE64(reinterpret_cast<const uint8_t*>(value.data())) : 0) +
+      1;
+  std::string encoded;
+  AppendBE64(&encoded, boot_count_);
+  RETURN_IF_ERROR(FromRocks(db_->Put(Synced(), kBootsKey, encoded), "saving the boot counter"));
   for (uint32_t i = 0; i < shards_.size(); ++i) {
     s = db_->Get(rocksdb::ReadOptions(), PositionKey(i), &value);
     if (s.IsNotFound()) continue;
@@ -184,7 +194,12 @@ Status ShardReplicaStore::Append(uint32_t shard, int64_t epoch, LogVersion prev,
   RETURN_IF_ERROR(FromRocks(db_->Write(Synced(), &batch), "applying shard writes"));
   s->position = next;
   s->log_entries += entries.size();
-  if (s->log_entries > kLogKeep + kTrimBatch) return TrimLog(shard, *s);
+  if (s->log_entries > kLogKeep + kTrimBatch) {
+    // The writes are durable already; a trim that fails is retried next time.
+    if (Status trimmed = TrimLog(shard, *s); !trimmed.ok()) {
+      spdlog::warn("shard {}: trimming its log: {}", shard, trimmed.ToString());
+    }
+  }
   return Status::Ok();
 }
 

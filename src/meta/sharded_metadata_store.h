@@ -104,7 +104,8 @@ class ShardedMetadataStore final : public MetadataStore {
   Status AwaitServing(LedShard& led, std::unique_lock<std::mutex>& lock, int64_t epoch);
   void RunBatch(uint32_t shard, LedShard& led, std::unique_lock<std::mutex>& lock);
   Status Replicate(uint32_t shard, int64_t epoch, const std::vector<uint32_t>& replicas,
-                   LogVersion prev, const std::vector<ShardEntry>& entries);
+                   const std::vector<std::shared_ptr<ShardPeer>>& peers, LogVersion prev,
+                   const std::vector<ShardEntry>& entries);
   void CatchUpLoop();
   Status CatchUp(uint32_t shard, int64_t epoch, const std::vector<uint32_t>& replicas);
   Status PullFrom(ShardPeer& source, uint32_t shard, int64_t epoch, const ShardPosition& mine,
