@@ -144,7 +144,7 @@ ImageService::~ImageService() {
   for (ImportThread& i : imports) i.thread.join();
 }
 
-std::mutex& ImageService::LockFor(const std::string& id) {
+std::recursive_mutex& ImageService::LockFor(const std::string& id) {
   return locks_[std::hash<std::string>{}(id) % locks_.size()];
 }
 
@@ -294,7 +294,11 @@ ApiStatus ImageService::StoreBytes(const std::string& id, const std::string& tok
   stored->path = DataPrefix(id) + token;
   ImageDigest digest;
   ApiStatus failure;
-  int64_t renew_at = NowMs() + options_.lease_ms / 3;
+  // Imports also report their progress in the record each time they renew,
+  // so renew at least every 2 s for them.
+  const int64_t period =
+      report_progress ? std::min<int64_t>(options_.lease_ms / 3, 2000) : options_.lease_ms / 3;
+  int64_t renew_at = NowMs() + period;
   Status written = store_.WriteStream(stored->path, length, [&](const ClusterStore::Writer& write) {
     std::string buffer;
     buffer.reserve(kWriteChunk);
@@ -322,7 +326,7 @@ ApiStatus ImageService::StoreBytes(const std::string& id, const std::string& tok
           failure = ApiStatus::Error(409, "Image " + id + " is no longer held by this upload");
           return false;
         }
-        renew_at = NowMs() + options_.lease_ms / 3;
+        renew_at = NowMs() + period;
       }
       return true;
     });

@@ -55,7 +55,8 @@ class ImageService {
  private:
   using json = nlohmann::json;
 
-  std::mutex& LockFor(const std::string& id);
+  // Recursive: Load may recover an image while its caller holds the lock.
+  std::recursive_mutex& LockFor(const std::string& id);
   // The stored record; an expired upload lease is recovered first.
   ApiStatus Load(const std::string& id, json* record);
   ApiStatus LoadRaw(const std::string& id, json* record);  // no recovery
@@ -92,7 +93,7 @@ class ImageService {
 
   ClusterStore& store_;
   const ImageServiceOptions options_;
-  std::array<std::mutex, 64> locks_;
+  std::array<std::recursive_mutex, 64> locks_;
   // Parsed records by the sha256 the node reports: a listing fetches only
   // records it has not seen. Content-addressed, so never stale.
   std::mutex cache_mu_;

@@ -64,7 +64,7 @@ int Run(const Flags& flags) {
   server.set_tcp_nodelay(true);
   server.set_read_timeout(300, 0);
   server.set_write_timeout(300, 0);
-  server.set_payload_max_length(64 << 20);  // JSON bodies; uploads stream past it
+  // No payload limit: httplib would apply it to streamed uploads too.
   service.Register(server);
   if (!server.bind_to_port(host, port)) {
     spdlog::error("cannot listen on {}: address in use or not available", flags.listen);

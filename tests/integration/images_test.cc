@@ -12,6 +12,8 @@
 #include <regex>
 #include <thread>
 
+#include "images/image_digest.h"
+#include "tests/integration/images_test_util.h"
 #include "tests/integration/test_files.h"
 #include "tests/support/cli_run.h"
 #include "tests/support/etcd_process.h"
@@ -31,22 +33,6 @@ constexpr const char* kPatchV21 = "application/openstack-images-v2.1-json-patch"
 
 void WriteFile(const std::string& path, const std::string& content) {
   std::ofstream(path, std::ios::binary) << content;
-}
-
-// The value of `| key | value |` in a glance table.
-std::string Field(const std::string& table, const std::string& key) {
-  std::regex row("\\|\\s*" + key + "\\s*\\|\\s*(.*?)\\s*\\|");
-  std::smatch m;
-  return std::regex_search(table, m, row) ? m[1].str() : "";
-}
-
-bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return done();
 }
 
 class ImagesTest : public ::testing::Test {
@@ -182,6 +168,38 @@ TEST_F(ImagesTest, CreateWithFileShowAndDownloadVerified) {
     EXPECT_EQ(r->get_header_value("Content-MD5"), md5);
     EXPECT_EQ(r->get_header_value("Content-Type"), "application/octet-stream");
   }
+}
+
+// Content-Length uploads stream as chunked ones do, whatever their size,
+// and the checksums are those of the bytes sent.
+TEST_F(ImagesTest, ContentLengthUploadOfEightyMib) {
+  std::string id =
+      PostImage({{"name", "sized"}, {"disk_format", "raw"}, {"container_format", "bare"}});
+  constexpr size_t kMib = 80;
+  images::ImageDigest digest;
+  std::vector<std::string> pieces;
+  for (size_t i = 0; i < kMib; ++i) {
+    pieces.push_back(Content(1 << 20, 100 + i));
+    digest.Update(pieces.back().data(), pieces.back().size());
+  }
+  std::string md5, sha512;
+  digest.Finish(&md5, &sha512);
+  httplib::Client c = Api();
+  auto r = c.Put(
+      "/v2/images/" + id + "/file", kMib << 20,
+      [&](size_t offset, size_t, httplib::DataSink& sink) {
+        const std::string& piece = pieces[offset >> 20];
+        return sink.write(piece.data() + (offset & ((1 << 20) - 1)),
+                          piece.size() - (offset & ((1 << 20) - 1)));
+      },
+      "application/octet-stream");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 204) << r->body << images_->ReadLog();
+  json image = Show(id);
+  EXPECT_EQ(image["status"], "active");
+  EXPECT_EQ(image["size"], kMib << 20);
+  EXPECT_EQ(image["checksum"], md5);
+  EXPECT_EQ(image["os_hash_value"], sha512);
 }
 
 TEST_F(ImagesTest, RangeRequests) {
@@ -403,6 +421,15 @@ class WebServer {
     server_.Get("/image.raw", [this](const httplib::Request&, httplib::Response& res) {
       res.set_content(blob_, "application/octet-stream");
     });
+    // The same bytes, 64 KiB every 20 ms, so an import is seen in progress.
+    server_.Get("/slow.raw", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content_provider(blob_.size(), "application/octet-stream",
+                               [this](size_t offset, size_t length, httplib::DataSink& sink) {
+                                 std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                                 return sink.write(blob_.data() + offset,
+                                                   std::min<size_t>(length, 64 << 10));
+                               });
+    });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
   }
@@ -441,6 +468,29 @@ TEST_F(ImagesTest, WebDownloadImport) {
   EXPECT_TRUE(ReadFileOrEmpty(out) == content);
   EXPECT_EQ(Show(id)["size"], content.size());
 
+  // A slow source: the import is visible while it runs, with its progress.
+  std::string slow =
+      PostImage({{"name", "slow"}, {"disk_format", "raw"}, {"container_format", "bare"}});
+  httplib::Client api = Api();
+  auto started =
+      api.Post("/v2/images/" + slow + "/import",
+               json{{"method", {{"name", "web-download"}, {"uri", web.url("/slow.raw")}}}}.dump(),
+               "application/json");
+  ASSERT_TRUE(started);
+  ASSERT_EQ(started->status, 202) << started->body;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        json image = Show(slow);
+        return image.value("status", "") == "importing" &&
+               std::stoull(image.value("tessera_import_bytes", "0")) > 0;
+      },
+      20s))
+      << Show(slow).dump();
+  ASSERT_TRUE(WaitFor([&] { return Show(slow).value("status", "") == "active"; }, 30s))
+      << Show(slow).dump();
+  EXPECT_EQ(Show(slow)["checksum"], Show(id)["checksum"]);
+  EXPECT_FALSE(Show(slow).contains("tessera_import_bytes"));
+
   // A URL that fails: back to queued, marked as a failed import, no bytes.
   std::string bad =
       PostImage({{"name", "broken"}, {"disk_format", "raw"}, {"container_format", "bare"}});
@@ -472,45 +522,66 @@ TEST_F(ImagesTest, GlanceDirectImport) {
 }
 
 TEST_F(ImagesTest, KilledMidUploadLeavesQueuedImageAndRetrySucceeds) {
-  std::string id =
-      PostImage({{"name", "interrupted"}, {"disk_format", "raw"}, {"container_format", "bare"}});
-  // A chunked upload that sends 6 MiB, then stalls until the service dies.
-  std::atomic<bool> sent{false};
-  std::thread uploader([&] {
-    httplib::Client c("127.0.0.1", images_->port());
-    c.set_write_timeout(30, 0);
-    std::string chunk = Content(1 << 20, 5);
-    c.Put(
-        "/v2/images/" + id + "/file",
-        [&](size_t offset, httplib::DataSink& sink) {
-          if (offset < (6u << 20)) return sink.write(chunk.data(), chunk.size());
-          sent = true;
-          std::this_thread::sleep_for(100ms);
-          return offset < (6u << 20) || images_->Alive();
-        },
-        "application/octet-stream");
-  });
-  ASSERT_TRUE(WaitFor([&] { return sent.load() && Show(id).value("status", "") == "saving"; }, 20s))
-      << Show(id).dump();
+  std::string shown =
+      PostImage({{"name", "shown-first"}, {"disk_format", "raw"}, {"container_format", "bare"}});
+  std::string retried =
+      PostImage({{"name", "retried-first"}, {"disk_format", "raw"}, {"container_format", "bare"}});
+  // Chunked uploads that send 6 MiB, then stall until the service dies.
+  std::atomic<int> stalled{0};
+  std::atomic<bool> stop{false};
+  auto upload = [&](const std::string& id) {
+    return std::thread([&, id] {
+      httplib::Client c("127.0.0.1", images_->port());
+      std::string chunk = Content(1 << 20, 5);
+      bool counted = false;
+      c.Put(
+          "/v2/images/" + id + "/file",
+          [&](size_t offset, httplib::DataSink& sink) {
+            if (offset < (6u << 20)) return sink.write(chunk.data(), chunk.size());
+            if (!counted) {
+              counted = true;
+              ++stalled;
+            }
+            std::this_thread::sleep_for(50ms);
+            return !stop;
+          },
+          "application/octet-stream");
+    });
+  };
+  std::thread first = upload(shown), second = upload(retried);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return stalled == 2 && Show(shown).value("status", "") == "saving" &&
+               Show(retried).value("status", "") == "saving";
+      },
+      20s))
+      << Show(shown).dump();
   images_->Kill();
-  uploader.join();
+  stop = true;
+  first.join();
+  second.join();
   std::string why;
   ASSERT_TRUE(images_->Start(&why)) << why;
-  // The dead service's lease (2 s) runs out; the next read recovers the image.
+  // The dead service's lease (2 s) runs out; whoever touches the image next
+  // puts it back to queued and deletes what the upload left.
   std::this_thread::sleep_for(2500ms);
-  json image = Show(id);
+  json image = Show(shown);
   EXPECT_EQ(image["status"], "queued") << image.dump();
-  EXPECT_EQ(DataFiles(id), 0u) << "no orphaned bytes";
+  EXPECT_EQ(DataFiles(shown), 0u) << "no orphaned bytes";
 
   std::string content = Content(3 << 20, 6);
   std::string path = dir_.Sub("retry.bin");
   WriteFile(path, content);
-  CommandResult retry = Glance({"image-upload", "--file", path, id});
-  ASSERT_EQ(retry.exit_code, 0) << retry.output;
-  EXPECT_EQ(Show(id)["status"], "active");
-  ASSERT_EQ(Glance({"image-download", "--file", dir_.Sub("retry.out"), id}).exit_code, 0);
-  EXPECT_TRUE(ReadFileOrEmpty(dir_.Sub("retry.out")) == content);
-  EXPECT_EQ(DataFiles(id), 1u);
+  for (const std::string& id : {shown, retried}) {
+    // For `retried` the upload is the first request after the lease ran out.
+    CommandResult retry = Glance({"image-upload", "--file", path, id});
+    ASSERT_EQ(retry.exit_code, 0) << retry.output;
+    EXPECT_EQ(Show(id)["status"], "active");
+    std::string out = dir_.Sub(id + ".out");
+    ASSERT_EQ(Glance({"image-download", "--file", out, id}).exit_code, 0);
+    EXPECT_TRUE(ReadFileOrEmpty(out) == content);
+    EXPECT_EQ(DataFiles(id), 1u);
+  }
 }
 
 TEST_F(ImagesTest, AdminTokenIsRequiredWhenConfigured) {

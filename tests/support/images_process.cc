@@ -25,9 +25,9 @@ bool ImagesProcess::Start(std::string* why) {
   std::string ignored;
   if (why == nullptr) why = &ignored;
   if (port_ == 0) port_ = FreePort();  // a restart keeps its address
-  std::vector<std::string> args = {TesseraBinary(), "images",
-                                   "--listen",      "127.0.0.1:" + std::to_string(port_),
-                                   "--node",        node_url_};
+  std::vector<std::string> args = {TesseraBinary(), "images", "--listen",
+                                   "127.0.0.1:" + std::to_string(port_)};
+  if (!node_url_.empty()) args.insert(args.end(), {"--node", node_url_});
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   pid_ = SpawnWithLog(std::move(args), log_path_, why);
   if (pid_ < 0) return false;

@@ -13,7 +13,8 @@ namespace tessera::testing {
 
 class ImagesProcess {
  public:
-  // `extra_args` are appended to `tessera images --listen ... --node ...`.
+  // `extra_args` are appended to `tessera images --listen ... --node URL`;
+  // an empty `node_url` omits --node (e.g. for --cluster FILE in extra_args).
   ImagesProcess(std::string node_url, std::string log_path,
                 std::vector<std::string> extra_args = {});
   ~ImagesProcess();  // kills the process if it still runs
@@ -24,6 +25,7 @@ class ImagesProcess {
   bool Alive();
 
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   std::string ReadLog() const;
 
