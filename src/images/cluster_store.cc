@@ -81,23 +81,24 @@ void ClusterStore::Forget(const std::string& url) {
   }
 }
 
-// Runs `call` on a pooled connection; on a connection failure resolves a
-// node again and retries once.
-#define TESSERA_WITH_CLIENT(call_body)                                     \
-  for (int attempt = 0;; ++attempt) {                                      \
-    std::string url;                                                       \
-    auto acquired = Acquire(&url);                                         \
-    if (!acquired.ok()) return acquired.status();                          \
-    std::unique_ptr<httplib::Client> client = std::move(acquired).value(); \
-    httplib::Result res = call_body;                                       \
-    if (!res) {                                                            \
-      Forget(url);                                                         \
-      if (attempt == 0) continue;                                          \
-      return Unreachable(url, res.error(), what);                          \
-    }                                                                      \
-    Release(url, std::move(client));                                       \
-    return handle(*res);                                                   \
+template <typename Call, typename Handle>
+auto ClusterStore::WithNode(const std::string& what, Call call, Handle handle) {
+  using Out = decltype(handle(std::declval<const httplib::Response&>()));
+  for (int attempt = 0;; ++attempt) {
+    std::string url;
+    auto acquired = Acquire(&url);
+    if (!acquired.ok()) return Out(acquired.status());
+    std::unique_ptr<httplib::Client> client = std::move(acquired).value();
+    httplib::Result res = call(*client);
+    if (!res) {
+      Forget(url);
+      if (attempt == 0) continue;
+      return Out(Unreachable(url, res.error(), what));
+    }
+    Release(url, std::move(client));
+    return handle(*res);
   }
+}
 
 Result<std::string> ClusterStore::Read(const std::string& path) {
   std::string what = "GET " + ns_ + "/" + path;
@@ -105,7 +106,8 @@ Result<std::string> ClusterStore::Read(const std::string& path) {
     if (r.status != 200) return StatusFromNode(r.status, r.body, what);
     return r.body;
   };
-  TESSERA_WITH_CLIENT(client->Get(Target(path)));
+  return WithNode(
+      what, [&](httplib::Client& c) { return c.Get(Target(path)); }, handle);
 }
 
 Status ClusterStore::Write(const std::string& path, const std::string& body) {
@@ -114,7 +116,9 @@ Status ClusterStore::Write(const std::string& path, const std::string& body) {
     if (r.status != 200 && r.status != 201) return StatusFromNode(r.status, r.body, what);
     return Status::Ok();
   };
-  TESSERA_WITH_CLIENT(client->Put(Target(path), body, "application/json"));
+  return WithNode(
+      what, [&](httplib::Client& c) { return c.Put(Target(path), body, "application/json"); },
+      handle);
 }
 
 Status ClusterStore::Remove(const std::string& path) {
@@ -125,7 +129,8 @@ Status ClusterStore::Remove(const std::string& path) {
     }
     return Status::Ok();
   };
-  TESSERA_WITH_CLIENT(client->Delete(Target(path)));
+  return WithNode(
+      what, [&](httplib::Client& c) { return c.Delete(Target(path)); }, handle);
 }
 
 Result<std::vector<ClusterStore::Entry>> ClusterStore::List(const std::string& prefix) {
@@ -153,8 +158,9 @@ Result<std::vector<ClusterStore::Entry>> ClusterStore::List(const std::string& p
       }
       return Status::Ok();
     };
-    auto page = [&]() -> Status { TESSERA_WITH_CLIENT(client->Get(target)); };
-    if (Status s = page(); !s.ok()) return s;
+    Status s = WithNode(
+        what, [&](httplib::Client& c) { return c.Get(target); }, handle);
+    if (!s.ok()) return s;
     if (!truncated) return entries;
   }
 }

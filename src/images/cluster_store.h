@@ -73,6 +73,10 @@ class ClusterStore {
   void Release(const std::string& url, std::unique_ptr<httplib::Client> client);
   void Forget(const std::string& url);  // the node did not answer: resolve again
   std::string Target(const std::string& path) const;
+  // Runs `call(client)` on a pooled connection and returns `handle(response)`;
+  // when the node cannot be reached, resolves a node again and retries once.
+  template <typename Call, typename Handle>
+  auto WithNode(const std::string& what, Call call, Handle handle);
 
   const Resolver resolve_;
   const std::string ns_;
