@@ -168,6 +168,9 @@ Result<std::vector<ClusterStore::Entry>> ClusterStore::List(const std::string& p
 Status ClusterStore::WriteStream(const std::string& path, std::optional<uint64_t> length,
                                  const std::function<Status(const Writer&)>& produce) {
   std::string what = "PUT " + ns_ + "/" + path;
+  // httplib never calls the provider of an empty body; an empty body sent
+  // chunked still runs `produce` (which must then write nothing).
+  if (length && *length == 0) length.reset();
   std::string url;
   auto acquired = Acquire(&url);
   if (!acquired.ok()) return acquired.status();

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <random>
 
-#include "images/image_digest.h"
+#include "images/background_digest.h"
 #include "images/image_query.h"
 #include "images/image_record.h"
 #include "images/image_schemas.h"
@@ -292,7 +292,8 @@ ApiStatus ImageService::StoreBytes(const std::string& id, const std::string& tok
                                    std::optional<uint64_t> expected_size, const BodyReader& read,
                                    bool report_progress, Stored* stored) {
   stored->path = DataPrefix(id) + token;
-  ImageDigest digest;
+  BackgroundDigest digest;  // hashes block n while block n+1 goes to the node
+  uint64_t total = 0;
   ApiStatus failure;
   // Imports also report their progress in the record each time they renew,
   // so renew at least every 2 s for them.
@@ -300,27 +301,31 @@ ApiStatus ImageService::StoreBytes(const std::string& id, const std::string& tok
       report_progress ? std::min<int64_t>(options_.lease_ms / 3, 2000) : options_.lease_ms / 3;
   int64_t renew_at = NowMs() + period;
   Status written = store_.WriteStream(stored->path, length, [&](const ClusterStore::Writer& write) {
-    std::string buffer;
-    buffer.reserve(kWriteChunk);
+    auto buffer = std::make_shared<std::string>();
+    buffer->reserve(kWriteChunk);
+    auto flush = [&] {
+      std::shared_ptr<const std::string> block = std::move(buffer);
+      buffer = std::make_shared<std::string>();
+      buffer->reserve(kWriteChunk);
+      digest.Add(block);
+      return write(block->data(), block->size());
+    };
     bool sink_ok = true;
     bool complete = read([&](const char* data, size_t size) {
-      digest.Update(data, size);
-      if (expected_size && digest.size() > *expected_size) {
+      total += size;
+      if (expected_size && total > *expected_size) {
         failure = ApiStatus::Error(400, "Image data is larger than x-openstack-image-size " +
                                             std::to_string(*expected_size));
         return false;
       }
-      if (options_.max_image_bytes && digest.size() > options_.max_image_bytes) {
+      if (options_.max_image_bytes && total > options_.max_image_bytes) {
         failure = ApiStatus::Error(413, "Image exceeds the storage quota");
         return false;
       }
-      buffer.append(data, size);
-      if (buffer.size() >= kWriteChunk) {
-        if (!(sink_ok = write(buffer.data(), buffer.size()))) return false;
-        buffer.clear();
-      }
+      buffer->append(data, size);
+      if (buffer->size() >= kWriteChunk && !(sink_ok = flush())) return false;
       if (NowMs() >= renew_at) {
-        json extra = report_progress ? json{{"tessera_import_bytes", std::to_string(digest.size())}}
+        json extra = report_progress ? json{{"tessera_import_bytes", std::to_string(total)}}
                                      : json::object();
         if (!RenewLease(id, token, extra)) {
           failure = ApiStatus::Error(409, "Image " + id + " is no longer held by this upload");
@@ -336,20 +341,20 @@ ApiStatus ImageService::StoreBytes(const std::string& id, const std::string& tok
       failure = ApiStatus::Error(400, "The image data was cut short");
       return Status::InvalidArgument(failure.message);
     }
-    if (expected_size && digest.size() != *expected_size) {
-      failure = ApiStatus::Error(400, "Image data has " + std::to_string(digest.size()) +
+    if (expected_size && total != *expected_size) {
+      failure = ApiStatus::Error(400, "Image data has " + std::to_string(total) +
                                           " bytes but x-openstack-image-size says " +
                                           std::to_string(*expected_size));
       return Status::InvalidArgument(failure.message);
     }
-    if (!buffer.empty() && !write(buffer.data(), buffer.size())) {
+    if (!buffer->empty() && !flush()) {
       return Status::Unavailable("the node stopped taking the image's bytes");
     }
     return Status::Ok();
   });
   if (!failure.ok()) return failure;
   if (!written.ok()) return ApiStatus::FromStatus(written);
-  stored->size = digest.size();
+  stored->size = total;
   digest.Finish(&stored->md5, &stored->sha512);
   return ApiStatus::Ok();
 }

@@ -200,6 +200,14 @@ TEST_F(ImagesTest, ContentLengthUploadOfEightyMib) {
   EXPECT_EQ(image["size"], kMib << 20);
   EXPECT_EQ(image["checksum"], md5);
   EXPECT_EQ(image["os_hash_value"], sha512);
+
+  std::string empty =
+      PostImage({{"name", "empty"}, {"disk_format", "raw"}, {"container_format", "bare"}});
+  auto zero = c.Put("/v2/images/" + empty + "/file", "", "application/octet-stream");
+  ASSERT_TRUE(zero);
+  ASSERT_EQ(zero->status, 204) << zero->body;
+  EXPECT_EQ(Show(empty)["size"], 0);
+  EXPECT_EQ(Show(empty)["checksum"], "d41d8cd98f00b204e9800998ecf8427e");
 }
 
 TEST_F(ImagesTest, RangeRequests) {
