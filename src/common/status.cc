@@ -28,6 +28,8 @@ std::string_view StatusCodeName(StatusCode code) {
       return "TooLarge";
     case StatusCode::kInternal:
       return "Internal";
+    case StatusCode::kIndeterminate:
+      return "Indeterminate";
   }
   return "Unknown";
 }

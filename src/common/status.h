@@ -25,6 +25,7 @@ enum class StatusCode {
   kFailedPrecondition,  // the system is not in a state to do this
   kTooLarge,            // the input exceeds a hard limit
   kInternal,            // a bug
+  kIndeterminate,       // it may or may not have taken effect (e.g. replication cut short)
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -49,6 +50,7 @@ class [[nodiscard]] Status {
   }
   static Status TooLarge(std::string m) { return {StatusCode::kTooLarge, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+  static Status Indeterminate(std::string m) { return {StatusCode::kIndeterminate, std::move(m)}; }
   // IOError with strerror(errno_value) and the operation appended.
   static Status FromErrno(int errno_value, std::string_view what);
 

@@ -6,10 +6,10 @@
 
 #include <functional>
 
+#include "meta/rocks_status.h"
+
 namespace tessera::meta {
 namespace {
-
-constexpr char kObjectCounterKey[] = "c:object_id";
 
 std::string FileKey(const std::string& ns, const std::string& path) {
   std::string key = "f";
@@ -19,31 +19,10 @@ std::string FileKey(const std::string& ns, const std::string& path) {
   return key;
 }
 
-Status FromRocks(const rocksdb::Status& s, std::string_view what) {
-  if (s.ok()) return Status::Ok();
-  if (s.IsNotFound()) return Status::NotFound(std::string(what));
-  if (s.IsNoSpace()) return Status::NoSpace(std::string(what) + ": " + s.ToString());
-  if (s.IsCorruption()) return Status::Corruption(std::string(what) + ": " + s.ToString());
-  return Status::IOError(std::string(what) + ": " + s.ToString());
-}
-
 rocksdb::WriteOptions SyncedWrite() {
   rocksdb::WriteOptions options;
   options.sync = true;
   return options;
-}
-
-uint64_t DecodeFixed64(const std::string& s) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8 && i < s.size(); ++i)
-    v |= static_cast<uint64_t>(static_cast<uint8_t>(s[i])) << (8 * i);
-  return v;
-}
-
-std::string EncodeFixed64(uint64_t v) {
-  std::string s(8, '\0');
-  for (size_t i = 0; i < 8; ++i) s[i] = static_cast<char>(v >> (8 * i));
-  return s;
 }
 
 }  // namespace
@@ -62,26 +41,12 @@ Result<std::unique_ptr<RocksDbMetadataStore>> RocksDbMetadataStore::Open(const s
   if (!s.ok()) return FromRocks(s, "opening metadata database " + dir);
   auto store = std::unique_ptr<RocksDbMetadataStore>(
       new RocksDbMetadataStore(std::unique_ptr<rocksdb::DB>(raw)));
-  std::string counter;
-  s = store->db_->Get(rocksdb::ReadOptions(), kObjectCounterKey, &counter);
-  if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "reading object id counter");
-  // Everything below the persisted mark may have been handed out before a crash.
-  uint64_t mark = s.ok() ? DecodeFixed64(counter) : 1;
-  store->next_object_id_ = mark;
-  store->reserved_until_ = mark;
+  ASSIGN_OR_RETURN(ObjectIdAllocator ids, ObjectIdAllocator::Load(store->db_.get()));
+  store->object_ids_ = std::make_unique<ObjectIdAllocator>(std::move(ids));
   return store;
 }
 
-Result<uint64_t> RocksDbMetadataStore::NewObjectId() {
-  std::lock_guard<std::mutex> lock(id_mutex_);
-  if (next_object_id_ >= reserved_until_) {
-    uint64_t until = next_object_id_ + kObjectIdBlock;
-    RETURN_IF_ERROR(FromRocks(db_->Put(SyncedWrite(), kObjectCounterKey, EncodeFixed64(until)),
-                              "reserving object ids"));
-    reserved_until_ = until;
-  }
-  return next_object_id_++;
-}
+Result<uint64_t> RocksDbMetadataStore::NewObjectId() { return object_ids_->Next(); }
 
 std::mutex& RocksDbMetadataStore::LockFor(const std::string& key) {
   return path_locks_[std::hash<std::string>{}(key) % kLockStripes];

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "meta/metadata_store.h"
+#include "meta/object_id_allocator.h"
 
 namespace rocksdb {
 class DB;
@@ -37,13 +38,10 @@ class RocksDbMetadataStore final : public MetadataStore {
   explicit RocksDbMetadataStore(std::unique_ptr<rocksdb::DB> db);
   std::mutex& LockFor(const std::string& key);
 
-  static constexpr uint64_t kObjectIdBlock = 1 << 20;
   static constexpr size_t kLockStripes = 64;
 
   std::unique_ptr<rocksdb::DB> db_;
-  std::mutex id_mutex_;
-  uint64_t next_object_id_ = 0;
-  uint64_t reserved_until_ = 0;
+  std::unique_ptr<ObjectIdAllocator> object_ids_;
   std::mutex path_locks_[kLockStripes];
 };
 

@@ -118,6 +118,7 @@ ClusterAgent::~ClusterAgent() {
   peer_cv_.notify_all();
   hook_cv_.notify_all();
   if (nodes_watcher_) nodes_watcher_->Stop();
+  if (shard_map_watcher_) shard_map_watcher_->Stop();
   if (peer_thread_.joinable()) peer_thread_.join();
   if (hook_thread_.joinable()) hook_thread_.join();
   if (elector_) elector_->Stop();
@@ -159,6 +160,14 @@ void ClusterAgent::LogGroup(const std::string& line) {
   if (write(log_fd_, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
     spdlog::warn("could not append to {}/group.log", state_dir_);
   }
+}
+
+void ClusterAgent::RefreshSoon() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    peers_dirty_ = true;
+  }
+  peer_cv_.notify_all();
 }
 
 void ClusterAgent::OnMasterChange(bool is_master, int64_t token) {
@@ -223,6 +232,10 @@ void ClusterAgent::PeerLoop() {
       }
     }
     on_peers_(peers);
+    if (on_shard_map_) {
+      Result<std::optional<cluster::ShardMap>> map = cluster::ReadShardMap(client_.get(), cluster_);
+      if (map.ok() && map->has_value()) on_shard_map_(**map);
+    }
     lock.lock();
   }
 }
@@ -250,7 +263,8 @@ int64_t ClusterAgent::epoch() const {
 }
 
 Status ClusterAgent::Join(const std::vector<uint32_t>& up_lnums, ApplyFn apply,
-                          const std::string& rpc_address, PeersFn on_peers) {
+                          const std::string& rpc_address, PeersFn on_peers,
+                          ShardMapFn on_shard_map) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     apply_ = std::move(apply);
@@ -315,6 +329,7 @@ Status ClusterAgent::Join(const std::vector<uint32_t>& up_lnums, ApplyFn apply,
   joined_.store(true);
   if (on_peers) {
     on_peers_ = std::move(on_peers);
+    on_shard_map_ = std::move(on_shard_map);
     // A node that restarts within its lease stays in the group, so no group
     // change announces its new RPC address: watch the node records too.
     cluster::WatchOptions watch;
@@ -328,6 +343,12 @@ Status ClusterAgent::Join(const std::vector<uint32_t>& up_lnums, ApplyFn apply,
           }
           peer_cv_.notify_all();
         });
+    // Every node routes metadata by the map the master publishes: learn of
+    // a new one when it is written, not at the next tick.
+    cluster::WatchOptions map_watch;
+    map_watch.key = cluster::ShardMapKey(cluster_);
+    shard_map_watcher_ = std::make_unique<cluster::Watcher>(
+        client, map_watch, [this](const cluster::WatchUpdate&) { RefreshSoon(); });
     peer_thread_ = std::thread([this] { PeerLoop(); });
   }
   return Status::Ok();
@@ -348,6 +369,14 @@ Status ClusterAgent::WriteGate() const {
   cluster::MembershipView v = membership_->View();
   if (v.quorate) return Status::Ok();
   return Status::Unavailable("writes suspended: " + v.reason);
+}
+
+Status ClusterAgent::MetadataGate() const {
+  if (!membership_) return Status::Unavailable("node is joining the cluster");
+  cluster::MembershipView v = membership_->View();
+  if (v.quorate) return Status::Ok();
+  return Status::Unavailable("metadata suspended: this node cannot prove its shard map current (" +
+                             v.reason + ")");
 }
 
 json ClusterAgent::View() const {

@@ -51,6 +51,7 @@
 #include "cluster/etcd/etcd_client.h"
 #include "cluster/membership/master_elector.h"
 #include "cluster/membership/membership.h"
+#include "cluster/shard_map.h"
 #include "common/status.h"
 
 namespace tessera::node {
@@ -63,6 +64,9 @@ class ClusterAgent {
   // id -> "host:port". Called on the agent's peer thread after every group
   // change (and every few seconds while etcd could not be read).
   using PeersFn = std::function<void(const std::map<uint32_t, std::string>& peers)>;
+  // The metadata shard map as stored in etcd, handed over on the same thread
+  // after the peers (so the peers a map names are known first).
+  using ShardMapFn = std::function<void(const cluster::ShardMap& map)>;
 
   // Errors: InvalidArgument (bad URI or root), Unavailable (etcd),
   // FailedPrecondition (state dir of another cluster, or node not registered).
@@ -81,10 +85,17 @@ class ClusterAgent {
   // `rpc_address` is where this node serves the piece RPC (published in its
   // node record); `on_peers` learns the other members' addresses.
   Status Join(const std::vector<uint32_t>& up_lnums, ApplyFn apply,
-              const std::string& rpc_address = "", PeersFn on_peers = {});
+              const std::string& rpc_address = "", PeersFn on_peers = {},
+              ShardMapFn on_shard_map = {});
+  // Re-reads peers and the shard map now instead of at the next tick (a peer
+  // named a newer map than the one this node routes by).
+  void RefreshSoon();
   void Leave();
 
   Status WriteGate() const;
+  // What the metadata service asks before serving: OK while this node can
+  // prove its shard map current (the same condition as WriteGate).
+  Status MetadataGate() const;
   // The epoch of the group this node last saw (0: none): piece RPCs carry it.
   int64_t epoch() const;
   nlohmann::json View() const;
@@ -120,7 +131,9 @@ class ClusterAgent {
   std::unique_ptr<cluster::Membership> membership_;
   std::unique_ptr<cluster::MasterElector> elector_;
   PeersFn on_peers_;
-  std::unique_ptr<cluster::Watcher> nodes_watcher_;  // pokes the peer thread
+  ShardMapFn on_shard_map_;
+  std::unique_ptr<cluster::Watcher> nodes_watcher_;      // pokes the peer thread
+  std::unique_ptr<cluster::Watcher> shard_map_watcher_;  // pokes the peer thread
   std::thread peer_thread_;
   std::condition_variable hook_cv_;
   std::deque<std::pair<bool, int64_t>> hook_queue_;  // transitions to hook; guarded by mu_

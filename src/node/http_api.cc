@@ -34,6 +34,8 @@ int HttpStatusFor(StatusCode code) {
       return 507;
     case StatusCode::kFailedPrecondition:
       return 409;
+    case StatusCode::kIndeterminate:
+      return 504;  // the write may have committed: the client must check or retry
     default:
       return 500;
   }

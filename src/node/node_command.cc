@@ -13,11 +13,14 @@
 
 #include "cluster/config/config_uri.h"
 #include "common/units.h"
+#include "meta/sharded_metadata_store.h"
 #include "node/cluster_agent.h"
 #include "node/http_api.h"
 #include "node/storage_node.h"
+#include "rpc/meta_server.h"
 #include "rpc/piece_server.h"
 #include "rpc/remote_piece_store.h"
+#include "rpc/remote_shard_peer.h"
 #include "rpc/rpc_server.h"
 
 namespace tessera::node {
@@ -141,28 +144,58 @@ Status ApplyLiveSetting(StorageNode& node, const std::string& name,
 // Called from the agent's peer thread only.
 class PeerStores {
  public:
-  std::map<uint32_t, std::shared_ptr<io::PieceStore>> For(
-      uint32_t self, const std::map<uint32_t, std::string>& peers,
-      const std::function<int64_t()>& epoch) {
-    std::map<uint32_t, std::shared_ptr<io::PieceStore>> out;
+  struct Peers {
+    std::map<uint32_t, std::shared_ptr<io::PieceStore>> pieces;
+    std::map<uint32_t, std::shared_ptr<meta::ShardPeer>> shards;
+  };
+
+  Peers For(uint32_t self, const std::map<uint32_t, std::string>& peers,
+            const std::function<int64_t()>& epoch) {
+    Peers out;
     for (const auto& [id, address] : peers) {
       std::shared_ptr<rpc::RemotePieceStore>& store = stores_[id];
+      std::shared_ptr<rpc::RemoteShardPeer>& shards = shard_peers_[id];
       if (!store) {
         rpc::RemotePieceStoreOptions options;
         options.sender = self;
         store = std::make_shared<rpc::RemotePieceStore>(id, address, epoch, options);
-        spdlog::info("peer {} serves pieces at {}", id, address);
+        shards = std::make_shared<rpc::RemoteShardPeer>(id, address);
+        spdlog::info("peer {} serves pieces and metadata at {}", id, address);
       } else if (store->address() != address) {
-        spdlog::info("peer {} moved its piece RPC to {}", id, address);
+        spdlog::info("peer {} moved its RPC to {}", id, address);
         store->SetAddress(address);
+        shards->SetAddress(address);
       }
-      out[id] = store;
+      out.pieces[id] = store;
+      out.shards[id] = shards;
     }
     return out;
   }
 
  private:
   std::map<uint32_t, std::shared_ptr<rpc::RemotePieceStore>> stores_;
+  std::map<uint32_t, std::shared_ptr<rpc::RemoteShardPeer>> shard_peers_;
+};
+
+// The agent as the metadata store's threads reach it: they outlive the
+// agent (the store goes with the node), so they call through this, which
+// the shutdown clears before the agent goes.
+struct AgentRef {
+  std::mutex mu;
+  ClusterAgent* agent = nullptr;
+
+  Status Gate() {
+    std::lock_guard<std::mutex> lock(mu);
+    return agent ? agent->MetadataGate() : Status::Unavailable("node is stopping");
+  }
+  void RefreshSoon() {
+    std::lock_guard<std::mutex> lock(mu);
+    if (agent) agent->RefreshSoon();
+  }
+  void Clear() {
+    std::lock_guard<std::mutex> lock(mu);
+    agent = nullptr;
+  }
 };
 
 // Connects to etcd, retrying while it is unreachable (a node may start
@@ -228,13 +261,34 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
     agent = std::move(connected).value();
     ClusterOptions(agent->settings(), options, threads);
   }
-  Result<std::unique_ptr<StorageNode>> node = StorageNode::Open(options);
+  auto agent_ref = std::make_shared<AgentRef>();
+  std::unique_ptr<meta::MetadataStore> metadata;
+  meta::ShardedMetadataStore* shards = nullptr;
+  if (agent) {
+    agent_ref->agent = agent.get();
+    meta::ShardedStoreOptions store_options;
+    store_options.self = agent->array_id();
+    store_options.shard_count =
+        static_cast<uint32_t>(agent->settings().at("metadata_shards").number);
+    store_options.gate = [agent_ref] { return agent_ref->Gate(); };
+    store_options.map_is_stale = [agent_ref] { agent_ref->RefreshSoon(); };
+    Result<std::unique_ptr<meta::ShardedMetadataStore>> opened =
+        meta::ShardedMetadataStore::Open(options.state_dir + "/shards", store_options);
+    if (!opened.ok()) {
+      spdlog::error("cannot open the metadata shards: {}", opened.status().ToString());
+      return 1;
+    }
+    shards = opened->get();
+    metadata = std::move(opened).value();
+  }
+  Result<std::unique_ptr<StorageNode>> node = StorageNode::Open(options, std::move(metadata));
   if (!node.ok()) {
     spdlog::error("cannot start node: {}", node.status().ToString());
     return 1;
   }
   ClusterHooks hooks;
   std::unique_ptr<rpc::PieceServer> piece_server;
+  std::unique_ptr<rpc::MetaServer> meta_server;
   std::unique_ptr<rpc::RpcServer> rpc_server;
   PeerStores peer_stores;
   // On every way out: the RPC server's handlers ask the agent for the
@@ -245,21 +299,26 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
     std::unique_ptr<ClusterAgent>& agent;
     std::unique_ptr<rpc::RpcServer>& rpc_server;
     StorageNode* node;
+    meta::ShardedMetadataStore* shards;
+    AgentRef& agent_ref;
     ~StopInOrder() {
       if (rpc_server) rpc_server->Shutdown();
       node->SetCommitGate({});
+      agent_ref.Clear();
       agent.reset();
       node->SetPeers({});
+      if (shards) shards->SetPeers({});
     }
-  } stop_in_order{agent, rpc_server, node->get()};
+  } stop_in_order{agent, rpc_server, node->get(), shards, *agent_ref};
   if (agent) {
     StorageNode* raw = node->get();
     ClusterAgent* a = agent.get();
     piece_server = std::make_unique<rpc::PieceServer>(a->array_id(), &raw->local_pieces(),
                                                       [a] { return a->epoch(); });
     std::string rpc_listen = flags.rpc_listen.empty() ? host + ":0" : flags.rpc_listen;
+    meta_server = std::make_unique<rpc::MetaServer>(shards);
     Result<std::unique_ptr<rpc::RpcServer>> started =
-        rpc::RpcServer::Start(rpc_listen, piece_server.get());
+        rpc::RpcServer::Start(rpc_listen, {piece_server.get(), meta_server.get()});
     if (!started.ok()) {
       spdlog::error("cannot serve the piece RPC on {}: {}", rpc_listen,
                     started.status().ToString());
@@ -272,9 +331,13 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
           return ApplyLiveSetting(*raw, name, value);
         },
         rpc_server->address(),
-        [raw, a, &peer_stores](const std::map<uint32_t, std::string>& peers) {
-          raw->SetPeers(peer_stores.For(a->array_id(), peers, [a] { return a->epoch(); }));
-        });
+        [raw, a, shards, &peer_stores](const std::map<uint32_t, std::string>& peers) {
+          PeerStores::Peers reach =
+              peer_stores.For(a->array_id(), peers, [a] { return a->epoch(); });
+          raw->SetPeers(std::move(reach.pieces));
+          shards->SetPeers(std::move(reach.shards));
+        },
+        [shards](const cluster::ShardMap& map) { shards->SetShardMap(map); });
     if (!joined.ok()) {
       spdlog::error("cannot join the cluster: {}", joined.ToString());
       return 1;

@@ -75,7 +75,8 @@ StorageNode::~StorageNode() {
   if (compactor_.joinable()) compactor_.join();
 }
 
-Result<std::unique_ptr<StorageNode>> StorageNode::Open(const NodeOptions& options) {
+Result<std::unique_ptr<StorageNode>> StorageNode::Open(
+    const NodeOptions& options, std::unique_ptr<meta::MetadataStore> metadata) {
   if (options.drive_paths.empty())
     return Status::InvalidArgument("a node needs at least one drive");
   std::error_code ec;
@@ -94,7 +95,9 @@ Result<std::unique_ptr<StorageNode>> StorageNode::Open(const NodeOptions& option
   }
   auto node = std::unique_ptr<StorageNode>(new StorageNode(options, std::move(state)));
   RETURN_IF_ERROR(node->OpenDrives());
-  ASSIGN_OR_RETURN(auto metadata, meta::RocksDbMetadataStore::Open(options.state_dir + "/meta"));
+  if (metadata == nullptr) {
+    ASSIGN_OR_RETURN(metadata, meta::RocksDbMetadataStore::Open(options.state_dir + "/meta"));
+  }
   node->metadata_ = std::move(metadata);
   if (options.compact_interval_seconds > 0) {
     node->compactor_ = std::thread([n = node.get()] { n->CompactionLoop(); });
@@ -209,7 +212,8 @@ Result<PutResult> StorageNode::PutFile(const std::string& ns, const std::string&
   }
   Result<std::optional<meta::FileRecord>> previous = metadata_->Put(record);
   if (!previous.ok()) {
-    writer.Abort();
+    // An indeterminate commit may yet stand: its pieces must stay.
+    if (previous.status().code() != StatusCode::kIndeterminate) writer.Abort();
     return previous.status();
   }
   PutResult result;

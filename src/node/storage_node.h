@@ -59,7 +59,10 @@ using ByteSource = std::function<Status(const io::ByteSink&)>;
 
 class StorageNode {
  public:
-  static Result<std::unique_ptr<StorageNode>> Open(const NodeOptions& options);
+  // `metadata`: where file records live; by default a RocksDB database in
+  // the state dir (a standalone node). A cluster node passes its sharded store.
+  static Result<std::unique_ptr<StorageNode>> Open(
+      const NodeOptions& options, std::unique_ptr<meta::MetadataStore> metadata = nullptr);
   ~StorageNode();
 
   // `content_length` when known up front (checked against max_file_size).

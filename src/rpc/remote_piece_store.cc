@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "rpc/peer_channel.h"
 #include "rpc/rpc_server.h"
 #include "rpc/rpc_status.h"
 
@@ -28,11 +29,7 @@ RemotePieceStore::RemotePieceStore(uint32_t node, const std::string& address,
 void RemotePieceStore::SetAddress(const std::string& address) {
   std::lock_guard<std::mutex> lock(stub_mutex_);
   if (stub_ && address == address_) return;
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  args.SetMaxSendMessageSize(kMaxMessageBytes);
-  auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
-  stub_ = std::shared_ptr<PieceService::Stub>(PieceService::NewStub(channel));
+  stub_ = std::shared_ptr<PieceService::Stub>(PieceService::NewStub(NewPeerChannel(address)));
   address_ = address;
 }
 

@@ -8,7 +8,7 @@
 namespace tessera::rpc {
 
 Result<std::unique_ptr<RpcServer>> RpcServer::Start(const std::string& address,
-                                                    grpc::Service* service) {
+                                                    const std::vector<grpc::Service*>& services) {
   size_t colon = address.rfind(':');
   if (colon == std::string::npos) {
     return Status::InvalidArgument("rpc address '" + address + "' has no port");
@@ -18,7 +18,7 @@ Result<std::unique_ptr<RpcServer>> RpcServer::Start(const std::string& address,
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
-  builder.RegisterService(service);
+  for (grpc::Service* service : services) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return Status::Unavailable("cannot serve rpc on " + address);

@@ -1,10 +1,10 @@
-// A gRPC server on one TCP address serving one service.
+// A gRPC server on one TCP address serving one or more services.
 //
 // Start("127.0.0.1:0", ...) picks a free port and port() reports it, so tests
 // and local clusters never race for fixed ports. Messages up to
 // kMaxMessageBytes are accepted: a Store batch (4 MiB by default) plus
-// headroom for a caller that sends one larger piece. The service is borrowed
-// and must outlive the server. Shutdown() (also run by the destructor) stops
+// headroom for a caller that sends one larger piece. The services are
+// borrowed and must outlive the server. Shutdown() (also run by the destructor) stops
 // accepting calls, cancels calls still running after a short grace period and
 // returns when none is left; it is idempotent. Thread-safe.
 #pragma once
@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -25,7 +26,7 @@ class RpcServer {
  public:
   // Unavailable if the address cannot be bound.
   static Result<std::unique_ptr<RpcServer>> Start(const std::string& address,
-                                                  grpc::Service* service);
+                                                  const std::vector<grpc::Service*>& services);
   ~RpcServer();
   RpcServer(const RpcServer&) = delete;
   RpcServer& operator=(const RpcServer&) = delete;

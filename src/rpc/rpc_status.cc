@@ -17,7 +17,7 @@ bool ParseDetails(const std::string& details, StatusCode* code) {
     if (c < '0' || c > '9') return false;
     value = value * 10 + (c - '0');
   }
-  if (value <= 0 || value > static_cast<int>(StatusCode::kInternal)) return false;
+  if (value <= 0 || value > static_cast<int>(StatusCode::kIndeterminate)) return false;
   *code = static_cast<StatusCode>(value);
   return true;
 }
@@ -48,6 +48,8 @@ grpc::StatusCode ToGrpcCode(StatusCode code) {
       return grpc::StatusCode::OUT_OF_RANGE;
     case StatusCode::kInternal:
       return grpc::StatusCode::INTERNAL;
+    case StatusCode::kIndeterminate:
+      return grpc::StatusCode::ABORTED;
   }
   return grpc::StatusCode::UNKNOWN;
 }

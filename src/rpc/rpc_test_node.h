@@ -34,7 +34,7 @@ class TestNode {
       store_->AddDrive(std::move(drive).value());
     }
     service_ = std::make_unique<PieceServer>(node_, store_.get(), [this] { return epoch.load(); });
-    auto server = RpcServer::Start("127.0.0.1:0", service_.get());
+    auto server = RpcServer::Start("127.0.0.1:0", {service_.get()});
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(server).value();
   }

@@ -20,7 +20,7 @@
 #include <set>
 #include <thread>
 
-#include "store/coding.h"
+#include "common/coding.h"
 #include "store/drive.h"
 #include "store/piece_record.h"
 #include "store/test_util.h"

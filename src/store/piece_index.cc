@@ -6,7 +6,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 
-#include "store/coding.h"
+#include "common/coding.h"
 
 namespace tessera::store {
 

@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <string>
 
+#include "common/coding.h"
 #include "common/crc32c.h"
-#include "store/coding.h"
 
 namespace tessera::store {
 

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/coding.h"
 #include "common/crc32c.h"
-#include "store/coding.h"
 #include "store/test_util.h"
 
 namespace tessera::store {

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <string>
 
-namespace tessera::store {
+namespace tessera {
 
 inline void PutLE32(uint8_t* p, uint32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
@@ -45,4 +45,4 @@ inline uint64_t GetBE64(const uint8_t* p) {
   return v;
 }
 
-}  // namespace tessera::store
+}  // namespace tessera
