@@ -455,23 +455,32 @@ void ImageService::Download(const httplib::Request& req, httplib::Response& res)
       [this, path, id](size_t offset, size_t length, httplib::DataSink& sink) {
         uint64_t done = 0;
         bool client_gone = false;
-        Status s;
-        for (int attempt = 0; attempt < 4 && done < length; ++attempt) {
-          s = store_.ReadRange(path, offset + done, length - done, [&](const char* d, size_t n) {
-            if (!sink.write(d, n)) {
-              client_gone = true;
-              return false;
-            }
-            done += n;
-            return true;
-          });
+        // Retried while reads keep failing for less than 15 s: long enough
+        // for a cluster to re-form its group after a node dies.
+        auto give_up_at = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+        for (int attempt = 1; done < length; ++attempt) {
+          uint64_t before = done;
+          Status s =
+              store_.ReadRange(path, offset + done, length - done, [&](const char* d, size_t n) {
+                if (!sink.write(d, n)) {
+                  client_gone = true;
+                  return false;
+                }
+                done += n;
+                return true;
+              });
           if (client_gone) return false;
-          if (s.ok() && done < length) s = Status::Internal("short read");
-          if (!s.ok()) {
-            spdlog::warn("image {}: read at {} failed (attempt {}): {}", id, offset + done,
-                         attempt + 1, s.ToString());
-            std::this_thread::sleep_for(std::chrono::milliseconds(200 * (attempt + 1)));
+          if (done == length) break;
+          if (s.ok()) s = Status::Internal("short read");
+          auto now = std::chrono::steady_clock::now();
+          if (done > before) give_up_at = now + std::chrono::seconds(15);
+          if (now >= give_up_at) {
+            spdlog::error("image {}: giving up reading at {}: {}", id, offset + done, s.ToString());
+            return false;  // closes the connection: the client sees a short body
           }
+          spdlog::warn("image {}: read at {} failed (attempt {}): {}", id, offset + done, attempt,
+                       s.ToString());
+          std::this_thread::sleep_for(std::chrono::milliseconds(std::min(250 * attempt, 1000)));
         }
         return done == length;
       });
