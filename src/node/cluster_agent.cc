@@ -135,6 +135,10 @@ Status ClusterAgent::ApplySetting(const std::string& name, const SettingValue& v
     (name == "master_takeover_command" ? takeover_command_ : release_command_) = value.canonical;
     return Status::Ok();
   }
+  // Read by the job engine and FlexProtect when they need them.
+  if (name == "flexprotect_grace_seconds" || name == "flexprotect_files_per_second") {
+    return Status::Ok();
+  }
   if (name == "master_priority") {
     return cluster::SetPriority(client_.get(), cluster_, array_id_, value.number);
   }
@@ -377,6 +381,23 @@ Status ClusterAgent::MetadataGate() const {
   if (v.quorate) return Status::Ok();
   return Status::Unavailable("metadata suspended: this node cannot prove its shard map current (" +
                              v.reason + ")");
+}
+
+std::optional<cluster::GroupState> ClusterAgent::Group() const {
+  if (!joined_.load()) return std::nullopt;
+  cluster::MembershipView view = membership_->View();
+  if (!view.group) return std::nullopt;
+  return view.group->group;
+}
+
+bool ClusterAgent::IsMaster() const {
+  return joined_.load() && membership_->View().quorate && elector_->is_master();
+}
+
+int64_t ClusterAgent::MasterToken() const { return joined_.load() ? elector_->token() : 0; }
+
+int64_t ClusterAgent::SettingNumber(const std::string& name) const {
+  return config_->running()[name].number;
 }
 
 json ClusterAgent::View() const {

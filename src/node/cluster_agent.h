@@ -42,6 +42,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -99,6 +100,16 @@ class ClusterAgent {
   // The epoch of the group this node last saw (0: none): piece RPCs carry it.
   int64_t epoch() const;
   nlohmann::json View() const;
+
+  // For the job engine (jobs/job_engine.h): the group this node last saw,
+  // whether it is master (and quorate) with which fencing token, and the
+  // live flexprotect_* settings. Valid after Join().
+  std::optional<cluster::GroupState> Group() const;
+  bool IsMaster() const;
+  int64_t MasterToken() const;
+  // The running value of a numeric setting (int, duration, size, bool).
+  int64_t SettingNumber(const std::string& name) const;
+  cluster::EtcdClient* client() const { return client_.get(); }
 
   uint32_t array_id() const { return array_id_; }
   uint32_t lnn() const { return lnn_; }

@@ -259,6 +259,14 @@ void RegisterHttpApi(httplib::Server& server, StorageNode& node, ClusterHooks cl
   server.Get("/v1/node", [&node](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, node.Info());
   });
+  if (cluster.protection) {
+    server.Get("/v1/cluster/protection", [protection = std::move(cluster.protection)](
+                                             const httplib::Request&, httplib::Response& res) {
+      Result<nlohmann::json> summary = protection();
+      if (!summary.ok()) return SendError(res, summary.status());
+      SendJson(res, 200, *summary);
+    });
+  }
   if (cluster.view) {
     server.Get("/v1/cluster/view",
                [view = std::move(cluster.view)](const httplib::Request&, httplib::Response& res) {

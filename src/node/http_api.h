@@ -23,6 +23,9 @@ struct ClusterHooks {
   std::function<Status()> write_gate;
   // GET /v1/cluster/view; without it that route answers 404.
   std::function<nlohmann::json()> view;
+  // GET /v1/cluster/protection: how much of the data this node's metadata
+  // names is below its protection level; without it that route answers 404.
+  std::function<Result<nlohmann::json>()> protection;
 };
 
 void RegisterHttpApi(httplib::Server& server, StorageNode& node, ClusterHooks cluster = {});

@@ -13,6 +13,8 @@
 
 #include "cluster/config/config_uri.h"
 #include "common/units.h"
+#include "jobs/flexprotect.h"
+#include "jobs/job_engine.h"
 #include "meta/sharded_metadata_store.h"
 #include "node/cluster_agent.h"
 #include "node/http_api.h"
@@ -295,13 +297,17 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
   // epoch, the agent's threads call into the node and the peer stores, and
   // the peer stores ask the agent too; so the server stops first, then the
   // agent, then the node lets go of the peer stores.
+  // The job engine uses all of them, so it stops before any.
+  std::unique_ptr<jobs::JobEngine> job_engine;
   struct StopInOrder {
+    std::unique_ptr<jobs::JobEngine>& job_engine;
     std::unique_ptr<ClusterAgent>& agent;
     std::unique_ptr<rpc::RpcServer>& rpc_server;
     StorageNode* node;
     meta::ShardedMetadataStore* shards;
     AgentRef& agent_ref;
     ~StopInOrder() {
+      job_engine.reset();
       if (rpc_server) rpc_server->Shutdown();
       node->SetCommitGate({});
       agent_ref.Clear();
@@ -309,7 +315,7 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
       node->SetPeers({});
       if (shards) shards->SetPeers({});
     }
-  } stop_in_order{agent, rpc_server, node->get(), shards, *agent_ref};
+  } stop_in_order{job_engine, agent, rpc_server, node->get(), shards, *agent_ref};
   if (agent) {
     StorageNode* raw = node->get();
     ClusterAgent* a = agent.get();
@@ -345,6 +351,41 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
     hooks.write_gate = [a = agent.get()] { return a->WriteGate(); };
     raw->SetCommitGate([a] { return a->WriteGate(); });
     hooks.view = [a = agent.get()] { return a->View(); };
+    hooks.protection = [raw, a]() -> Result<nlohmann::json> {
+      std::optional<cluster::GroupState> group = a->Group();
+      if (!group) return Status::Unavailable("no group known yet");
+      jobs::DeviceHealth health(*group);
+      ASSIGN_OR_RETURN(jobs::ProtectionSummary s,
+                       jobs::SummarizeProtection(raw->metadata(), health));
+      return nlohmann::json{{"below_protection", s.below_protection()},
+                            {"files", s.files},
+                            {"bytes", s.bytes},
+                            {"files_at_risk", s.files_at_risk},
+                            {"bytes_at_risk", s.bytes_at_risk},
+                            {"units_at_risk", s.units_at_risk},
+                            {"files_unavailable", s.files_unavailable},
+                            {"bytes_unavailable", s.bytes_unavailable},
+                            {"failed_devices", health.FailedDevices()},
+                            {"array_id", a->array_id()}};
+    };
+    job_engine = std::make_unique<jobs::JobEngine>(
+        a->client(), a->cluster(),
+        [a] {
+          jobs::JobEngine::Inputs in;
+          in.is_master = a->IsMaster();
+          in.token = a->MasterToken();
+          in.group = a->Group();
+          in.grace_seconds = a->SettingNumber("flexprotect_grace_seconds");
+          return in;
+        },
+        [raw, a](const cluster::JobRecord& record) -> std::unique_ptr<jobs::Job> {
+          if (record.type != "FlexProtect") return nullptr;
+          return std::make_unique<jobs::FlexProtectJob>(
+              raw->pieces(), raw->metadata(), a->client(), a->cluster(), [a] { return a->Group(); },
+              [a] { return a->SettingNumber("flexprotect_files_per_second"); });
+        },
+        jobs::JobEngine::Options{});
+    job_engine->Start();
   }
   httplib::Server server;
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };

@@ -97,6 +97,10 @@ class StorageNode {
   // are placed over this node's and the peers' drives, and reads reach
   // units wherever they are. Without peers the node uses its own drives.
   void SetPeers(std::map<uint32_t, std::shared_ptr<io::PieceStore>> peers);
+  // The file records and the cluster's drives as this node reaches them:
+  // what cluster jobs (FlexProtect) scan and rewrite.
+  meta::MetadataStore& metadata() { return *metadata_; }
+  io::PieceStore& pieces() { return *router_; }
   // This node's own drives (what it serves to peers).
   io::LocalPieceStore& local_pieces() { return *pieces_; }
 

@@ -2,6 +2,7 @@
 
 #include "cluster/admin/devices_command.h"
 #include "cluster/admin/group_live.h"
+#include "cluster/admin/job_command.h"
 #include "cluster/admin/nodes_command.h"
 #include "cluster/admin/status_command.h"
 #include "cluster/group_command.h"
@@ -14,6 +15,7 @@ void AddAdminCommands(CLI::App& app, std::shared_ptr<int> exit_code, std::ostrea
   AddNodesCommand(app, exit_code, out, err);
   AddStatusCommand(app, exit_code, out, err);
   AddDevicesCommand(app, exit_code, out, err);
+  AddJobCommand(app, exit_code, out, err);
 }
 
 }  // namespace tessera::cluster::admin

@@ -300,6 +300,7 @@ TEST_F(AdminCommandsTest, StatusSummarisesTheCluster) {
                 "group: <1," + e + ">: { 1-2:0-1, down: 3, read_only: 2 } (epoch " + e +
                 ", cause merge)\n"
                 "protection: +2d:1n (from protection)\n"
+                "data: unknown (HTTP 404)\n"  // the fake node has no /v1/cluster/protection
                 "node views:\n"
                 "  node 1 at " +
                 node1.address() + ": writable; epoch 5; master 1\n" +

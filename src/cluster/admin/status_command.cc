@@ -49,6 +49,23 @@ void Probe(std::vector<NodeProbe>& probes) {
   for (size_t i = 0; i < probes.size(); ++i) probes[i].view = std::move(views[i]);
 }
 
+// The master's view of the data's protection; without a master, the first
+// node that answered.
+Result<ProtectionView> AskForProtection(const AdminSnapshot& snap,
+                                        const std::vector<NodeProbe>& probes) {
+  std::string address;
+  for (const AdminNode& node : snap.nodes) {
+    if (snap.master && node.record.array_id == snap.master->array_id) {
+      address = node.record.address;
+    }
+  }
+  for (const NodeProbe& p : probes) {
+    if (address.empty() && p.view.ok()) address = p.address;
+  }
+  if (address.empty()) return Status::Unavailable("no node answered");
+  return FetchProtectionView(address, std::chrono::seconds(60));
+}
+
 int RunStatus(const StatusFlags& flags, std::ostream& out, std::ostream& err) {
   Result<AdminContext> ctx = OpenCluster(flags.cluster);
   if (!ctx.ok()) return Fail(err, ctx.status().message());
@@ -76,6 +93,7 @@ int RunStatus(const StatusFlags& flags, std::ostream& out, std::ostream& err) {
     }
   }
   Probe(in.probes);
+  if (in.snapshot) in.data = AskForProtection(*in.snapshot, in.probes);
   if (flags.json) {
     out << StatusJson(in).dump(2) << "\n";
   } else {

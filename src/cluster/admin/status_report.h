@@ -37,6 +37,7 @@
 
 #include "cluster/admin/admin_snapshot.h"
 #include "cluster/admin/node_view.h"
+#include "cluster/admin/protection_view.h"
 #include "common/status.h"
 
 namespace tessera::cluster::admin {
@@ -63,6 +64,9 @@ struct StatusInput {
   std::optional<AdminSnapshot> snapshot;  // set when etcd answered
   ProtectionSetting protection;
   std::vector<NodeProbe> probes;  // in the order to print
+  // The master's GET /v1/cluster/protection (protection_view.h); not asked
+  // when etcd could not be read.
+  Result<ProtectionView> data = Status::Internal("not asked");
 };
 
 struct NodeCounts {

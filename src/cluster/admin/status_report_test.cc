@@ -49,6 +49,16 @@ StatusInput Healthy() {
   snap.master = MasterRecord{1, 10, 42};
   in.snapshot = snap;
   in.protection = {"+2d:1n", "protection", ""};
+  ProtectionView data;
+  data.array_id = 1;
+  data.below_protection = true;
+  data.files = 12;
+  data.bytes = 3 << 20;
+  data.files_at_risk = 2;
+  data.bytes_at_risk = 3 << 19;
+  data.units_at_risk = 10;
+  data.failed_devices = {"node 3"};
+  in.data = data;
   in.probes = {
       Probe(1, NodeView{1, 1, "local", true, "", false, 57, "<1,57>: { ... }", true, 1}),
       Probe(2, NodeView{2, 2, "local", false, "etcd session lost", true, 55, "", false, 1}),
@@ -71,6 +81,9 @@ TEST(StatusReportTest, HealthyClusterText) {
             "master: node 1 at 127.0.0.1:8081, priority 10, token 42\n"
             "group: <1,57>: { 1:0-3, 2:0-1, down: 3, soft_failed: 3 } (epoch 57, cause split)\n"
             "protection: +2d:1n (from protection)\n"
+            "data: BELOW PROTECTION: 2 of 12 files (1.5M of 3.0M, 10 units) have units on "
+            "failed devices; 0 files (0B) unavailable; failed devices: node 3 (as node 1 sees "
+            "it)\n"
             "node views:\n"
             "  node 1 at 127.0.0.1:8081: writable; epoch 57; master 1\n"
             "  node 2 at 127.0.0.1:8082: not writable (etcd session lost); epoch 55; master 1\n"
@@ -101,6 +114,9 @@ TEST(StatusReportTest, HealthyClusterJson) {
             R"({"notation":"<1,57>: { 1:0-3, 2:0-1, down: 3, soft_failed: 3 }","epoch":57,)"
             R"("initiator":1,"cause":"split"})");
   EXPECT_EQ(j["protection"].dump(), R"({"value":"+2d:1n","source":"protection"})");
+  EXPECT_EQ(j["data"]["below_protection"], true);
+  EXPECT_EQ(j["data"]["files_at_risk"], 2);
+  EXPECT_EQ(j["data"]["failed_devices"].dump(), R"(["node 3"])");
   ASSERT_EQ(j["views"].size(), 3u);
   EXPECT_EQ(j["views"][0]["reachable"], true);
   EXPECT_EQ(j["views"][0]["view"]["writable"], true);
@@ -116,6 +132,7 @@ TEST(StatusReportTest, NoGroupNoMasterDefaultProtectionNoNodes) {
   in.etcd_endpoints = "a:1,b:2";
   in.snapshot = AdminSnapshot{};
   in.protection = {"+2", "default", ""};
+  in.data = Status::Unavailable("no node answered");
   EXPECT_EQ(FormatStatus(in),
             "cluster: c\n"
             "etcd: ok (a:1,b:2)\n"
@@ -125,6 +142,7 @@ TEST(StatusReportTest, NoGroupNoMasterDefaultProtectionNoNodes) {
             "master: none\n"
             "group: none yet (no node has proposed one)\n"
             "protection: +2 (default)\n"
+            "data: unknown (no node answered)\n"
             "node views: none\n");
   nlohmann::ordered_json j = StatusJson(in);
   EXPECT_TRUE(j["quorum"].is_null());
