@@ -10,6 +10,7 @@
 #include "cluster/config/config_command.h"
 #include "cluster/local/up_command.h"
 #include "cluster/timeline_command.h"
+#include "images/images_command.h"
 #include "node/node_command.h"
 
 int main(int argc, char** argv) {
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   tessera::cluster::AddTimelineCommand(app, exit_code);
   tessera::cluster::config::AddConfigCommand(app, exit_code);
   tessera::cluster::local::AddUpDownCommands(app, exit_code);
+  tessera::images::AddImagesCommand(app, exit_code);
   int code = tessera::cli::ParseAndRun(app, argc, argv);
   return code != 0 ? code : *exit_code;
 }
