@@ -36,19 +36,17 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench/load_common.h"
 #include "tests/support/node_process.h"
 
 #ifndef TESSERA_BINARY
@@ -58,209 +56,9 @@
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
-using Clock = std::chrono::steady_clock;
+using namespace tessera::bench;
 
 constexpr const char* kNamespace = "bench";
-constexpr size_t kMaxErrorsKept = 5;
-
-// ------------------------------------------------------------------ helpers
-
-double Seconds(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double>(b - a).count();
-}
-
-double Round(double v, int digits = 3) {
-  double scale = std::pow(10.0, digits);
-  return std::round(v * scale) / scale;
-}
-
-std::string IsoDateUtc() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-void Log(const std::string& text) {
-  std::fprintf(stderr, "[node_load_bench] %s\n", text.c_str());
-  std::fflush(stderr);
-}
-
-void Emit(const json& line) {
-  std::fputs((line.dump() + "\n").c_str(), stdout);
-  std::fflush(stdout);
-}
-
-// "1G", "256M", "64K", "123" (bytes); binary multiples. nullopt if malformed.
-std::optional<uint64_t> ParseSize(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  size_t digits = 0;
-  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-  if (digits == 0) return std::nullopt;
-  uint64_t value = std::stoull(text.substr(0, digits));
-  std::string suffix = text.substr(digits);
-  if (suffix == "iB" || suffix == "B") suffix.clear();
-  if (suffix.size() == 3 && suffix.substr(1) == "iB") suffix = suffix.substr(0, 1);
-  int shift = 0;
-  if (suffix.empty())
-    shift = 0;
-  else if (suffix == "K" || suffix == "k")
-    shift = 10;
-  else if (suffix == "M" || suffix == "m")
-    shift = 20;
-  else if (suffix == "G" || suffix == "g")
-    shift = 30;
-  else if (suffix == "T" || suffix == "t")
-    shift = 40;
-  else
-    return std::nullopt;
-  return value << shift;
-}
-
-// Percent-encodes everything but RFC 3986 unreserved characters and '/'.
-std::string EncodePath(const std::string& path) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(path.size());
-  for (unsigned char c : path) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
-std::string FileUrl(const std::string& rel) {
-  return std::string("/v1/files/") + kNamespace + "/" + EncodePath(rel);
-}
-
-bool ReadWholeFile(const std::string& path, std::string* out, std::string* error) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    *error = "open " + path + ": " + std::strerror(errno);
-    return false;
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    *error = "stat " + path + ": " + std::strerror(errno);
-    ::close(fd);
-    return false;
-  }
-  out->resize(static_cast<size_t>(st.st_size));
-  size_t done = 0;
-  while (done < out->size()) {
-    ssize_t n = ::read(fd, out->data() + done, out->size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      *error = "read " + path + ": " + (n == 0 ? "short file" : std::strerror(errno));
-      ::close(fd);
-      return false;
-    }
-    done += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  return true;
-}
-
-// Sum of apparent sizes (du -sb) of the regular files under `path`.
-uint64_t ApparentBytes(const std::string& path) {
-  uint64_t total = 0;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(path, ec);
-       it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    struct stat st {};
-    if (::lstat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
-      total += static_cast<uint64_t>(st.st_size);
-    }
-  }
-  return total;
-}
-
-// A field of /proc/PID/status in kB ("VmHWM", "VmRSS"); -1 if unreadable.
-int64_t ProcStatusKb(pid_t pid, const std::string& field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field + ":", 0) == 0) return std::atoll(line.c_str() + field.size() + 1);
-  }
-  return -1;
-}
-
-json MachineInfo() {
-  json m;
-  m["nproc"] = static_cast<int64_t>(::sysconf(_SC_NPROCESSORS_ONLN));
-  std::ifstream meminfo("/proc/meminfo");
-  std::string line;
-  while (std::getline(meminfo, line)) {
-    if (line.rfind("MemTotal:", 0) == 0) {
-      int64_t kb = std::atoll(line.c_str() + 9);
-      m["mem_total_kib"] = kb;
-      m["mem_total_gib"] = Round(static_cast<double>(kb) / (1 << 20), 1);
-      break;
-    }
-  }
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  while (std::getline(cpuinfo, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      size_t colon = line.find(':');
-      std::string model = colon == std::string::npos ? "" : line.substr(colon + 1);
-      model.erase(0, model.find_first_not_of(" \t"));
-      m["cpu_model"] = model;
-      break;
-    }
-  }
-  if (!m.contains("cpu_model")) m["cpu_model"] = "unknown";
-  return m;
-}
-
-std::string Tail(const std::string& text, int lines) {
-  size_t pos = text.size();
-  int seen = 0;
-  while (pos > 0) {
-    size_t nl = text.rfind('\n', pos - 1);
-    if (nl == std::string::npos) return text;
-    if (nl + 1 < text.size() && ++seen > lines) return text.substr(nl + 1);
-    pos = nl;
-  }
-  return text;
-}
-
-// ------------------------------------------------------------------ failures
-
-// Counts failures of one phase and keeps (and prints) the first few.
-class Failures {
- public:
-  explicit Failures(std::string phase) : phase_(std::move(phase)) {}
-
-  void Add(const std::string& message) {
-    uint64_t n = ++count_;
-    std::lock_guard<std::mutex> lock(mu_);
-    if (first_.size() < kMaxErrorsKept) {
-      first_.push_back(message);
-      Log(phase_ + " FAILURE: " + message);
-    } else if (n == kMaxErrorsKept + 1) {
-      Log(phase_ + ": more failures, not printing them");
-    }
-  }
-  uint64_t count() const { return count_; }
-  json first() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return first_;
-  }
-
- private:
-  std::string phase_;
-  std::atomic<uint64_t> count_{0};
-  mutable std::mutex mu_;
-  std::vector<std::string> first_;
-};
 
 uint64_t g_total_failures = 0;
 
@@ -278,79 +76,6 @@ json NodeInfo(int port) {
   return json::parse(res->body, nullptr, false);
 }
 
-std::unique_ptr<httplib::Client> MakeClient(int port) {
-  auto client = std::make_unique<httplib::Client>("127.0.0.1", port);
-  client->set_keep_alive(true);
-  client->set_url_encode(false);  // EncodePath did it
-  client->set_connection_timeout(10, 0);
-  client->set_read_timeout(600, 0);
-  client->set_write_timeout(600, 0);
-  client->set_tcp_nodelay(true);
-  return client;
-}
-
-// ------------------------------------------------------------------ pool
-
-// Runs work(i) for i in [0, n) on `clients` threads that pull the next index
-// from a shared counter; make_worker(t) builds thread t's work function (so
-// per-thread state such as an HTTP client lives in that thread). Prints
-// progress to stderr every 10 s. Returns wall seconds.
-template <class MakeWorker>
-double RunPool(const std::string& what, size_t n, int clients, MakeWorker make_worker) {
-  std::atomic<size_t> next{0}, done{0};
-  std::atomic<int> finished{0};
-  auto start = Clock::now();
-  std::vector<std::thread> threads;
-  for (int t = 0; t < clients; ++t) {
-    threads.emplace_back([&, t] {
-      auto work = make_worker(t);
-      while (true) {
-        size_t i = next.fetch_add(1);
-        if (i >= n) break;
-        work(i);
-        done.fetch_add(1);
-      }
-      finished.fetch_add(1);
-    });
-  }
-  auto last = start;
-  while (finished.load() < clients) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    auto now = Clock::now();
-    if (Seconds(last, now) >= 10) {
-      last = now;
-      size_t d = done.load();
-      char buf[160];
-      std::snprintf(buf, sizeof(buf), "%s: %zu/%zu files, %.0f files/s so far", what.c_str(), d, n,
-                    d / Seconds(start, now));
-      Log(buf);
-    }
-  }
-  for (std::thread& t : threads) t.join();
-  return Seconds(start, Clock::now());
-}
-
-// Nearest-rank percentile of the successful latencies (ms); NaN marks failures.
-json LatencyStats(const std::vector<double>& latencies_ms) {
-  std::vector<double> ok;
-  ok.reserve(latencies_ms.size());
-  for (double v : latencies_ms)
-    if (!std::isnan(v)) ok.push_back(v);
-  if (ok.empty()) return {{"p50_ms", nullptr}, {"p99_ms", nullptr}, {"max_ms", nullptr}};
-  std::sort(ok.begin(), ok.end());
-  auto pct = [&](double q) {
-    size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(ok.size())));
-    return ok[std::clamp<size_t>(rank, 1, ok.size()) - 1];
-  };
-  double sum = 0;
-  for (double v : ok) sum += v;
-  return {{"p50_ms", Round(pct(0.50))},
-          {"p90_ms", Round(pct(0.90))},
-          {"p99_ms", Round(pct(0.99))},
-          {"max_ms", Round(ok.back())},
-          {"mean_ms", Round(sum / static_cast<double>(ok.size()))}};
-}
-
 // ------------------------------------------------------------------ run
 
 struct Options {
@@ -361,17 +86,6 @@ struct Options {
   std::string protection = "+2";
   std::vector<std::string> data;
   std::string large_size = "1G";
-};
-
-struct Dataset {
-  std::string label;
-  std::string dir;
-};
-
-struct SourceFile {
-  std::string abs;
-  std::string rel;
-  uint64_t size = 0;
 };
 
 class Bench {
@@ -422,38 +136,14 @@ class Bench {
                  double wall, const std::vector<double>& latency, const Failures& failures) const {
     g_total_failures += failures.count();
     json line = Common(bench, ds.label);
-    line["files"] = files;
-    line["bytes"] = logical;
-    line["seconds"] = Round(wall);
-    line["files_per_s"] = Round(static_cast<double>(files) / wall, 1);
-    line["mb_per_s"] = Round(static_cast<double>(logical) / 1e6 / wall, 2);
-    line["latency"] = LatencyStats(latency);
-    line["failures"] = failures.count();
-    if (failures.count() > 0) line["errors"] = failures.first();
+    line.update(PhaseFields(files, logical, wall, latency, failures));
     return line;
-  }
-
-  static std::vector<SourceFile> Walk(const std::string& root) {
-    std::vector<SourceFile> files;
-    for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
-         ++it) {
-      if (it->symlink_status().type() != fs::file_type::regular) continue;
-      SourceFile f;
-      f.abs = it->path().string();
-      f.rel = fs::relative(it->path(), root).generic_string();
-      f.size = it->file_size();
-      files.push_back(std::move(f));
-    }
-    std::sort(files.begin(), files.end(),
-              [](const SourceFile& a, const SourceFile& b) { return a.rel < b.rel; });
-    return files;
   }
 
   void RunDataset(const Dataset& ds, const std::string& work) {
     Log("data set '" + ds.label + "': walking " + ds.dir);
     std::vector<SourceFile> files = Walk(ds.dir);
-    uint64_t logical = 0;
-    for (const SourceFile& f : files) logical += f.size;
+    uint64_t logical = TotalBytes(files);
     Log("data set '" + ds.label + "': " + std::to_string(files.size()) + " files, " +
         std::to_string(logical) + " bytes");
     if (files.empty()) {
@@ -492,19 +182,14 @@ class Bench {
     Log(ds.label + ": write phase, " + std::to_string(opt_.clients) + " clients");
     int port = node.port();
     double wall = RunPool(ds.label + " write", files.size(), opt_.clients, [&](int) {
-      return [&, client = MakeClient(port), body = std::string()](size_t i) mutable {
+      return [&, client = MakeClient("127.0.0.1", port), body = std::string()](size_t i) mutable {
         const SourceFile& f = files[i];
         std::string error;
         if (!ReadWholeFile(f.abs, &body, &error)) return failures.Add(error);
         auto t0 = Clock::now();
-        auto res =
-            client->Put(FileUrl(f.rel), body.data(), body.size(), "application/octet-stream");
+        error = PutBody(*client, FileUrl(kNamespace, f.rel), body);
         auto t1 = Clock::now();
-        if (!res) return failures.Add("PUT " + f.rel + ": " + httplib::to_string(res.error()));
-        if (res->status / 100 != 2) {
-          return failures.Add("PUT " + f.rel + ": HTTP " + std::to_string(res->status) + " " +
-                              res->body.substr(0, 300));
-        }
+        if (!error.empty()) return failures.Add(error);
         latency[i] = Seconds(t0, t1) * 1000;
         bytes_ok += body.size();
       };
@@ -525,29 +210,23 @@ class Bench {
     Log(ds.label + ": read phase, " + std::to_string(opt_.clients) + " clients");
     int port = node.port();
     double wall = RunPool(ds.label + " read", files.size(), opt_.clients, [&](int) {
-      return [&, client = MakeClient(port), expected = std::string()](size_t i) mutable {
-        const SourceFile& f = files[i];
-        std::string error;
-        if (!ReadWholeFile(f.abs, &expected, &error)) return failures.Add(error);
-        auto t0 = Clock::now();
-        auto res = client->Get(FileUrl(f.rel));
-        auto t1 = Clock::now();
-        if (!res) return failures.Add("GET " + f.rel + ": " + httplib::to_string(res.error()));
-        if (res->status != 200) {
-          return failures.Add("GET " + f.rel + ": HTTP " + std::to_string(res->status) + " " +
-                              res->body.substr(0, 300));
-        }
-        latency[i] = Seconds(t0, t1) * 1000;
-        if (res->body != expected) {
-          ++mismatches;
-          size_t at = 0;
-          size_t common = std::min(res->body.size(), expected.size());
-          while (at < common && res->body[at] == expected[at]) ++at;
-          failures.Add("GET " + f.rel + ": MISMATCH, got " + std::to_string(res->body.size()) +
-                       " bytes, expected " + std::to_string(expected.size()) +
-                       ", first difference at byte " + std::to_string(at));
-        }
-      };
+      return
+          [&, client = MakeClient("127.0.0.1", port), expected = std::string()](size_t i) mutable {
+            const SourceFile& f = files[i];
+            std::string error;
+            if (!ReadWholeFile(f.abs, &expected, &error)) return failures.Add(error);
+            auto t0 = Clock::now();
+            GetOutcome got = GetAndCompare(*client, FileUrl(kNamespace, f.rel), expected);
+            auto t1 = Clock::now();
+            if (got.kind == GetOutcome::kNotFound || got.kind == GetOutcome::kError) {
+              return failures.Add(got.message);
+            }
+            latency[i] = Seconds(t0, t1) * 1000;
+            if (got.kind == GetOutcome::kMismatch) {
+              ++mismatches;
+              failures.Add(got.message);
+            }
+          };
     });
     CheckAlive(node, ds.label + " read phase");
     json line = PhaseLine("node_load", ds, files.size(), logical, wall, latency, failures);
@@ -710,8 +389,8 @@ class Bench {
     NodeProcess node(NodeIn(dir + "/node"));
     if (!StartNode(node, "large file")) return;
     int64_t hwm_idle = ProcStatusKb(node.pid(), "VmHWM");
-    const std::string url = FileUrl("large/blob.bin");
-    auto client = MakeClient(node.port());
+    const std::string url = FileUrl(kNamespace, "large/blob.bin");
+    auto client = MakeClient("127.0.0.1", node.port());
     uint64_t failures = 0;
     json errors = json::array();
     auto fail = [&](const std::string& message) {
@@ -857,17 +536,14 @@ class Bench {
   json machine_;
 };
 
-bool ValidLabel(const std::string& label) {
-  if (label.empty() || label == "." || label == ".." || label == "large") return false;
-  for (unsigned char c : label)
-    if (!std::isalnum(c) && c != '-' && c != '_' && c != '.') return false;
-  return true;
-}
+// "large" is the large-file test's directory.
+bool ValidDatasetLabel(const std::string& label) { return ValidLabel(label) && label != "large"; }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
+  SetLogName("node_load_bench");
   Options opt;
   CLI::App app{
       "Load harness for a tessera node: small-file write/read throughput, latency, disk "
@@ -896,17 +572,8 @@ int main(int argc, char** argv) {
   std::vector<Dataset> datasets;
   std::set<std::string> labels;
   for (const std::string& spec : opt.data) {
-    Dataset ds;
-    size_t eq = spec.find('=');
-    if (eq == std::string::npos) {
-      ds.dir = spec;
-      ds.label = fs::path(spec).lexically_normal().filename().string();
-      if (ds.label.empty()) ds.label = fs::path(spec).lexically_normal().parent_path().filename();
-    } else {
-      ds.label = spec.substr(0, eq);
-      ds.dir = spec.substr(eq + 1);
-    }
-    if (!ValidLabel(ds.label)) {
+    Dataset ds = ParseDatasetSpec(spec);
+    if (!ValidDatasetLabel(ds.label)) {
       std::fprintf(stderr, "error: --data '%s': label '%s' must be [A-Za-z0-9._-]+ (not 'large')\n",
                    spec.c_str(), ds.label.c_str());
       return 2;
@@ -937,22 +604,10 @@ int main(int argc, char** argv) {
   }
 
   bool own_work = opt.work.empty();
-  std::string work = opt.work;
-  if (own_work) {
-    std::string pattern = "/tmp/node-load-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      std::fprintf(stderr, "error: mkdtemp %s: %s\n", pattern.c_str(), std::strerror(errno));
-      return 2;
-    }
-    work = pattern;
-  } else {
-    work = fs::absolute(work).lexically_normal().string();
-    std::error_code ec;
-    fs::create_directories(work, ec);
-    if (ec) {
-      std::fprintf(stderr, "error: --work %s: %s\n", work.c_str(), ec.message().c_str());
-      return 2;
-    }
+  std::optional<std::string> prepared = PrepareWorkDir(opt.work, "/tmp/node-load-XXXXXX");
+  if (!prepared) return 2;
+  std::string work = *prepared;
+  if (!own_work) {
     for (const Dataset& ds : datasets) {
       if (fs::exists(work + "/" + ds.label)) {
         std::fprintf(stderr, "error: %s/%s already exists; use an empty --work\n", work.c_str(),

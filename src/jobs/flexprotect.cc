@@ -90,6 +90,11 @@ Result<ProtectResult> ProtectFile(io::PieceStore& store, meta::MetadataStore& me
                               ": the content read back does not match its checksums");
   }
   Result<bool> replaced = metadata.ReplacePlacement(moved);
+  if (replaced.status().code() == StatusCode::kIndeterminate) {
+    // Either placement may stand: free neither (space only; a later run or
+    // a collector settles it).
+    return replaced.status().WithContext("committing " + Name(record));
+  }
   if (!replaced.ok() || !*replaced) {
     io::DeleteFilePieces(store, moved);
     if (!replaced.ok()) return replaced.status().WithContext("committing " + Name(record));

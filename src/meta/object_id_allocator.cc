@@ -2,7 +2,7 @@
 
 #include <rocksdb/db.h>
 
-#include "meta/rocks_status.h"
+#include "meta/rocks_db.h"
 
 namespace tessera::meta {
 namespace {

@@ -6,7 +6,7 @@
 
 #include <functional>
 
-#include "meta/rocks_status.h"
+#include "meta/rocks_db.h"
 
 namespace tessera::meta {
 namespace {
@@ -31,16 +31,8 @@ RocksDbMetadataStore::RocksDbMetadataStore(std::unique_ptr<rocksdb::DB> db) : db
 RocksDbMetadataStore::~RocksDbMetadataStore() = default;
 
 Result<std::unique_ptr<RocksDbMetadataStore>> RocksDbMetadataStore::Open(const std::string& dir) {
-  rocksdb::Options options;
-  options.create_if_missing = true;
-  options.write_buffer_size = 16 << 20;
-  options.max_open_files = 256;
-  options.keep_log_file_num = 2;
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(options, dir, &raw);
-  if (!s.ok()) return FromRocks(s, "opening metadata database " + dir);
-  auto store = std::unique_ptr<RocksDbMetadataStore>(
-      new RocksDbMetadataStore(std::unique_ptr<rocksdb::DB>(raw)));
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::DB> db, OpenRocksDb(dir, "metadata database"));
+  auto store = std::unique_ptr<RocksDbMetadataStore>(new RocksDbMetadataStore(std::move(db)));
   ASSIGN_OR_RETURN(ObjectIdAllocator ids, ObjectIdAllocator::Load(store->db_.get()));
   store->object_ids_ = std::make_unique<ObjectIdAllocator>(std::move(ids));
   return store;

@@ -3,16 +3,19 @@
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 
 #include "common/coding.h"
-#include "meta/rocks_status.h"
+#include "meta/rocks_db.h"
 
 namespace tessera::meta {
 namespace {
 
 constexpr uint64_t kTrimBatch = 1000;
+
+constexpr char kBootsKey[] = "c:boots";
 
 std::string ShardKey(char kind, uint32_t shard) {
   std::string key(1, kind);
@@ -70,16 +73,9 @@ ShardReplicaStore::~ShardReplicaStore() = default;
 Result<std::unique_ptr<ShardReplicaStore>> ShardReplicaStore::Open(const std::string& dir,
                                                                    uint32_t shard_count) {
   if (shard_count == 0) return Status::InvalidArgument("a metadata store needs at least one shard");
-  rocksdb::Options options;
-  options.create_if_missing = true;
-  options.write_buffer_size = 16 << 20;
-  options.max_open_files = 256;
-  options.keep_log_file_num = 2;
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(options, dir, &raw);
-  if (!s.ok()) return FromRocks(s, "opening metadata shards in " + dir);
-  auto store = std::unique_ptr<ShardReplicaStore>(
-      new ShardReplicaStore(std::unique_ptr<rocksdb::DB>(raw), shard_count));
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::DB> db, OpenRocksDb(dir, "metadata shards"));
+  auto store =
+      std::unique_ptr<ShardReplicaStore>(new ShardReplicaStore(std::move(db), shard_count));
   RETURN_IF_ERROR(store->Load());
   return store;
 }
@@ -88,7 +84,14 @@ Status ShardReplicaStore::Load() {
   ASSIGN_OR_RETURN(ObjectIdAllocator ids, ObjectIdAllocator::Load(db_.get()));
   object_ids_ = std::make_unique<ObjectIdAllocator>(std::move(ids));
   std::string value;
-  rocksdb::Status s;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), kBootsKey, &value);
+  if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "reading the boot counter");
+  boot_count_ =
+      (s.ok() && value.size() == 8 ? GetBE64(reinterpret_cast<const uint8_t*>(value.data())) : 0) +
+      1;
+  std::string encoded;
+  AppendBE64(&encoded, boot_count_);
+  RETURN_IF_ERROR(FromRocks(db_->Put(Synced(), kBootsKey, encoded), "saving the boot counter"));
   for (uint32_t i = 0; i < shards_.size(); ++i) {
     s = db_->Get(rocksdb::ReadOptions(), PositionKey(i), &value);
     if (s.IsNotFound()) continue;
@@ -191,7 +194,12 @@ Status ShardReplicaStore::Append(uint32_t shard, int64_t epoch, LogVersion prev,
   RETURN_IF_ERROR(FromRocks(db_->Write(Synced(), &batch), "applying shard writes"));
   s->position = next;
   s->log_entries += entries.size();
-  if (s->log_entries > kLogKeep + kTrimBatch) return TrimLog(shard, *s);
+  if (s->log_entries > kLogKeep + kTrimBatch) {
+    // The writes are durable already; a trim that fails is retried next time.
+    if (Status trimmed = TrimLog(shard, *s); !trimmed.ok()) {
+      spdlog::warn("shard {}: trimming its log: {}", shard, trimmed.ToString());
+    }
+  }
   return Status::Ok();
 }
 

@@ -62,6 +62,10 @@ class ShardReplicaStore {
   ~ShardReplicaStore();
 
   uint32_t shard_count() const { return static_cast<uint32_t>(shards_.size()); }
+  // How many times this database was opened, this time included (persisted
+  // at Open): a primary numbers its writes above boot_count() << 40, so a
+  // restarted primary never reuses a version its previous run sent.
+  uint64_t boot_count() const { return boot_count_; }
 
   // A fresh object id (never handed out twice, even across restarts).
   Result<uint64_t> NewObjectId();
@@ -110,6 +114,7 @@ class ShardReplicaStore {
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::unique_ptr<ObjectIdAllocator> object_ids_;
+  uint64_t boot_count_ = 0;
 };
 
 }  // namespace tessera::meta

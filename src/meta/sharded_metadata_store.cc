@@ -9,8 +9,6 @@
 namespace tessera::meta {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 constexpr size_t kMaxBatch = 256;   // writes one replication round carries at most
 constexpr size_t kCopyPage = 1000;  // log entries or records one catch-up call moves
 constexpr auto kRetryPause = std::chrono::milliseconds(100);
@@ -37,6 +35,13 @@ Status RunAll(std::vector<std::function<Status()>> calls) {
   return result;
 }
 
+// A routing refusal that outlasted its retries is, to a client, the
+// metadata service being unavailable (503), not a conflict.
+Status AsClientError(const Status& status) {
+  if (status.code() != StatusCode::kFailedPrecondition) return status;
+  return Status::Unavailable("no serving primary: " + status.message());
+}
+
 }  // namespace
 
 struct ShardedMetadataStore::Writer {
@@ -55,6 +60,7 @@ struct ShardedMetadataStore::LedShard {
   bool busy = false;               // a write batch or a catch-up is running
   LogVersion applied;              // the last write applied everywhere (while serving)
   std::deque<Writer*> queue;       // writes waiting; the front ones form the running batch
+  uint64_t last_seq = 0;           // the highest seq this primary sent at `epoch`
 };
 
 ShardedMetadataStore::ShardedMetadataStore(ShardedStoreOptions options,
@@ -100,6 +106,7 @@ void ShardedMetadataStore::SetShardMap(const cluster::ShardMap& map) {
     LedShard& led = *led_[s];
     std::lock_guard<std::mutex> lock(led.mu);
     if (!nodes.empty() && nodes.front() == options_.self) {
+      if (led.epoch != map.epoch) led.last_seq = replica_->boot_count() << 40;
       led.epoch = map.epoch;
       led.replicas.assign(nodes.begin() + 1, nodes.end());
     } else {
@@ -146,17 +153,36 @@ ShardServiceStats ShardedMetadataStore::Stats() {
 
 // ---- Routing: every call goes to its shard's primary ----
 
+Status ShardedMetadataStore::AwaitMap(std::unique_lock<std::mutex>& lock,
+                                      std::chrono::steady_clock::time_point deadline) {
+  if (!map_cv_.wait_until(lock, deadline, [&] { return !map_.shards.empty(); })) {
+    return Status::Unavailable("no metadata shard map yet: the master has not published one");
+  }
+  return Status::Ok();
+}
+
+bool ShardedMetadataStore::RetryAfter(const Status& refused,
+                                      std::chrono::steady_clock::time_point deadline) {
+  // Lead refuses with FailedPrecondition (not the primary at this epoch) or
+  // Unavailable (not serving) before it changes anything, so both are safe
+  // to retry, writes too; Indeterminate is not.
+  StatusCode code = refused.code();
+  bool retry = code == StatusCode::kFailedPrecondition || code == StatusCode::kUnavailable;
+  if (!retry || std::chrono::steady_clock::now() + kRetryPause >= deadline) return false;
+  if (code == StatusCode::kFailedPrecondition && options_.map_is_stale) options_.map_is_stale();
+  std::this_thread::sleep_for(kRetryPause);
+  return true;
+}
+
 Result<ShardReply> ShardedMetadataStore::Route(ShardRequest request) {
   RETURN_IF_ERROR(Gate());
-  const auto deadline = Clock::now() + options_.request_wait;
+  const auto deadline = std::chrono::steady_clock::now() + options_.request_wait;
   while (true) {
     uint32_t primary = 0;
     std::shared_ptr<ShardPeer> peer;
     {
       std::unique_lock<std::mutex> lock(map_mu_);
-      if (!map_cv_.wait_until(lock, deadline, [&] { return !map_.shards.empty(); })) {
-        return Status::Unavailable("no metadata shard map yet: the master has not published one");
-      }
+      RETURN_IF_ERROR(AwaitMap(lock, deadline));
       request.epoch = map_.epoch;
       const std::vector<uint32_t>& nodes = map_.shards[request.shard].nodes;
       if (nodes.empty()) {
@@ -174,14 +200,8 @@ Result<ShardReply> ShardedMetadataStore::Route(ShardRequest request) {
                                                         : Result<ShardReply>(Status::Unavailable(
                                                               "no address for node " + std::to_string(primary) +
                                                               ", primary of " + ShardName(request.shard)));
-    // Lead refuses with FailedPrecondition (not the primary at this epoch)
-    // or Unavailable (not serving) before it changes anything, so both are
-    // safe to retry, writes too; Indeterminate is not.
-    StatusCode code = reply.status().code();
-    bool retry = code == StatusCode::kFailedPrecondition || code == StatusCode::kUnavailable;
-    if (reply.ok() || !retry || Clock::now() + kRetryPause >= deadline) return reply;
-    if (code == StatusCode::kFailedPrecondition && options_.map_is_stale) options_.map_is_stale();
-    std::this_thread::sleep_for(kRetryPause);
+    if (reply.ok()) return reply;
+    if (!RetryAfter(reply.status(), deadline)) return AsClientError(reply.status());
   }
 }
 
@@ -230,7 +250,7 @@ Result<FileRecord> ShardedMetadataStore::Delete(const std::string& ns, const std
 Result<Listing> ShardedMetadataStore::List(const std::string& ns, const std::string& prefix,
                                            const std::string& marker, size_t limit) {
   RETURN_IF_ERROR(Gate());
-  const auto deadline = Clock::now() + options_.request_wait;
+  const auto deadline = std::chrono::steady_clock::now() + options_.request_wait;
   while (true) {
     ShardRequest request;
     request.op = ShardRequest::Op::kList;
@@ -242,9 +262,7 @@ Result<Listing> ShardedMetadataStore::List(const std::string& ns, const std::str
     std::map<uint32_t, std::shared_ptr<ShardPeer>> peers;
     {
       std::unique_lock<std::mutex> lock(map_mu_);
-      if (!map_cv_.wait_until(lock, deadline, [&] { return !map_.shards.empty(); })) {
-        return Status::Unavailable("no metadata shard map yet: the master has not published one");
-      }
+      RETURN_IF_ERROR(AwaitMap(lock, deadline));
       request.epoch = map_.epoch;
       for (const cluster::ShardReplicas& r : map_.shards) {
         if (!r.nodes.empty()) primaries.insert(r.nodes.front());
@@ -287,11 +305,7 @@ Result<Listing> ShardedMetadataStore::List(const std::string& ns, const std::str
       if (merged.truncated && !merged.files.empty()) merged.next_marker = merged.files.back().path;
       return merged;
     }
-    StatusCode code = failed.code();
-    bool retry = code == StatusCode::kFailedPrecondition || code == StatusCode::kUnavailable;
-    if (!retry || Clock::now() + kRetryPause >= deadline) return failed;
-    if (code == StatusCode::kFailedPrecondition && options_.map_is_stale) options_.map_is_stale();
-    std::this_thread::sleep_for(kRetryPause);
+    if (!RetryAfter(failed, deadline)) return AsClientError(failed);
   }
 }
 
@@ -318,7 +332,7 @@ Status ShardedMetadataStore::ForEach(const std::function<bool(const FileRecord&)
 
 Status ShardedMetadataStore::AwaitServing(LedShard& led, std::unique_lock<std::mutex>& lock,
                                           int64_t epoch) {
-  const auto deadline = Clock::now() + options_.request_wait;
+  const auto deadline = std::chrono::steady_clock::now() + options_.request_wait;
   while (true) {
     if (led.epoch != epoch) {
       if (epoch > led.epoch && options_.map_is_stale) options_.map_is_stale();
@@ -426,14 +440,30 @@ void ShardedMetadataStore::RunBatch(uint32_t shard, LedShard& led,
   const int64_t epoch = led.epoch;
   const LogVersion prev = led.applied;
   const std::vector<uint32_t> replicas = led.replicas;
+  // Never a version this primary sent before, even in a batch that failed:
+  // a replica may still apply that batch late, and equal versions must mean
+  // equal writes.
+  LogVersion version{epoch, std::max(led.last_seq, prev.epoch == epoch ? prev.seq : 0)};
   lock.unlock();
+
+  std::vector<std::shared_ptr<ShardPeer>> peers;
+  Status reachable;
+  for (uint32_t node : replicas) {
+    peers.push_back(PeerFor(node));
+    if (!peers.back() && reachable.ok()) {
+      reachable = Status::Unavailable("no address for replica node " + std::to_string(node));
+    }
+  }
 
   // Order the batch: each write sees the ones before it in the batch.
   std::map<std::pair<std::string, std::string>, std::optional<FileRecord>> overlay;
   std::vector<ShardEntry> entries;
   std::vector<Writer*> writing;
-  LogVersion version{epoch, prev.epoch == epoch ? prev.seq : 0};
   for (Writer* w : batch) {
+    if (!reachable.ok()) {
+      w->status = reachable;  // nothing was sent: a definite refusal
+      continue;
+    }
     const ShardRequest& r = *w->request;
     auto key = std::make_pair(r.record.ns, r.record.path);
     std::optional<FileRecord> current;
@@ -478,10 +508,18 @@ void ShardedMetadataStore::RunBatch(uint32_t shard, LedShard& led,
     writing.push_back(w);
   }
   Status replicated =
-      entries.empty() ? Status::Ok() : Replicate(shard, epoch, replicas, prev, entries);
+      entries.empty() ? Status::Ok() : Replicate(shard, epoch, replicas, peers, prev, entries);
 
   lock.lock();
-  if (replicated.ok()) {
+  led.last_seq = std::max(led.last_seq, version.seq);
+  if (!reachable.ok()) {
+    led.serving = false;  // the map names a node this one cannot reach: catch up again
+    {
+      std::lock_guard<std::mutex> guard(catch_up_mu_);
+      catch_up_wanted_ = true;
+    }
+    catch_up_cv_.notify_all();
+  } else if (replicated.ok()) {
     if (!entries.empty()) led.applied = entries.back().version;
   } else {
     spdlog::warn("{} at epoch {}: a write batch failed, catching up again: {}", ShardName(shard),
@@ -504,12 +542,13 @@ void ShardedMetadataStore::RunBatch(uint32_t shard, LedShard& led,
 }
 
 Status ShardedMetadataStore::Replicate(uint32_t shard, int64_t epoch,
-                                       const std::vector<uint32_t>& replicas, LogVersion prev,
-                                       const std::vector<ShardEntry>& entries) {
+                                       const std::vector<uint32_t>& replicas,
+                                       const std::vector<std::shared_ptr<ShardPeer>>& peers,
+                                       LogVersion prev, const std::vector<ShardEntry>& entries) {
   std::vector<std::function<Status()>> calls;
-  for (uint32_t node : replicas) {
-    std::shared_ptr<ShardPeer> peer = PeerFor(node);
-    if (!peer) return Status::Unavailable("no address for replica node " + std::to_string(node));
+  for (size_t i = 0; i < replicas.size(); ++i) {
+    const uint32_t node = replicas[i];
+    std::shared_ptr<ShardPeer> peer = peers[i];
     calls.push_back([=, &entries]() -> Status {
       Status s = peer->Append(shard, epoch, prev, entries);
       if (s.ok()) return s;
@@ -531,6 +570,18 @@ void ShardedMetadataStore::CatchUpLoop() {
     if (stopping_) return;
     catch_up_wanted_ = false;
     lock.unlock();
+    // A node whose session lapsed cannot prove it is still primary: it stops
+    // serving its shards at once (before a successor can be chosen, a lease
+    // later) and starts no catch-up (a copy would wipe replicas) until its
+    // session is back; then it must catch up, and so re-promise, first.
+    if (!Gate().ok()) {
+      for (auto& led : led_) {
+        std::lock_guard<std::mutex> guard(led->mu);
+        led->serving = false;
+      }
+      lock.lock();
+      continue;
+    }
     struct Task {
       uint32_t shard;
       int64_t epoch;

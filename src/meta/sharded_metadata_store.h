@@ -92,6 +92,11 @@ class ShardedMetadataStore final : public MetadataStore {
   ShardedMetadataStore(ShardedStoreOptions options, std::unique_ptr<ShardReplicaStore> replica);
 
   Result<ShardReply> Route(ShardRequest request);
+  // With map_mu_ held: waits until a map is known.
+  Status AwaitMap(std::unique_lock<std::mutex>& lock,
+                  std::chrono::steady_clock::time_point deadline);
+  // Whether a refused request may be sent again; pauses first if so.
+  bool RetryAfter(const Status& refused, std::chrono::steady_clock::time_point deadline);
   Result<ShardReply> LeadWrite(LedShard& led, std::unique_lock<std::mutex>& lock,
                                const ShardRequest& request);
   Result<ShardReply> LeadList(const ShardRequest& request);
@@ -99,7 +104,8 @@ class ShardedMetadataStore final : public MetadataStore {
   Status AwaitServing(LedShard& led, std::unique_lock<std::mutex>& lock, int64_t epoch);
   void RunBatch(uint32_t shard, LedShard& led, std::unique_lock<std::mutex>& lock);
   Status Replicate(uint32_t shard, int64_t epoch, const std::vector<uint32_t>& replicas,
-                   LogVersion prev, const std::vector<ShardEntry>& entries);
+                   const std::vector<std::shared_ptr<ShardPeer>>& peers, LogVersion prev,
+                   const std::vector<ShardEntry>& entries);
   void CatchUpLoop();
   Status CatchUp(uint32_t shard, int64_t epoch, const std::vector<uint32_t>& replicas);
   Status PullFrom(ShardPeer& source, uint32_t shard, int64_t epoch, const ShardPosition& mine,

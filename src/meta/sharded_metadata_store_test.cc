@@ -346,6 +346,36 @@ TEST_F(ShardedMetadataStoreTest, AFailedBatchIsIndeterminateAndReplicasReconcile
   }
 }
 
+TEST_F(ShardedMetadataStoreTest, AFailedBatchsVersionIsNeverReused) {
+  Start(3, 3);
+  Publish({1, 2, 3});
+  std::string path;
+  for (int i = 0; path.empty(); ++i) {
+    std::string candidate = "q" + std::to_string(i) + "/f";
+    if (map_.shards[cluster::ShardOf("ns", candidate, kShards)].nodes.front() == 1)
+      path = candidate;
+  }
+  const uint32_t shard = cluster::ShardOf("ns", path, kShards);
+  ASSERT_TRUE(Node(1).Put(Record(path, 1)).ok());
+  const LogVersion first = Node(1).replica().Position(shard)->applied;
+  // Both replicas fail the next batch: no one applies it, but either could
+  // still apply it late, so its version must never name another write.
+  reach_[2]->refuse_appends = true;
+  reach_[3]->refuse_appends = true;
+  EXPECT_EQ(Node(1).Put(Record(path, 2)).status().code(), StatusCode::kIndeterminate);
+  reach_[2]->refuse_appends = false;
+  reach_[3]->refuse_appends = false;
+  Result<std::optional<FileRecord>> put = Status::Unavailable("not yet");
+  for (int i = 0; i < 50 && !put.ok(); ++i) {
+    put = Node(1).Put(Record(path, 3));
+    if (!put.ok()) std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  const LogVersion next = Node(1).replica().Position(shard)->applied;
+  EXPECT_EQ(next.epoch, first.epoch);
+  EXPECT_EQ(next.seq, first.seq + 2) << "the failed batch's version was handed out again";
+}
+
 TEST_F(ShardedMetadataStoreTest, ConcurrentWritersShareRounds) {
   Start(3, 3);
   Publish({1, 2, 3});

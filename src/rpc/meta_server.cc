@@ -1,18 +1,9 @@
 #include "rpc/meta_server.h"
 
+#include "rpc/meta_version.h"
 #include "rpc/rpc_status.h"
 
 namespace tessera::rpc {
-namespace {
-
-meta::LogVersion FromProto(const Version& v) { return {v.epoch(), v.seq()}; }
-
-void ToProto(meta::LogVersion v, Version* out) {
-  out->set_epoch(v.epoch);
-  out->set_seq(v.seq);
-}
-
-}  // namespace
 
 grpc::Status MetaServer::Promise(grpc::ServerContext*, const PromiseRequest* request,
                                  PositionReply* reply) {

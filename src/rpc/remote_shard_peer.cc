@@ -2,18 +2,12 @@
 
 #include <grpcpp/client_context.h>
 
+#include "rpc/meta_version.h"
 #include "rpc/peer_channel.h"
 #include "rpc/rpc_status.h"
 
 namespace tessera::rpc {
 namespace {
-
-meta::LogVersion FromProto(const Version& v) { return {v.epoch(), v.seq()}; }
-
-void ToProto(meta::LogVersion v, Version* out) {
-  out->set_epoch(v.epoch);
-  out->set_seq(v.seq);
-}
 
 bool IsWrite(meta::ShardRequest::Op op) {
   return op == meta::ShardRequest::Op::kPut || op == meta::ShardRequest::Op::kDelete ||

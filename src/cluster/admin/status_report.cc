@@ -174,6 +174,25 @@ std::string FormatStatus(const StatusInput& in) {
   return out;
 }
 
+namespace {
+
+ojson DataJson(const Result<ProtectionView>& data) {
+  if (!data.ok()) return {{"error", data.status().message()}};
+  const ProtectionView& d = *data;
+  return {{"below_protection", d.below_protection},
+          {"files", d.files},
+          {"bytes", d.bytes},
+          {"files_at_risk", d.files_at_risk},
+          {"bytes_at_risk", d.bytes_at_risk},
+          {"units_at_risk", d.units_at_risk},
+          {"files_unavailable", d.files_unavailable},
+          {"bytes_unavailable", d.bytes_unavailable},
+          {"failed_devices", d.failed_devices},
+          {"array_id", d.array_id}};
+}
+
+}  // namespace
+
 ojson StatusJson(const StatusInput& in) {
   ojson out;
   out["cluster"] = in.cluster;
@@ -181,21 +200,7 @@ ojson StatusJson(const StatusInput& in) {
   out["etcd"] = {{"endpoints", in.etcd_endpoints}, {"reachable", reachable}};
   if (!reachable) {
     out["etcd"]["error"] = in.etcd_status.ok() ? "no answer" : in.etcd_status.message();
-    if (in.data.ok()) {
-      const ProtectionView& d = *in.data;
-      out["data"] = {{"below_protection", d.below_protection},
-                     {"files", d.files},
-                     {"bytes", d.bytes},
-                     {"files_at_risk", d.files_at_risk},
-                     {"bytes_at_risk", d.bytes_at_risk},
-                     {"units_at_risk", d.units_at_risk},
-                     {"files_unavailable", d.files_unavailable},
-                     {"bytes_unavailable", d.bytes_unavailable},
-                     {"failed_devices", d.failed_devices},
-                     {"array_id", d.array_id}};
-    } else {
-      out["data"] = {{"error", in.data.status().message()}};
-    }
+    out["data"] = DataJson(in.data);
     out["views"] = ProbesJson(in.probes);
     return out;
   }
@@ -248,21 +253,7 @@ ojson StatusJson(const StatusInput& in) {
   } else {
     out["protection"] = {{"error", in.protection.error}};
   }
-  if (in.data.ok()) {
-    const ProtectionView& d = *in.data;
-    out["data"] = {{"below_protection", d.below_protection},
-                   {"files", d.files},
-                   {"bytes", d.bytes},
-                   {"files_at_risk", d.files_at_risk},
-                   {"bytes_at_risk", d.bytes_at_risk},
-                   {"units_at_risk", d.units_at_risk},
-                   {"files_unavailable", d.files_unavailable},
-                   {"bytes_unavailable", d.bytes_unavailable},
-                   {"failed_devices", d.failed_devices},
-                   {"array_id", d.array_id}};
-  } else {
-    out["data"] = {{"error", in.data.status().message()}};
-  }
+  out["data"] = DataJson(in.data);
   out["views"] = ProbesJson(in.probes);
   return out;
 }
