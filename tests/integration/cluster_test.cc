@@ -4,14 +4,11 @@
 // resumed), and change settings live (applied, or ignored when immutable).
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <mutex>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -24,6 +21,7 @@
 #include "tests/support/etcd_test.h"
 #include "tests/support/node_process.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/verifier.h"
 
 namespace tessera::testing {
 namespace {
@@ -351,91 +349,35 @@ TEST_F(ClusterTest, FilesSpreadOverNodesAndReadBackWithANodeDown) {
   EXPECT_TRUE(got->body == small);
 }
 
-// The verifier: writers keep storing files through one node while other
-// nodes are killed -9 and restarted at random. Every acknowledged write
-// must read back identical; every write refused with an error status must
-// not exist; a write whose answer was lost may be either.
+// The verifier (tests/support/verifier.h): writers keep storing files
+// through one node while other nodes are killed -9 and restarted at random.
+// Every acknowledged write must read back identical; every write refused
+// with an error status must not exist; a write whose answer was lost may be
+// either. bench/verifier_bench runs the same for minutes.
 TEST_F(ClusterTest, VerifierAcknowledgedWritesSurviveRandomKills) {
-  enum class Outcome { kAcked, kRefused, kUnknown };
-  struct Write {
-    std::string path;
-    size_t size;
-    uint64_t seed;
-    Outcome outcome;
-  };
-  constexpr int kWriters = 4;
-  const auto run_for = 15s;
-  std::mutex mu;
-  std::vector<Write> writes;
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> writers;
-  for (int w = 0; w < kWriters; ++w) {
-    writers.emplace_back([&, w] {
-      httplib::Client client("127.0.0.1", nodes_[0]->port());
-      client.set_read_timeout(30);
-      std::mt19937_64 rng(w);
-      const size_t sizes[] = {1000, 100 * 1024, 700 * 1024 + 5};
-      for (int i = 0; !stop.load(); ++i) {
-        Write write{"v/" + std::to_string(w) + "-" + std::to_string(i), sizes[rng() % 3],
-                    static_cast<uint64_t>(w * 1000000 + i), Outcome::kUnknown};
-        auto res = PutFile(client, "ns/" + write.path, Content(write.size, write.seed));
-        // 503 and 4xx refuse before anything commits; 504 (or a lost
-        // answer) leaves the outcome unknown.
-        if (res && res->status == 201) write.outcome = Outcome::kAcked;
-        if (res && (res->status == 503 || (res->status >= 400 && res->status < 500))) {
-          write.outcome = Outcome::kRefused;
-        }
-        std::lock_guard<std::mutex> lock(mu);
-        writes.push_back(write);
-      }
-    });
-  }
-  std::mt19937 rng(42);
-  int kills = 0;
-  const auto until = std::chrono::steady_clock::now() + run_for;
-  while (std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(500 + rng() % 1500));
-    int victim = 1 + static_cast<int>(rng() % (kNodes - 1));
-    nodes_[victim]->Kill();
-    ++kills;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200 + rng() % 2000));
-    ASSERT_TRUE(nodes_[victim]->Start()) << nodes_[victim]->ReadLog();
-  }
-  stop = true;
-  for (std::thread& t : writers) t.join();
+  VerifierOptions options;
+  options.write_port = nodes_[0]->port();
+  options.duration = 15s;
+  for (int i = 1; i < kNodes; ++i) options.victims.push_back(i);
+  options.kill = [&](int i) { nodes_[i]->Kill(); };
+  options.restart = [&](int i) { return nodes_[i]->Start(); };
+  VerifierRun run = RunVerifierWrites(options);
+  ASSERT_TRUE(run.restart_error.empty()) << run.restart_error;
   for (int i = 0; i < kNodes; ++i) {
     ASSERT_TRUE(
         WaitFor([&] { return Members(i) == kNodes && View(i).value("writable", false); }, 20s))
         << i;
   }
 
-  httplib::Client client("127.0.0.1", nodes_[0]->port());
-  int acked = 0, refused = 0, unknown = 0;
-  for (const Write& write : writes) {
-    auto got = GetFile(client, "ns/" + write.path);
-    ASSERT_TRUE(got) << write.path;
-    switch (write.outcome) {
-      case Outcome::kAcked:
-        ++acked;
-        ASSERT_EQ(got->status, 200) << "acknowledged " << write.path << " is gone: " << got->body;
-        ASSERT_TRUE(got->body == Content(write.size, write.seed)) << write.path << " differs";
-        break;
-      case Outcome::kRefused:
-        ++refused;
-        EXPECT_EQ(got->status, 404) << "refused " << write.path << " appears committed";
-        break;
-      case Outcome::kUnknown:
-        ++unknown;
-        if (got->status == 200) {
-          EXPECT_TRUE(got->body == Content(write.size, write.seed)) << write.path;
-        }
-        break;
-    }
-  }
-  std::cerr << "verifier: " << kills << " kills, " << acked << " acknowledged, " << refused
-            << " refused, " << unknown << " unknown\n";
-  EXPECT_GT(kills, 3);
-  EXPECT_GT(acked, 100) << "too few writes succeeded to mean anything";
+  VerifierResult result = CheckVerifierWrites(run, nodes_[0]->port());
+  std::cerr << "verifier: " << result.ToJson() << "\n";
+  EXPECT_TRUE(result.ok()) << result.ToJson()
+                           << "\nfirst: " << (result.problems.empty() ? "" : result.problems[0]);
+  EXPECT_EQ(result.lost, 0);
+  EXPECT_EQ(result.mismatches, 0);
+  EXPECT_EQ(result.appeared, 0);
+  EXPECT_GT(result.kills, 3);
+  EXPECT_GT(result.acknowledged, 100) << "too few writes succeeded to mean anything";
 }
 
 TEST_F(ClusterTest, LiveSettingAppliesWithinSecondsAndImmutableIsIgnored) {

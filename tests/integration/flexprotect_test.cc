@@ -16,6 +16,7 @@
 
 #include "cluster/cluster_file.h"
 #include "tests/integration/test_files.h"
+#include "tests/support/cluster_probe.h"
 #include "tests/support/etcd_process.h"
 #include "tests/support/etcd_test.h"
 #include "tests/support/node_process.h"
@@ -69,23 +70,10 @@ class FlexProtectTest : public ::testing::Test {
     ASSERT_EQ(r.exit_code, 0) << r.output;
   }
   CommandResult Admin(std::vector<std::string> args) {
-    std::vector<std::string> argv = {TesseraBinary()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    argv.insert(argv.end(), {"--cluster", cluster_file_});
-    return RunCommand(argv);
+    return ClusterAdmin(cluster_file_).Run(args);
   }
-  json View(int i) {
-    httplib::Client client("127.0.0.1", nodes_[i]->port());
-    client.set_connection_timeout(1);
-    client.set_read_timeout(2);
-    auto res = client.Get("/v1/cluster/view");
-    if (!res || res->status != 200) return json::object();
-    return json::parse(res->body, nullptr, false);
-  }
-  int Readable(int i) {
-    json v = View(i);
-    return v.contains("quorum") ? v["quorum"].value("readable", 0) : 0;
-  }
+  json View(int i) { return NodeView(nodes_[i]->port()); }
+  int Readable(int i) { return ReadableMembers(nodes_[i]->port()); }
   int MasterIndex(const std::set<int>& skip = {}) {
     for (int i = 0; i < kNodes; ++i) {
       if (!skip.count(i) && View(i).value("is_master", false)) return i;
@@ -109,12 +97,7 @@ class FlexProtectTest : public ::testing::Test {
       ASSERT_EQ(StatusOf(PutFile(client, name, body)), 201) << name;
     }
   }
-  json Stat(const std::string& name) {
-    httplib::Client client("127.0.0.1", nodes_[master_]->port());
-    auto res = client.Get(("/v1/stat/" + name).c_str());
-    if (!res || res->status != 200) return json::object();
-    return json::parse(res->body, nullptr, false);
-  }
+  json Stat(const std::string& name) { return FileStat(nodes_[master_]->port(), name); }
   // How many files have a unit on node `node`.
   int FilesOn(uint32_t node) {
     int count = 0;
@@ -146,26 +129,12 @@ class FlexProtectTest : public ::testing::Test {
       for (const json& d : stat["drives"]) EXPECT_NE(d.value("node", 0u), gone) << name;
     }
   }
-  // The `job list` line of job `id`, or "".
-  std::string JobLine(int id) {
-    CommandResult r = Admin({"job", "list"});
-    std::regex line("(^|\n)( *" + std::to_string(id) + "  [^\n]*)");
-    std::smatch m;
-    return std::regex_search(r.output, m, line) ? m[2].str() : "";
+  std::string JobLine(int id) { return ClusterAdmin(cluster_file_).JobLine(id); }
+  json Job(int id) { return ClusterAdmin(cluster_file_).Job(id); }
+  bool JobState(int id, const std::string& state) {
+    return ClusterAdmin(cluster_file_).JobState(id, state);
   }
-  json Job(int id) {
-    CommandResult r = Admin({"job", "list", "--json"});
-    json list = json::parse(r.output, nullptr, false);
-    if (!list.is_array()) return json::object();
-    for (const json& j : list) {
-      if (j.value("id", 0) == id) return j;
-    }
-    return json::object();
-  }
-  bool JobState(int id, const std::string& state) { return Job(id).value("state", "") == state; }
-  bool StatusSays(const std::string& text) {
-    return Admin({"status"}).output.find(text) != std::string::npos;
-  }
+  bool StatusSays(const std::string& text) { return ClusterAdmin(cluster_file_).StatusSays(text); }
 
   TempDir dir_;
   std::unique_ptr<EtcdCluster> etcd_;

@@ -17,19 +17,12 @@
 #include "tests/support/cli_run.h"
 #include "tests/support/node_process.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/up_cluster.h"
 
 namespace tessera::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Gone, or a zombie nobody reaps (containers whose init does not reap).
-bool Gone(pid_t pid) {
-  if (::kill(pid, 0) != 0) return true;
-  std::string stat = ReadFileOrEmpty("/proc/" + std::to_string(pid) + "/stat");
-  size_t close = stat.rfind(')');
-  return close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] == 'Z';
-}
 
 template <typename Pred>
 bool WaitFor(Pred pred, std::chrono::seconds timeout) {
@@ -107,7 +100,7 @@ TEST_F(CliUpTest, UpServesSurvivesAKillAndDownStopsEverything) {
   pid_t node2 = PidOf("node2");
   ASSERT_GT(node2, 0) << Ctl({"status"}).output;
   ASSERT_EQ(::kill(node2, SIGKILL), 0);
-  ASSERT_TRUE(WaitFor([&] { return Gone(node2); }, std::chrono::seconds(10)));
+  ASSERT_TRUE(WaitFor([&] { return ProcessGone(node2); }, std::chrono::seconds(10)));
   std::string api = file["nodes"][1]["api"];
   int port = std::atoi(api.substr(api.rfind(':') + 1).c_str());
   bool back = WaitFor(
@@ -159,11 +152,11 @@ TEST_F(CliUpTest, UpServesSurvivesAKillAndDownStopsEverything) {
             std::string::npos)
       << down.output;
   for (pid_t pid : pids) {
-    EXPECT_TRUE(Gone(pid)) << "pid " << pid << " outlived `tessera down`\n" << down.output;
+    EXPECT_TRUE(ProcessGone(pid)) << "pid " << pid << " outlived `tessera down`\n" << down.output;
     EXPECT_NE(down.output.find("(pid " + std::to_string(pid) + ")"), std::string::npos)
         << down.output;
   }
-  EXPECT_TRUE(Gone(supervisord));
+  EXPECT_TRUE(ProcessGone(supervisord));
   EXPECT_TRUE(fs::exists(dir_ + "/node1/d0")) << "down keeps the data";
 
   CommandResult idle = Tessera({"down", "--dir", dir_});
