@@ -25,12 +25,7 @@ class TargetPieceStore final : public io::PieceStore {
   layout::Topology WritableTopology() override { return target_; }
   Status Append(const meta::DriveRef& drive, const store::PieceId& id,
                 std::span<const uint8_t> bytes) override {
-    Status s = base_.Append(drive, id, bytes);
-    if (s.code() != StatusCode::kAlreadyExists) return s;
-    // Left by an earlier run that stopped before its commit: this drive is
-    // outside the committed placement, so the piece is no one's.
-    RETURN_IF_ERROR(base_.Delete(drive, id));
-    return base_.Append(drive, id, bytes);
+    return base_.Append(drive, id, bytes);  // a fresh object id: never taken
   }
   Status Sync(const std::vector<meta::DriveRef>& drives) override { return base_.Sync(drives); }
   Result<std::vector<uint8_t>> Read(const meta::DriveRef& drive,
@@ -49,7 +44,8 @@ class TargetPieceStore final : public io::PieceStore {
 }  // namespace
 
 Result<ProtectResult> ProtectFile(io::PieceStore& store, meta::MetadataStore& metadata,
-                                  const meta::FileRecord& record, const DeviceHealth& health) {
+                                  const meta::FileRecord& record, const DeviceHealth& health,
+                                  uint64_t new_object_id) {
   ProtectResult result;
   layout::Topology writable = store.WritableTopology();
   ASSIGN_OR_RETURN(RewritePlan plan, PlanRewrite(record, health, writable));
@@ -70,8 +66,8 @@ Result<ProtectResult> ProtectFile(io::PieceStore& store, meta::MetadataStore& me
   }
   ASSIGN_OR_RETURN(layout::ProtectionPolicy policy,
                    layout::ProtectionPolicy::Parse(record.protection));
-  TargetPieceStore target(store, RewriteTopology(record, health, writable));
-  io::FileWriter writer(target, policy, record.object_id);
+  TargetPieceStore target(store, RewriteTopology(health, writable));
+  io::FileWriter writer(target, policy, new_object_id);
   io::FileReader reader(store, record);
   Status copied = reader.Read(
       0, record.size, [&writer](std::span<const uint8_t> bytes) { return writer.Write(bytes); });
@@ -81,6 +77,7 @@ Result<ProtectResult> ProtectFile(io::PieceStore& store, meta::MetadataStore& me
     return written.status().WithContext("rewriting " + Name(record));
   }
   meta::FileRecord moved = record;
+  moved.object_id = new_object_id;
   moved.geometry = written->geometry;
   moved.drives = written->drives;
   if (written->size != record.size || written->crc32c != record.crc32c ||
@@ -89,7 +86,7 @@ Result<ProtectResult> ProtectFile(io::PieceStore& store, meta::MetadataStore& me
     return Status::Corruption("rewriting " + Name(record) +
                               ": the content read back does not match its checksums");
   }
-  Result<bool> replaced = metadata.ReplacePlacement(moved);
+  Result<bool> replaced = metadata.ReplacePlacement(moved, record.object_id);
   if (replaced.status().code() == StatusCode::kIndeterminate) {
     // Either placement may stand: free neither (space only; a later run or
     // a collector settles it).
@@ -200,8 +197,10 @@ Status FlexProtectJob::Run(JobContext& context) {
       context.Count("files_skipped");
       continue;
     }
-    Result<ProtectResult> done = record.ok() ? ProtectFile(store_, metadata_, *record, health)
-                                             : Result<ProtectResult>(record.status());
+    Result<uint64_t> object_id = record.ok() ? new_object_id_() : Result<uint64_t>(record.status());
+    Result<ProtectResult> done = object_id.ok()
+                                     ? ProtectFile(store_, metadata_, *record, health, *object_id)
+                                     : Result<ProtectResult>(object_id.status());
     if (!done.ok()) {
       ++failures;
       context.Count("files_failed");

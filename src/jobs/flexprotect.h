@@ -45,7 +45,7 @@ enum class ProtectOutcome {
   kRewritten,      // committed on healthy drives
   kRaced,          // a client rewrote or deleted the file first; nothing changed
   kUnrecoverable,  // a stripe lost more than its parity
-  kNoRoom,         // not enough writable drives outside its placement
+  kNoRoom,         // not enough writable drives for its policy
 };
 
 struct ProtectResult {
@@ -54,10 +54,14 @@ struct ProtectResult {
   std::string detail;          // for the job's report
 };
 
-// Protects one file (the rebuild phase's step). Errors: the read, write or
-// commit failed (the new units are deleted).
+// Protects one file (the rebuild phase's step): rewrites it under
+// `new_object_id`, so the new pieces may share drives with the old ones,
+// and commits only while the file is still `record`'s content. Errors: the
+// read, write or commit failed (the new units are deleted, except after an
+// Indeterminate commit, when either placement may stand).
 Result<ProtectResult> ProtectFile(io::PieceStore& store, meta::MetadataStore& metadata,
-                                  const meta::FileRecord& record, const DeviceHealth& health);
+                                  const meta::FileRecord& record, const DeviceHealth& health,
+                                  uint64_t new_object_id);
 
 // Every file record against `health`: what `tessera status` reports.
 Result<ProtectionSummary> SummarizeProtection(meta::MetadataStore& metadata,
@@ -73,15 +77,18 @@ class FlexProtectJob final : public Job {
   using GroupFn = std::function<std::optional<cluster::GroupState>()>;
   // flexprotect_files_per_second, asked as the rebuild goes (0: no limit).
   using RateFn = std::function<int64_t()>;
+  // A cluster-unique object id for a rewritten file's pieces.
+  using ObjectIdFn = std::function<Result<uint64_t>()>;
   // All borrowed; they outlive the job.
   FlexProtectJob(io::PieceStore& store, meta::MetadataStore& metadata, cluster::EtcdClient* client,
-                 std::string cluster, GroupFn group, RateFn rate)
+                 std::string cluster, GroupFn group, RateFn rate, ObjectIdFn new_object_id)
       : store_(store),
         metadata_(metadata),
         client_(client),
         cluster_(std::move(cluster)),
         group_(std::move(group)),
-        rate_(std::move(rate)) {}
+        rate_(std::move(rate)),
+        new_object_id_(std::move(new_object_id)) {}
 
   Status Run(JobContext& context) override;
 
@@ -92,6 +99,7 @@ class FlexProtectJob final : public Job {
   std::string cluster_;
   GroupFn group_;
   RateFn rate_;
+  ObjectIdFn new_object_id_;
 };
 
 }  // namespace tessera::jobs

@@ -87,13 +87,11 @@ void ProtectionSummary::Add(const meta::FileRecord& record, const FileRisk& risk
   }
 }
 
-layout::Topology RewriteTopology(const meta::FileRecord& record, const DeviceHealth& health,
-                                 const layout::Topology& writable) {
+layout::Topology RewriteTopology(const DeviceHealth& health, const layout::Topology& writable) {
   layout::Topology target;
   for (const layout::DriveSlot& slot : writable.drives) {
     meta::DriveRef ref{slot.node, slot.lnum};
     if (!health.Writable(ref)) continue;
-    if (std::find(record.drives.begin(), record.drives.end(), ref) != record.drives.end()) continue;
     target.drives.push_back(slot);
   }
   return target;
@@ -116,7 +114,7 @@ Result<RewritePlan> PlanRewrite(const meta::FileRecord& record, const DeviceHeal
                "more than its " + std::to_string(risk.tolerance) + " parity";
     return plan;
   }
-  layout::Topology target = RewriteTopology(record, health, writable);
+  layout::Topology target = RewriteTopology(health, writable);
   Result<layout::Geometry> geometry = layout::PlanGeometry(policy, record.size, target);
   Result<std::vector<layout::DriveSlot>> placement =
       geometry.ok() ? layout::PlaceUnits(policy, *geometry, target, record.object_id)

@@ -114,8 +114,8 @@ Result<RewritePlan> PlanRewrite(const meta::FileRecord& record, const DeviceHeal
                                 const layout::Topology& writable);
 
 // The topology PlanRewrite places on: `writable` less the drives health does
-// not call writable and the drives the record uses.
-layout::Topology RewriteTopology(const meta::FileRecord& record, const DeviceHealth& health,
-                                 const layout::Topology& writable);
+// not call writable. A rewrite takes a new object id, so the file's own
+// drives may take its new pieces too.
+layout::Topology RewriteTopology(const DeviceHealth& health, const layout::Topology& writable);
 
 }  // namespace tessera::jobs

@@ -148,13 +148,12 @@ TEST(ProtectionPlanTest, EverySubsetOfNodesDown) {
                     plan->action == RewritePlan::Action::kNoRoom);
       } else {
         ASSERT_EQ(plan->action, RewritePlan::Action::kRewrite) << plan->why;
-        // The new layout: on live nodes, off the old drives, one unit per
-        // node (+2 on several nodes), as wide as the live nodes allow.
+        // The new layout: on live nodes (the file's own live drives may
+        // serve again: the rewrite has a new object id), one unit per node
+        // (+2 on several nodes), as wide as the live nodes allow.
         std::set<uint32_t> nodes;
         for (const layout::DriveSlot& s : plan->placement) {
-          DriveRef ref{s.node, s.lnum};
           EXPECT_FALSE(down.count(s.node));
-          EXPECT_TRUE(std::find(r.drives.begin(), r.drives.end(), ref) == r.drives.end());
           EXPECT_TRUE(nodes.insert(s.node).second) << "two units on node " << s.node;
         }
         EXPECT_EQ(static_cast<int>(plan->placement.size()), plan->geometry.width());
@@ -196,22 +195,34 @@ TEST(ProtectionPlanTest, DeterministicAndLeavesOutUnwritableDrives) {
   g.read_only.Insert(4);
   DeviceHealth h(g);
   layout::Topology writable = Writable(5, 3);
-  layout::Topology target = RewriteTopology(Mirrored(), h, writable);
+  layout::Topology target = RewriteTopology(h, writable);
   for (const layout::DriveSlot& s : target.drives) {
     EXPECT_NE(s.node, 4u);
     EXPECT_NE(s.node, 5u);
-    EXPECT_FALSE(s.lnum == 1 && s.node <= 3) << "a drive of the old placement";
   }
-  EXPECT_EQ(target.drives.size(), 3u * 3u - 3u);
+  // The file's own drives stay usable: the rewrite gets a new object id.
+  EXPECT_EQ(target.drives.size(), 3u * 3u);
   auto a = PlanRewrite(Striped(), h, writable);
   auto b = PlanRewrite(Striped(), h, writable);
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(a->placement, b->placement);
 }
 
-TEST(ProtectionPlanTest, NoRoomWhenOnlyTheOldDrivesAreLeft) {
-  GroupState g = Group(5, 1);  // one drive per node: every live drive is in use
+TEST(ProtectionPlanTest, AFileThatUsedEveryDriveIsRewrittenNarrowerOnTheSurvivors) {
+  GroupState g = Group(5, 1);  // one drive per node: the stripe used every drive
   Down(g, 1);
+  auto plan = PlanRewrite(Striped(), DeviceHealth(g), Writable(5, 1));
+  ASSERT_TRUE(plan.ok());
+  ASSERT_EQ(plan->action, RewritePlan::Action::kRewrite) << plan->why;
+  EXPECT_EQ(plan->geometry.data_units + plan->geometry.parity_units, 4);
+  for (const layout::DriveSlot& s : plan->placement) EXPECT_NE(s.node, 1u);
+}
+
+TEST(ProtectionPlanTest, NoRoomWhenTooFewDrivesAreWritable) {
+  GroupState g = Group(5, 1);
+  Down(g, 4);
+  Down(g, 5);
+  g.read_only.Insert(3);  // 2 writable drives; +2 needs 3
   auto plan = PlanRewrite(Striped(), DeviceHealth(g), Writable(5, 1));
   ASSERT_TRUE(plan.ok());
   EXPECT_EQ(plan->action, RewritePlan::Action::kNoRoom);

@@ -70,13 +70,14 @@ Result<std::optional<FileRecord>> RocksDbMetadataStore::Put(FileRecord record) {
   return previous;
 }
 
-Result<bool> RocksDbMetadataStore::ReplacePlacement(const FileRecord& record) {
+Result<bool> RocksDbMetadataStore::ReplacePlacement(const FileRecord& record,
+                                                    uint64_t expected_object_id) {
   std::string key = FileKey(record.ns, record.path);
   std::lock_guard<std::mutex> lock(LockFor(key));
   Result<FileRecord> current = Get(record.ns, record.path);
   if (current.status().code() == StatusCode::kNotFound) return false;
   RETURN_IF_ERROR(current.status());
-  if (current->object_id != record.object_id) return false;
+  if (current->object_id != expected_object_id) return false;
   RETURN_IF_ERROR(FromRocks(db_->Put(SyncedWrite(), key, EncodeFileRecord(record)),
                             "writing " + record.ns + "/" + record.path));
   return true;

@@ -54,21 +54,23 @@ TEST(RocksDbMetadataStoreTest, ReplacePlacementOnlyWhileContentIsUnchanged) {
   auto store = RocksDbMetadataStore::Open(dir.path());
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   auto& s = **store;
-  FileRecord moved = Record("ns", "a", 7);
+  // A repair moves the file to new pieces under a new object id.
+  FileRecord moved = Record("ns", "a", 70);
   moved.drives = {{2, 0}, {3, 1}};
-  auto absent = s.ReplacePlacement(moved);
+  auto absent = s.ReplacePlacement(moved, 7);
   ASSERT_TRUE(absent.ok());
   EXPECT_FALSE(*absent);
   EXPECT_EQ(s.Get("ns", "a").status().code(), StatusCode::kNotFound);
 
   ASSERT_TRUE(s.Put(Record("ns", "a", 7)).ok());
-  auto replaced = s.ReplacePlacement(moved);
+  auto replaced = s.ReplacePlacement(moved, 7);
   ASSERT_TRUE(replaced.ok());
   EXPECT_TRUE(*replaced);
   EXPECT_EQ(s.Get("ns", "a")->drives, moved.drives);
+  EXPECT_EQ(s.Get("ns", "a")->object_id, 70u);
 
   ASSERT_TRUE(s.Put(Record("ns", "a", 8)).ok());  // a client rewrote the file
-  auto stale = s.ReplacePlacement(moved);
+  auto stale = s.ReplacePlacement(moved, 70);
   ASSERT_TRUE(stale.ok());
   EXPECT_FALSE(*stale);
   EXPECT_EQ(s.Get("ns", "a")->object_id, 8u);

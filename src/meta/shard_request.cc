@@ -34,8 +34,13 @@ std::string_view ShardOpName(ShardRequest::Op op) {
 }
 
 std::string EncodeShardRequest(const ShardRequest& r) {
-  json j = {{"op", ShardOpName(r.op)}, {"epoch", r.epoch},   {"shard", r.shard},
-            {"prefix", r.prefix},      {"marker", r.marker}, {"limit", r.limit}};
+  json j = {{"op", ShardOpName(r.op)},
+            {"epoch", r.epoch},
+            {"shard", r.shard},
+            {"prefix", r.prefix},
+            {"marker", r.marker},
+            {"limit", r.limit},
+            {"expected_object_id", r.expected_object_id}};
   if (r.op == ShardRequest::Op::kPut || r.op == ShardRequest::Op::kReplacePlacement) {
     j["record"] = ToJson(r.record);
   } else {
@@ -64,6 +69,7 @@ Result<ShardRequest> DecodeShardRequest(std::string_view bytes) {
     r.prefix = j.at("prefix").get<std::string>();
     r.marker = j.at("marker").get<std::string>();
     r.limit = j.at("limit").get<size_t>();
+    r.expected_object_id = j.value("expected_object_id", uint64_t{0});
     if (j.contains("record")) {
       ASSIGN_OR_RETURN(r.record, FileRecordFromJson(j.at("record")));
     } else {

@@ -227,11 +227,13 @@ Result<std::optional<FileRecord>> ShardedMetadataStore::Put(FileRecord record) {
   return std::move(reply.record);
 }
 
-Result<bool> ShardedMetadataStore::ReplacePlacement(const FileRecord& record) {
+Result<bool> ShardedMetadataStore::ReplacePlacement(const FileRecord& record,
+                                                    uint64_t expected_object_id) {
   ShardRequest request;
   request.op = ShardRequest::Op::kReplacePlacement;
   request.shard = cluster::ShardOf(record.ns, record.path, options_.shard_count);
   request.record = record;
+  request.expected_object_id = expected_object_id;
   ASSIGN_OR_RETURN(ShardReply reply, Route(std::move(request)));
   return reply.replaced;
 }
@@ -486,7 +488,7 @@ void ShardedMetadataStore::RunBatch(uint32_t shard, LedShard& led,
         w->reply.record = current;
         break;
       case ShardRequest::Op::kReplacePlacement:
-        if (!current || current->object_id != r.record.object_id) continue;  // replaced = false
+        if (!current || current->object_id != r.expected_object_id) continue;  // replaced = false
         w->reply.replaced = true;
         break;
       case ShardRequest::Op::kDelete:

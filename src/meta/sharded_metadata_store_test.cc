@@ -223,12 +223,12 @@ TEST_F(ShardedMetadataStoreTest, AnyNodeWritesAndReadsEveryShard) {
   EXPECT_EQ(Node(2).Get("ns", "dir1/f1").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(Node(3).Delete("ns", "dir1/f1").status().code(), StatusCode::kNotFound);
 
-  FileRecord moved = Record("dir2/f2", 102);
+  FileRecord moved = Record("dir2/f2", 1102);  // new pieces, new object id
   moved.drives = {{3, 1}, {2, 1}};
-  EXPECT_TRUE(*Node(3).ReplacePlacement(moved));
+  EXPECT_TRUE(*Node(3).ReplacePlacement(moved, 102));
   EXPECT_EQ(Node(1).Get("ns", "dir2/f2")->drives, moved.drives);
-  moved.object_id = 7;  // not the stored content any more
-  EXPECT_FALSE(*Node(3).ReplacePlacement(moved));
+  EXPECT_EQ(Node(2).Get("ns", "dir2/f2")->object_id, 1102u);
+  EXPECT_FALSE(*Node(3).ReplacePlacement(moved, 102));  // not the stored content any more
 }
 
 TEST_F(ShardedMetadataStoreTest, EveryReplicaHoldsEveryAcknowledgedWrite) {

@@ -382,7 +382,8 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
           if (record.type != "FlexProtect") return nullptr;
           return std::make_unique<jobs::FlexProtectJob>(
               raw->pieces(), raw->metadata(), a->client(), a->cluster(), [a] { return a->Group(); },
-              [a] { return a->SettingNumber("flexprotect_files_per_second"); });
+              [a] { return a->SettingNumber("flexprotect_files_per_second"); },
+              [raw] { return raw->NewObjectId(); });
         },
         jobs::JobEngine::Options{});
     job_engine->Start();

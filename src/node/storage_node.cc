@@ -167,8 +167,7 @@ Result<PutResult> StorageNode::PutFile(const std::string& ns, const std::string&
                             " bytes exceeds the node's maximum file size of " +
                             std::to_string(max_file_size) + " bytes");
   }
-  ASSIGN_OR_RETURN(uint64_t local_id, metadata_->NewObjectId());
-  const uint64_t object_id = ClusterObjectId(state_.array_id, local_id);
+  ASSIGN_OR_RETURN(const uint64_t object_id, NewObjectId());
   io::FileWriter writer(*router_, options_.protection, object_id);
   uint64_t received = 0;
   Status status = source([&](std::span<const uint8_t> bytes) {
@@ -224,6 +223,11 @@ Result<PutResult> StorageNode::PutFile(const std::string& ns, const std::string&
   }
   result.record = std::move(record);
   return result;
+}
+
+Result<uint64_t> StorageNode::NewObjectId() {
+  ASSIGN_OR_RETURN(uint64_t local_id, metadata_->NewObjectId());
+  return ClusterObjectId(state_.array_id, local_id);
 }
 
 Result<meta::FileRecord> StorageNode::StatFile(const std::string& ns, const std::string& path) {

@@ -68,6 +68,8 @@ class StorageNode {
   // `content_length` when known up front (checked against max_file_size).
   Result<PutResult> PutFile(const std::string& ns, const std::string& path,
                             std::optional<uint64_t> content_length, const ByteSource& source);
+  // A cluster-unique object id for new pieces (ClusterObjectId).
+  Result<uint64_t> NewObjectId();
   Result<meta::FileRecord> StatFile(const std::string& ns, const std::string& path);
   // Reads [offset, offset+length) of a file whose record the caller holds.
   Status ReadFile(const meta::FileRecord& record, uint64_t offset, uint64_t length,
