@@ -22,4 +22,8 @@ std::string FormatSize(uint64_t bytes);
 // Parses "4096", "1016k", "1016.0k", "128KiB", "1M", "1GiB", "1g". nullopt on bad input.
 std::optional<uint64_t> ParseSize(std::string_view text);
 
+// A plain decimal number of at most 19 digits (so it cannot overflow);
+// nullopt for anything else (signs, spaces, empty).
+std::optional<uint64_t> ParseDecimal(std::string_view text);
+
 }  // namespace tessera

@@ -19,6 +19,15 @@ TEST(UnitsTest, FormatSize) {
   EXPECT_EQ(FormatSize(12 * kMiB + 512 * kKiB), "12.5M");
 }
 
+TEST(UnitsTest, ParseDecimal) {
+  EXPECT_EQ(ParseDecimal("0"), 0u);
+  EXPECT_EQ(ParseDecimal("1048576"), 1048576u);
+  EXPECT_EQ(ParseDecimal("9999999999999999999"), 9999999999999999999ull);
+  for (const char* bad : {"", "-1", "+1", " 1", "1 ", "1k", "0x10", "10000000000000000000"}) {
+    EXPECT_FALSE(ParseDecimal(bad).has_value()) << bad;
+  }
+}
+
 TEST(UnitsTest, ParseSize) {
   EXPECT_EQ(ParseSize("4096"), 4096u);
   EXPECT_EQ(ParseSize("1016k"), 1016 * kKiB);

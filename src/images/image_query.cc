@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "common/units.h"
+
 namespace tessera::images {
 namespace {
 
@@ -21,14 +23,9 @@ const std::set<std::string, std::less<>> kNotFilters = {
     "tag",   "size_min", "size_max", "visibility", "member_status"};
 
 bool ParseUint(const std::string& text, uint64_t* out) {
-  if (text.empty() || text.size() > 19) return false;
-  uint64_t v = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  *out = v;
-  return true;
+  std::optional<uint64_t> v = ParseDecimal(text);
+  if (v) *out = *v;
+  return v.has_value();
 }
 
 std::vector<std::string> Split(const std::string& text, char sep) {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <random>
 
+#include "common/units.h"
 #include "images/background_digest.h"
 #include "images/image_query.h"
 #include "images/image_record.h"
@@ -54,14 +55,9 @@ void SendError(httplib::Response& res, const ApiStatus& error) {
 }
 
 bool ParseUint64(const std::string& text, uint64_t* out) {
-  if (text.empty() || text.size() > 19) return false;
-  uint64_t v = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  *out = v;
-  return true;
+  std::optional<uint64_t> v = ParseDecimal(text);
+  if (v) *out = *v;
+  return v.has_value();
 }
 
 // The media type without parameters, lowercased.
