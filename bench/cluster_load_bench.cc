@@ -558,14 +558,5 @@ int main(int argc, char** argv) {
     }
   }
 
-  if (own_work && !opt.keep) {
-    std::error_code ec;
-    fs::remove_all(work, ec);
-  }
-  if (g_total_failures > 0) {
-    Log("FAILED: " + std::to_string(g_total_failures) + " failure(s); see above");
-    return 1;
-  }
-  Log("done, no failures");
-  return 0;
+  return FinishBench(own_work && !opt.keep ? work : "", g_total_failures);
 }

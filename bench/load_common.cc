@@ -92,6 +92,19 @@ std::string Tail(const std::string& text, int lines) {
   return text;
 }
 
+int FinishBench(const std::string& remove_dir, uint64_t failures) {
+  if (!remove_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(remove_dir, ec);
+  }
+  if (failures > 0) {
+    Log("FAILED: " + std::to_string(failures) + " failure(s); see above");
+    return 1;
+  }
+  Log("done, no failures");
+  return 0;
+}
+
 std::optional<std::string> PrepareWorkDir(const std::string& given, std::string pattern) {
   if (given.empty()) {
     if (::mkdtemp(pattern.data()) == nullptr) {

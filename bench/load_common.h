@@ -46,6 +46,10 @@ std::string Tail(const std::string& text, int lines);
 // when it cannot be made.
 std::optional<std::string> PrepareWorkDir(const std::string& given, std::string pattern);
 
+// The end of a bench run: removes `remove_dir` (if not empty), logs the
+// verdict and returns the exit status (1 if there were failures).
+int FinishBench(const std::string& remove_dir, uint64_t failures);
+
 // "1G", "256M", "64K", "123" (bytes); binary multiples. nullopt if malformed.
 std::optional<uint64_t> ParseSize(const std::string& text);
 
