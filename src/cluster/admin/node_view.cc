@@ -50,13 +50,15 @@ Result<NodeView> ParseNodeView(const std::string& text) {
   return v;
 }
 
-Result<NodeView> FetchNodeView(const std::string& address, std::chrono::milliseconds timeout) {
+Result<std::string> GetNodeBody(const std::string& address, const std::string& path,
+                                std::chrono::milliseconds connect_timeout,
+                                std::chrono::milliseconds timeout) {
   httplib::Client http("http://" + address);
   if (!http.is_valid()) return Status::InvalidArgument("bad node address '" + address + "'");
-  http.set_connection_timeout(timeout);
+  http.set_connection_timeout(connect_timeout);
   http.set_read_timeout(timeout);
   http.set_write_timeout(timeout);
-  httplib::Result res = http.Get("/v1/cluster/view");
+  httplib::Result res = http.Get(path);
   if (!res) return Status::Unavailable("unreachable: " + httplib::to_string(res.error()));
   if (res->status != 200) {
     std::string why = res->body;
@@ -64,9 +66,15 @@ Result<NodeView> FetchNodeView(const std::string& address, std::chrono::millisec
     if (j.is_object() && j.contains("error") && j["error"].is_string()) {
       why = j["error"].get<std::string>();
     }
-    return Status::FailedPrecondition("HTTP " + std::to_string(res->status) + ": " + why);
+    return Status::FailedPrecondition("HTTP " + std::to_string(res->status) +
+                                      (why.empty() ? "" : ": " + why));
   }
-  return ParseNodeView(res->body);
+  return res->body;
+}
+
+Result<NodeView> FetchNodeView(const std::string& address, std::chrono::milliseconds timeout) {
+  ASSIGN_OR_RETURN(std::string body, GetNodeBody(address, "/v1/cluster/view", timeout, timeout));
+  return ParseNodeView(body);
 }
 
 std::vector<Result<NodeView>> FetchNodeViews(const std::vector<std::string>& addresses,

@@ -41,6 +41,12 @@ Result<NodeView> ParseNodeView(const std::string& json);
 inline constexpr std::chrono::milliseconds kNodeViewTimeout{1000};
 
 // `address` is HOST:PORT.
+// GET `path` on a node: its body on 200; Unavailable when the node does not
+// answer, FailedPrecondition "HTTP <status>: <error>" otherwise.
+Result<std::string> GetNodeBody(const std::string& address, const std::string& path,
+                                std::chrono::milliseconds connect_timeout,
+                                std::chrono::milliseconds timeout);
+
 Result<NodeView> FetchNodeView(const std::string& address,
                                std::chrono::milliseconds timeout = kNodeViewTimeout);
 

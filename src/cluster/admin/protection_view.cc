@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cluster/admin/node_view.h"
 #include "common/units.h"
 
 namespace tessera::cluster::admin {
@@ -58,22 +59,9 @@ std::string DescribeProtectionView(const ProtectionView& v) {
 
 Result<ProtectionView> FetchProtectionView(const std::string& address,
                                            std::chrono::milliseconds timeout) {
-  httplib::Client http("http://" + address);
-  if (!http.is_valid()) return Status::InvalidArgument("bad node address '" + address + "'");
-  http.set_connection_timeout(std::chrono::milliseconds(1000));
-  http.set_read_timeout(timeout);
-  httplib::Result res = http.Get("/v1/cluster/protection");
-  if (!res) return Status::Unavailable("unreachable: " + httplib::to_string(res.error()));
-  if (res->status != 200) {
-    std::string why = res->body;
-    json j = json::parse(res->body, nullptr, false);
-    if (j.is_object() && j.contains("error") && j["error"].is_string()) {
-      why = j["error"].get<std::string>();
-    }
-    return Status::FailedPrecondition("HTTP " + std::to_string(res->status) +
-                                      (why.empty() ? "" : ": " + why));
-  }
-  return ParseProtectionView(res->body);
+  ASSIGN_OR_RETURN(std::string body, GetNodeBody(address, "/v1/cluster/protection",
+                                                 std::chrono::milliseconds(1000), timeout));
+  return ParseProtectionView(body);
 }
 
 }  // namespace tessera::cluster::admin
