@@ -1,7 +1,5 @@
 #include "cluster/admin/protection_view.h"
 
-#include <httplib.h>
-
 #include <nlohmann/json.hpp>
 
 #include "cluster/admin/node_view.h"
