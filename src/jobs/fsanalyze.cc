@@ -11,11 +11,11 @@ namespace tessera::jobs {
 namespace {
 
 constexpr const char* kFiles = "files";
-constexpr const char* kPacked = "packed files";
+constexpr const char* kPacked = "packed_files";
 constexpr const char* kContainers = "containers";
-constexpr const char* kLogical = "logical bytes";
-constexpr const char* kPhysical = "physical bytes";
-constexpr const char* kContainerPhysical = "container physical bytes";
+constexpr const char* kLogical = "logical_bytes";
+constexpr const char* kPhysical = "physical_bytes";
+constexpr const char* kContainerPhysical = "container_physical_bytes";
 
 // Sizes as the report prints them: three decimals, e.g. "1.375G".
 std::string Size3(uint64_t bytes) {

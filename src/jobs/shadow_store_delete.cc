@@ -88,11 +88,11 @@ Status ShadowStoreDeleteJob::Run(JobContext& context) {
                      if (r.packed) packed[{r.packed->sin, io::ChunkOf(r.packed->offset)}].push_back(r);
                    }));
   const DefragAssessment assessment = AssessDefrag(inventory);
-  context.SetCounter("shadow stores total", assessment.stores_total);
-  context.SetCounter("chunks needing defrag", assessment.chunks_needing_defrag);
-  context.SetCounter("chunks unreferenced", assessment.chunks_unreferenced);
+  context.SetCounter("shadow_stores_total", assessment.stores_total);
+  context.SetCounter("chunks_needing_defrag", assessment.chunks_needing_defrag);
+  context.SetCounter("chunks_unreferenced", assessment.chunks_unreferenced);
   if (inventory.dangling_refs() > 0) {
-    context.SetCounter("packed files without their chunk", inventory.dangling_refs());
+    context.SetCounter("packed_files_without_chunk", inventory.dangling_refs());
     context.Detail(std::to_string(inventory.dangling_refs()) +
                    " packed file(s) point into a chunk that does not exist");
   }
@@ -103,8 +103,8 @@ Status ShadowStoreDeleteJob::Run(JobContext& context) {
       context.Count("errors");
       context.Detail("freeing " + Name(chunk.record) + ": " + freed.status().message());
     } else if (*freed) {
-      context.Count("chunks freed");
-      context.Count("bytes freed", chunk.physical_bytes);
+      context.Count("chunks_freed");
+      context.Count("bytes_freed", chunk.physical_bytes);
     }
   };
 
@@ -126,7 +126,7 @@ Status ShadowStoreDeleteJob::Run(JobContext& context) {
         pieces_, metadata_, {in.protection, in.container_max_size, std::nullopt}, new_object_id_,
         [&](const meta::FileRecord& f, MoveOutcome outcome, const Status& why) {
           if (outcome == MoveOutcome::kMoved) {
-            context.Count("files moved");
+            context.Count("files_moved");
             return;
           }
           if (outcome == MoveOutcome::kRaced) return;  // the client's write moved it out
@@ -151,7 +151,7 @@ Status ShadowStoreDeleteJob::Run(JobContext& context) {
       context.Advance();
       if (stayed[{chunk->name.sin, chunk->name.chunk}]) continue;
       free_chunk(*chunk);
-      context.Count("chunks defragmented");
+      context.Count("chunks_defragmented");
     }
   }
 
@@ -169,7 +169,7 @@ Status ShadowStoreDeleteJob::Run(JobContext& context) {
         context.Detail("deleting " + Name(chunk.record) + ": " + removed.status().message());
       }
     }
-    context.Count("shadow stores deleted");
+    context.Count("shadow_stores_deleted");
     RETURN_IF_ERROR(context.Checkpoint());
   }
   return Status::Ok();

@@ -179,7 +179,7 @@ Status SmartPoolsJob::Run(JobContext& context) {
   for (const auto& [counter, n] : counts) {
     if (counter.find("Skipped packing") != std::string::npos) context.SetCounter(counter, n);
   }
-  context.SetCounter("files scanned", scanned);
+  context.SetCounter("files_scanned", scanned);
   if (pack_bytes > 0 && pack_bytes < in.container_min_size) {
     // Too little to fill a container worth its parity: these wait.
     std::vector<Work> repack_only;
@@ -221,7 +221,7 @@ Status SmartPoolsJob::Run(JobContext& context) {
     switch (outcome) {
       case MoveOutcome::kMoved:
         context.Count(PolicyCounter(policy, repack ? "Files repacked" : "Files packed"));
-        context.Count("bytes packed", f.size);
+        context.Count("bytes_packed", f.size);
         break;
       case MoveOutcome::kRaced:
         context.Count(PolicyCounter(policy, "Packing changes skipped"));
@@ -239,7 +239,7 @@ Status SmartPoolsJob::Run(JobContext& context) {
       RETURN_IF_ERROR(pacer.Work(context));
     }
     RETURN_IF_ERROR(packer.Flush());
-    context.Count("containers chunks written", packer.chunks_written());
+    context.Count("container_chunks_written", packer.chunks_written());
   }
 
   RETURN_IF_ERROR(context.BeginPhase("unpack", unpack.size()));
@@ -265,11 +265,11 @@ Status SmartPoolsJob::Run(JobContext& context) {
       context.Count("errors");
       context.Detail(Name(w.record) + ": attributes not stored: " + replaced.status().message());
     } else if (*replaced) {
-      context.Count("attributes updated");
+      context.Count("attributes_updated");
     }
     RETURN_IF_ERROR(pacer.Work(context));
   }
-  context.Count("paced ms", static_cast<uint64_t>(pacer.paused_ms()));
+  context.Count("paced_ms", static_cast<uint64_t>(pacer.paused_ms()));
   return Status::Ok();
 }
 

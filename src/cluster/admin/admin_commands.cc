@@ -6,6 +6,7 @@
 #include "cluster/admin/job_command.h"
 #include "cluster/admin/nodes_command.h"
 #include "cluster/admin/packing_command.h"
+#include "cluster/admin/sstore_command.h"
 #include "cluster/admin/status_command.h"
 #include "cluster/group_command.h"
 
@@ -20,6 +21,7 @@ void AddAdminCommands(CLI::App& app, std::shared_ptr<int> exit_code, std::ostrea
   AddJobCommand(app, exit_code, out, err);
   AddPackingCommand(app, exit_code, out, err);
   AddFilePoolCommand(app, exit_code, out, err);
+  AddSstoreCommands(app, exit_code, out, err);
 }
 
 }  // namespace tessera::cluster::admin

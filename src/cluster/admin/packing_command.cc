@@ -5,6 +5,8 @@
 #include <map>
 
 #include "cluster/admin/admin_context.h"
+#include "cluster/jobs/job_store.h"
+#include "jobs/fsanalyze.h"
 #include "cluster/config/config_store.h"
 #include "cluster/config/config_uri.h"
 #include "cluster/config/setting.h"
@@ -21,7 +23,8 @@ using filepool::PackingSettings;
 struct PackingFlags {
   std::string cluster;
   bool ls = false;
-  // The efficiency report (--fsa [--fsa-jobid ID]) is another mode here.
+  bool fsa = false;        // the efficiency report of an FSAnalyze job
+  uint64_t fsa_jobid = 0;  // 0: the latest that succeeded
 };
 
 // One option of `packing set` and the setting it writes.
@@ -89,9 +92,39 @@ int RunList(const PackingFlags& flags, std::ostream& out, std::ostream& err) {
   return kExitOk;
 }
 
+int RunFsa(const PackingFlags& flags, std::ostream& out, std::ostream& err) {
+  Result<AdminContext> ctx = OpenCluster(flags.cluster);
+  if (!ctx.ok()) return Fail(err, ctx.status().message());
+  Result<std::vector<StoredJob>> jobs = ListJobs(ctx->client.get(), ctx->file.cluster);
+  if (!jobs.ok()) return Failed(err, *ctx, jobs.status());
+  const JobRecord* chosen = nullptr;
+  for (const StoredJob& j : *jobs) {
+    if (flags.fsa_jobid ? j.record.id == flags.fsa_jobid
+                        : j.record.type == "FSAnalyze" && j.record.state == JobState::kSucceeded) {
+      chosen = &j.record;  // by id: the last one that qualifies is the latest
+    }
+  }
+  if (!chosen) {
+    return Fail(err, flags.fsa_jobid ? "no job " + std::to_string(flags.fsa_jobid)
+                                     : std::string("no FSAnalyze job has succeeded yet: run "
+                                                   "`tessera job start FSAnalyze`"));
+  }
+  if (chosen->type != "FSAnalyze" || chosen->state != JobState::kSucceeded) {
+    return Fail(err, "job " + std::to_string(chosen->id) + " is " + chosen->type + ", " +
+                         std::string(JobStateName(chosen->state)) +
+                         ": --fsa-jobid needs an FSAnalyze job that succeeded");
+  }
+  Result<jobs::FsaSummary> summary = jobs::FsaSummary::FromCounters(chosen->counters);
+  if (!summary.ok()) return Fail(err, summary.status().message());
+  out << jobs::FormatFsaReport(chosen->id, chosen->ended_ns, *summary);
+  return kExitOk;
+}
+
 int RunPacking(const PackingFlags& flags, std::ostream& out, std::ostream& err) {
   if (flags.ls) return RunList(flags, out, err);
-  err << "tessera: packing: give --ls to list the settings, or `packing set` to change them\n";
+  if (flags.fsa || flags.fsa_jobid) return RunFsa(flags, out, err);
+  err << "tessera: packing: give --ls to list the settings, --fsa for the efficiency report, or "
+         "`packing set` to change them\n";
   return kExitUsage;
 }
 
@@ -151,6 +184,9 @@ void AddPackingCommand(CLI::App& app, std::shared_ptr<int> exit_code, std::ostre
       app.add_subcommand("packing", "Small-file packing settings (--ls lists them; set changes)");
   packing->require_subcommand(0, 1);
   packing->add_flag("--ls", flags->ls, "List the packing settings");
+  packing->add_flag("--fsa", flags->fsa,
+                    "Storage efficiency (logical, physical) from the latest FSAnalyze job");
+  packing->add_option("--fsa-jobid", flags->fsa_jobid, "With --fsa: that FSAnalyze job instead");
   AddClusterFlag(packing, &flags->cluster);
 
   auto set_flags = std::make_shared<SetFlags>();

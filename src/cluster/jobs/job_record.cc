@@ -219,7 +219,7 @@ std::string FormatJobList(const std::vector<JobRecord>& jobs) {
 namespace {
 
 constexpr std::string_view kPolicyCounterPrefix = "policy ";
-const char* const kPacedCounter = "paced ms";
+const char* const kPacedCounter = "paced_ms";
 
 }  // namespace
 

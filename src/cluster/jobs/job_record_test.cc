@@ -155,17 +155,17 @@ TEST(JobRecordTest, ReportGroupsPolicyCountersAndShowsWorkingTime) {
   r.type = "SmartPools";
   r.state = JobState::kSucceeded;
   r.ended_ns = r.started_ns + 40'000'000'000;  // 40 s, 30 of them paced
-  r.counters = {{"paced ms", 30000},
+  r.counters = {{"paced_ms", 30000},
                 {"policy dicom: Files matched", 512},
                 {"policy dicom: Files packed", 500},
                 {"policy dicom: Skipped packing: empty files", 2},
                 {"policy scans: Files matched", 3},
-                {"bytes packed", 4096}};
+                {"bytes_packed", 4096}};
   std::string report = FormatJobReport(r, false);
   EXPECT_NE(report.find("elapsed time: 40 seconds\nworking time: 10 seconds\n"), std::string::npos)
       << report;
-  EXPECT_NE(report.find("  bytes packed: 4096\n"), std::string::npos) << report;
-  EXPECT_EQ(report.find("paced ms"), std::string::npos) << report;
+  EXPECT_NE(report.find("  bytes_packed: 4096\n"), std::string::npos) << report;
+  EXPECT_EQ(report.find("paced_ms"), std::string::npos) << report;
   EXPECT_NE(report.find("policies:\n  'dicom':\n    Files matched: 512\n"
                         "    Directories matched: 0\n    Files packed: 500\n"
                         "    Files repacked: 0\n    Files unpacked: 0\n"
