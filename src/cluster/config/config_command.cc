@@ -1,6 +1,7 @@
 #include "cluster/config/config_command.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -46,11 +47,16 @@ Result<std::unique_ptr<ConfigStore>> OpenStore(const ConfigFlags& flags) {
 }
 
 int RunList(std::ostream& out) {
-  out << std::left << std::setw(26) << "NAME" << std::setw(10) << "TYPE" << std::setw(11) << "KIND"
-      << std::setw(9) << "DEFAULT"
+  // The name column fits the longest name.
+  int width = 26;
+  for (const SettingDef& def : SettingRegistry()) {
+    width = std::max(width, static_cast<int>(def.name.size()) + 2);
+  }
+  out << std::left << std::setw(width) << "NAME" << std::setw(10) << "TYPE" << std::setw(11)
+      << "KIND" << std::setw(9) << "DEFAULT"
       << "DESCRIPTION\n";
   for (const SettingDef& def : SettingRegistry()) {
-    out << std::left << std::setw(26) << def.name << std::setw(10) << SettingTypeName(def.type)
+    out << std::left << std::setw(width) << def.name << std::setw(10) << SettingTypeName(def.type)
         << std::setw(11) << SettingKindName(def.kind) << std::setw(9) << def.default_value
         << def.help << "\n";
   }
