@@ -348,7 +348,7 @@ void RunStat(const Env& env, const StatArgs& args) {
   }
   uint64_t size = SizeField(r);
   auto row = [&](const std::string& label, const std::string& value) {
-    env.out << "  " << Pad(label, 12, false) << value << '\n';
+    env.out << "  " << Pad(label, 18, false) << value << '\n';
   };
   env.out << ref.ToString() << '\n';
   row("size", std::to_string(size) + " (" + FormatSize(size) + ")");
@@ -358,6 +358,15 @@ void RunStat(const Env& env, const StatArgs& args) {
   row("sha256", TextField(r, "sha256"));
   row("protection", TextField(r, "protection"));
   row("geometry", r.contains("geometry") ? DescribeGeometry(r["geometry"]) : "-");
+  row("packing_policy", TextField(r, "packing_policy"));
+  row("packing_target", TextField(r, "packing_target"));
+  row("packing_complete", TextField(r, "packing_complete"));
+  if (auto c = r.find("container"); c != r.end() && c->is_object()) {
+    // A packed file: its bytes are an extent of a container chunk.
+    row("container", TextField(*c, "sin_text") + " chunk " + TextField(*c, "chunk") +
+                         ", offset " + TextField(*c, "offset"));
+  }
+  if (r.contains("physical_bytes")) row("physical", TextField(r, "physical_bytes") + " bytes");
   auto units = r.find("units");
   if (units == r.end() || !units->is_array()) {
     row("units", "(not reported by the node)");

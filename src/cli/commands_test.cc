@@ -164,14 +164,14 @@ TEST_F(CommandsTest, StatHumanAndJson) {
   node_.SetFile("archive", "big.bin", std::string(5 << 20, 'b'));
   ASSERT_EQ(Run({"stat", "archive/big.bin"}), 0) << err();
   const std::string s = out();
-  EXPECT_TRUE(Contains(s, "  size        5242880 (5.0M)\n")) << s;
+  EXPECT_TRUE(Contains(s, "  size              5242880 (5.0M)\n")) << s;
   EXPECT_TRUE(Contains(s, "  modified    2026-11-21T19:40:01.123Z\n")) << s;
   EXPECT_TRUE(Contains(s, "  crc32c      1a2b3c4d\n")) << s;
   EXPECT_TRUE(Contains(s, "  sha256      " + Sha256::Hex(std::string(5 << 20, 'b')))) << s;
-  EXPECT_TRUE(Contains(s, "  protection  +2\n")) << s;
-  EXPECT_TRUE(Contains(s, "  geometry    2+2 stripe, 20 stripes of 128.0k units")) << s;
+  EXPECT_TRUE(Contains(s, "  protection        +2\n")) << s;
+  EXPECT_TRUE(Contains(s, "  geometry          2+2 stripe, 20 stripes of 128.0k units")) << s;
   EXPECT_TRUE(Contains(s, "node tolerance not met")) << s;
-  EXPECT_TRUE(Contains(s, "  units       80\n")) << s;
+  EXPECT_TRUE(Contains(s, "  units             80\n")) << s;
   EXPECT_TRUE(Contains(s, "    stripe  unit  role    drive         length\n")) << s;
   EXPECT_TRUE(Contains(s, "         0     2  parity  1:2           131072\n")) << s;
   EXPECT_TRUE(Contains(s, "        19     3  parity  1:2           131072\n")) << s;
@@ -183,7 +183,7 @@ TEST_F(CommandsTest, StatHumanAndJson) {
 
   node_.SetFile("archive", "small", "tiny");
   ASSERT_EQ(Run({"stat", "archive/small"}), 0) << err();
-  EXPECT_TRUE(Contains(out(), "  geometry    3x mirror\n")) << out();
+  EXPECT_TRUE(Contains(out(), "  geometry          3x mirror\n")) << out();
   EXPECT_TRUE(Contains(out(), "         0     1  copy    1:1                4\n")) << out();
 }
 

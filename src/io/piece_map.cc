@@ -4,6 +4,7 @@
 
 #include "common/units.h"
 #include "layout/placement.h"
+#include "store/piece_record.h"
 
 namespace tessera::io {
 
@@ -22,6 +23,7 @@ std::string_view PieceRoleName(PieceRole role) {
 }
 
 uint64_t StripeCount(const meta::FileRecord& record) {
+  if (record.is_packed()) return 0;
   if (record.geometry.kind == Geometry::Kind::kStripe) return record.geometry.stripe_count;
   return (record.size + kStripeUnitSize - 1) / kStripeUnitSize;
 }
@@ -62,6 +64,14 @@ std::vector<PieceInfo> PiecesOf(const meta::FileRecord& record) {
     all.insert(all.end(), pieces.begin(), pieces.end());
   }
   return all;
+}
+
+uint64_t PhysicalBytes(const meta::FileRecord& record) {
+  uint64_t total = 0;
+  for (const PieceInfo& piece : PiecesOf(record)) {
+    total += store::RecordPrefixSize(piece.length) + piece.length;
+  }
+  return total;
 }
 
 }  // namespace tessera::io

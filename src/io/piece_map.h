@@ -28,11 +28,15 @@ struct PieceInfo {
   uint64_t length = 0;
 };
 
-// Units (mirror) or stripes (striped) of the file.
+// Units (mirror) or stripes (striped) of the file; 0 for a packed file,
+// which has no pieces of its own.
 uint64_t StripeCount(const meta::FileRecord& record);
 // The pieces of one stripe (or, for a mirror, the copies of one unit).
 std::vector<PieceInfo> PiecesOfStripe(const meta::FileRecord& record, uint64_t stripe);
 // All pieces, stripe by stripe.
 std::vector<PieceInfo> PiecesOf(const meta::FileRecord& record);
+// Bytes the file's pieces take on the drives, piece headers and block
+// checksums included (store/piece_record.h); 0 for a packed file.
+uint64_t PhysicalBytes(const meta::FileRecord& record);
 
 }  // namespace tessera::io

@@ -23,6 +23,9 @@ class JobContext {
   virtual Status BeginPhase(const std::string& name, uint64_t total) = 0;
   virtual void Advance(uint64_t items = 1) = 0;
   virtual void Count(const std::string& counter, uint64_t n = 1) = 0;
+  // Sets a counter outright: for totals a rerun (after a master change)
+  // measures again rather than adds to.
+  virtual void SetCounter(const std::string& counter, uint64_t value) = 0;
   virtual void Detail(std::string text) = 0;
   // The devices the job works against (shown in its report).
   virtual void SetDevices(std::vector<std::string> devices) = 0;

@@ -8,6 +8,7 @@
 #include "cluster/jobs/job_store.h"
 #include "cluster/membership/master.h"
 #include "jobs/flexprotect_trigger.h"
+#include "jobs/job_schedule.h"
 #include "jobs/protection_plan.h"
 
 namespace tessera::jobs {
@@ -51,6 +52,9 @@ class EngineContext final : public JobContext {
   }
   void Advance(uint64_t items) override { record_.done += items; }
   void Count(const std::string& counter, uint64_t n) override { record_.counters[counter] += n; }
+  void SetCounter(const std::string& counter, uint64_t value) override {
+    record_.counters[counter] = value;
+  }
   void Detail(std::string text) override { record_.AddDetail(std::move(text)); }
   void SetDevices(std::vector<std::string> devices) override {
     record_.devices = std::move(devices);
@@ -156,6 +160,7 @@ JobEngine::JobEngine(cluster::EtcdClient* client, std::string cluster, InputsFn 
 JobEngine::~JobEngine() { Stop(); }
 
 void JobEngine::Start() {
+  started_ns_ = NowNs();
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -205,6 +210,7 @@ void JobEngine::Round() {
   std::vector<JobRecord> jobs;
   for (const StoredJob& s : *stored) jobs.push_back(s.record);
   MaybeStartFlexProtect(in, jobs);
+  MaybeStartScheduled(in, jobs);
   // The next job to run: resumed ones (running) and queued ones, by id.
   Result<std::vector<StoredJob>> again = cluster::ListJobs(client_, cluster_);
   if (!again.ok()) return;
@@ -235,6 +241,18 @@ void JobEngine::MaybeStartFlexProtect(const Inputs& in, const std::vector<JobRec
     spdlog::info("job {}: FlexProtect started ({})", created->id, why);
   } else {
     spdlog::warn("starting FlexProtect ({}): {}", why, created.status().ToString());
+  }
+}
+
+void JobEngine::MaybeStartScheduled(const Inputs& in, const std::vector<JobRecord>& jobs) {
+  const int64_t now = NowNs();
+  std::string why = ScheduledTrigger(in.smartpools_schedule, "SmartPools", now, started_ns_, jobs);
+  if (why.empty()) return;
+  Result<JobRecord> created = cluster::CreateJob(client_, cluster_, "SmartPools", why, now, in.token);
+  if (created.ok()) {
+    spdlog::info("job {}: SmartPools queued ({})", created->id, why);
+  } else {
+    spdlog::warn("queueing SmartPools ({}): {}", why, created.status().ToString());
   }
 }
 

@@ -8,7 +8,9 @@
 //   2. on the master: starts FlexProtect by itself when a device has been
 //      down longer than flexprotect_grace_seconds or is soft-failed, by the
 //      rules of flexprotect_trigger.h;
-//   3. on the master: runs the lowest-numbered job that is queued or
+//   3. on the master: queues SmartPools when its daily schedule falls due
+//      (job_schedule.h);
+//   4. on the master: runs the lowest-numbered job that is queued or
 //      running (running: its master was deposed or died; it is resumed
 //      from its start, which every job must allow) until it ends, is
 //      paused or cancelled, or this node stops being master.
@@ -43,6 +45,7 @@ class JobEngine {
     int64_t token = 0;                         // the master's fencing token
     std::optional<cluster::GroupState> group;  // the current group, if known
     int64_t grace_seconds = 300;               // flexprotect_grace_seconds
+    std::string smartpools_schedule = "off";   // smartpools_schedule (job_schedule.h)
   };
   using InputsFn = std::function<Inputs()>;
   // The job for a record; nullptr for a type this node cannot run.
@@ -72,6 +75,7 @@ class JobEngine {
   void Round();
   void TrackFailures(const Inputs& in);
   void MaybeStartFlexProtect(const Inputs& in, const std::vector<cluster::JobRecord>& jobs);
+  void MaybeStartScheduled(const Inputs& in, const std::vector<cluster::JobRecord>& jobs);
   void RunJob(const Inputs& in, uint64_t id);
 
   cluster::EtcdClient* client_;
@@ -81,6 +85,7 @@ class JobEngine {
   Options options_;
   // Device name -> wall-clock ns it was first seen failed (this thread only).
   std::map<std::string, int64_t> failed_since_;  // a FailedSince
+  int64_t started_ns_ = 0;                       // when Start() was called
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;  // guarded by mu_

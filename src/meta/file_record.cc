@@ -6,6 +6,20 @@ namespace tessera::meta {
 
 using nlohmann::json;
 
+std::string_view PackingPlaceName(PackingPlace place) {
+  return place == PackingPlace::kContainer ? "container" : "native";
+}
+
+namespace {
+
+Result<PackingPlace> ParsePackingPlace(const std::string& text) {
+  if (text == "native") return PackingPlace::kNative;
+  if (text == "container") return PackingPlace::kContainer;
+  return Status::Corruption("file record has unknown packing place '" + text + "'");
+}
+
+}  // namespace
+
 json ToJson(const FileRecord& r) {
   json drives = json::array();
   for (const DriveRef& d : r.drives) drives.push_back({{"node", d.node}, {"lnum", d.lnum}});
@@ -20,17 +34,24 @@ json ToJson(const FileRecord& r) {
     geometry["unit_size"] = g.unit_size;
     geometry["stripe_count"] = g.stripe_count;
   }
-  return {{"namespace", r.ns},
-          {"path", r.path},
-          {"object_id", r.object_id},
-          {"size", r.size},
-          {"created_ns", r.created_ns},
-          {"modified_ns", r.modified_ns},
-          {"crc32c", r.crc32c},
-          {"sha256", r.sha256},
-          {"protection", r.protection},
-          {"geometry", geometry},
-          {"drives", drives}};
+  json j = {{"namespace", r.ns},
+            {"path", r.path},
+            {"object_id", r.object_id},
+            {"size", r.size},
+            {"created_ns", r.created_ns},
+            {"modified_ns", r.modified_ns},
+            {"crc32c", r.crc32c},
+            {"sha256", r.sha256},
+            {"protection", r.protection}};
+  if (r.packed) {
+    j["container"] = {{"sin", r.packed->sin}, {"offset", r.packed->offset}};
+  } else {
+    j["geometry"] = geometry;
+    j["drives"] = drives;
+  }
+  j["packing_policy"] = PackingPlaceName(r.packing_policy);
+  j["packing_target"] = PackingPlaceName(r.packing_target);
+  return j;
 }
 
 Result<FileRecord> FileRecordFromJson(const json& j) {
@@ -45,6 +66,14 @@ Result<FileRecord> FileRecordFromJson(const json& j) {
     r.crc32c = j.at("crc32c").get<uint32_t>();
     r.sha256 = j.at("sha256").get<std::string>();
     r.protection = j.at("protection").get<std::string>();
+    // Records written before packing existed have neither field: native.
+    ASSIGN_OR_RETURN(r.packing_policy, ParsePackingPlace(j.value("packing_policy", "native")));
+    ASSIGN_OR_RETURN(r.packing_target, ParsePackingPlace(j.value("packing_target", "native")));
+    if (j.contains("container")) {
+      const json& c = j.at("container");
+      r.packed = ContainerExtent{c.at("sin").get<uint64_t>(), c.at("offset").get<uint64_t>()};
+      return r;
+    }
     const json& g = j.at("geometry");
     std::string kind = g.at("kind").get<std::string>();
     r.geometry.meets_node_tolerance = g.value("meets_node_tolerance", true);

@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -19,6 +21,25 @@ struct DriveRef {
   friend bool operator==(const DriveRef&, const DriveRef&) = default;
 };
 
+// Where a packed file's bytes are: [offset, offset + size) of the shadow
+// store (container) `sin`. See io/shadow_store.h for how offsets map to the
+// container's chunks.
+struct ContainerExtent {
+  uint64_t sin = 0;
+  uint64_t offset = 0;
+  friend bool operator==(const ContainerExtent&, const ContainerExtent&) = default;
+};
+
+// Whether a file should live natively or in a container, as the SmartPools
+// job last decided it:
+//   packing_policy  container when the file pool policy that matches the
+//                   file enables packing, else native;
+//   packing_target  container when, in addition, the file is eligible now
+//                   (packing enabled, small enough, old enough).
+// packing_complete is derived: the file is where its target says.
+enum class PackingPlace { kNative, kContainer };
+std::string_view PackingPlaceName(PackingPlace place);  // "native", "container"
+
 struct FileRecord {
   std::string ns;
   std::string path;
@@ -32,7 +53,16 @@ struct FileRecord {
   layout::Geometry geometry;
   // geometry.width() drives. Mirror copy c is on drives[c]; unit u of stripe
   // s is on drives[layout::DriveIndexForUnit(width, s, u)].
+  // Empty for a packed file, whose bytes are in a container instead.
   std::vector<DriveRef> drives;
+  std::optional<ContainerExtent> packed;
+  PackingPlace packing_policy = PackingPlace::kNative;
+  PackingPlace packing_target = PackingPlace::kNative;
+
+  bool is_packed() const { return packed.has_value(); }
+  bool packing_complete() const {
+    return is_packed() == (packing_target == PackingPlace::kContainer);
+  }
 
   friend bool operator==(const FileRecord&, const FileRecord&) = default;
 };

@@ -46,6 +46,48 @@ TEST(FileRecordTest, MirrorRoundTrip) {
   EXPECT_EQ(*back, r);
 }
 
+TEST(FileRecordTest, PackedRoundTripHasNoPlacement) {
+  FileRecord r = StripedRecord();
+  r.geometry = {};
+  r.drives.clear();
+  r.packed = ContainerExtent{0x1234, 96 << 20};
+  r.packing_policy = PackingPlace::kContainer;
+  r.packing_target = PackingPlace::kContainer;
+  nlohmann::json j = ToJson(r);
+  EXPECT_FALSE(j.contains("drives"));
+  EXPECT_FALSE(j.contains("geometry"));
+  EXPECT_EQ(j["container"]["sin"], 0x1234);
+  Result<FileRecord> back = DecodeFileRecord(EncodeFileRecord(r));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, r);
+  EXPECT_TRUE(back->is_packed());
+  EXPECT_TRUE(back->packing_complete());
+}
+
+TEST(FileRecordTest, PackingCompleteIsWhetherTheFileIsWhereItsTargetSays) {
+  FileRecord r = StripedRecord();
+  EXPECT_TRUE(r.packing_complete());  // native, target native
+  r.packing_target = PackingPlace::kContainer;
+  EXPECT_FALSE(r.packing_complete());  // should be packed, is not yet
+  r.packed = ContainerExtent{1, 0};
+  EXPECT_TRUE(r.packing_complete());
+  r.packing_target = PackingPlace::kNative;
+  EXPECT_FALSE(r.packing_complete());  // should be unpacked
+}
+
+TEST(FileRecordTest, RecordsWithoutPackingFieldsAreNative) {
+  nlohmann::json j = ToJson(StripedRecord());
+  j.erase("packing_policy");
+  j.erase("packing_target");
+  Result<FileRecord> back = FileRecordFromJson(j);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->packing_policy, PackingPlace::kNative);
+  EXPECT_EQ(back->packing_target, PackingPlace::kNative);
+  EXPECT_EQ(*back, StripedRecord());
+  j["packing_target"] = "somewhere";
+  EXPECT_EQ(FileRecordFromJson(j).status().code(), StatusCode::kCorruption);
+}
+
 TEST(FileRecordTest, RejectsInconsistentOrMalformed) {
   nlohmann::json j = ToJson(StripedRecord());
   j["drives"].erase(0);

@@ -135,8 +135,9 @@ Status ClusterAgent::ApplySetting(const std::string& name, const SettingValue& v
     (name == "master_takeover_command" ? takeover_command_ : release_command_) = value.canonical;
     return Status::Ok();
   }
-  // Read by the job engine and FlexProtect when they need them.
-  if (name == "flexprotect_grace_seconds" || name == "flexprotect_files_per_second") {
+  // Read by the job engine and its jobs when they need them.
+  if (name.starts_with("flexprotect_") || name.starts_with("packing_") ||
+      name.starts_with("smartpools_") || name.starts_with("sstore_")) {
     return Status::Ok();
   }
   if (name == "master_priority") {

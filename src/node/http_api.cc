@@ -6,6 +6,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "io/shadow_store.h"
 #include "node/storage_node.h"
 
 namespace tessera::node {
@@ -51,18 +52,22 @@ void SendError(httplib::Response& res, const Status& status) {
 // connection and parse the unread body as the next request. A response whose
 // provider reports failure after writing the whole error makes httplib close
 // the connection once the client has the answer.
-void SendErrorAndClose(httplib::Response& res, const Status& status) {
-  res.status = HttpStatusFor(status.code());
+void SendErrorAndClose(httplib::Response& res, int http_status, std::string_view code,
+                       const std::string& message) {
+  res.status = http_status;
   res.set_header("Connection", "close");
   auto body = std::make_shared<std::string>(
-      json{{"error", {{"code", StatusCodeName(status.code())}, {"message", status.message()}}}}
-          .dump() +
-      "\n");
+      json{{"error", {{"code", code}, {"message", message}}}}.dump() + "\n");
   res.set_content_provider(body->size(), "application/json",
                            [body](size_t offset, size_t length, httplib::DataSink& sink) {
                              sink.write(body->data() + offset, length);
                              return false;
                            });
+}
+
+void SendErrorAndClose(httplib::Response& res, const Status& status) {
+  SendErrorAndClose(res, HttpStatusFor(status.code()), StatusCodeName(status.code()),
+                    status.message());
 }
 
 void SendJson(httplib::Response& res, int code, const json& body) {
@@ -94,6 +99,15 @@ std::string Hex32(uint32_t v) {
   char buf[9];
   std::snprintf(buf, sizeof(buf), "%08x", v);
   return buf;
+}
+
+// Containers are written only by the cluster's own jobs: a client that
+// overwrote or deleted a chunk would break every file packed into it.
+bool RefuseReservedNamespace(const std::string& ns, httplib::Response& res) {
+  if (ns != io::kShadowStoreNamespace) return false;
+  SendErrorAndClose(res, 403, "forbidden",
+                    "namespace " + ns + " holds the cluster's containers; only its jobs write there");
+  return true;
 }
 
 void PutFileHandler(StorageNode& node, const httplib::Request& req, httplib::Response& res,
@@ -241,11 +255,13 @@ void RegisterHttpApi(httplib::Server& server, StorageNode& node, ClusterHooks cl
              [&node, writable](const httplib::Request& req, httplib::Response& res,
                                const httplib::ContentReader& reader) {
                if (Status s = writable(); !s.ok()) return SendErrorAndClose(res, s);
+               if (RefuseReservedNamespace(req.matches[1], res)) return;
                PutFileHandler(node, req, res, reader);
              });
   server.Delete(R"(/v1/files/([^/]+)/([\s\S]+))",
                 [&node, writable](const httplib::Request& req, httplib::Response& res) {
                   if (Status s = writable(); !s.ok()) return SendError(res, s);
+                  if (RefuseReservedNamespace(req.matches[1], res)) return;
                   Status s = node.DeleteFile(req.matches[1], req.matches[2]);
                   if (!s.ok()) return SendError(res, s);
                   res.status = 204;

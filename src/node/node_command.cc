@@ -17,7 +17,9 @@
 #include "jobs/job_engine.h"
 #include "meta/sharded_metadata_store.h"
 #include "node/cluster_agent.h"
+#include "node/cluster_jobs.h"
 #include "node/http_api.h"
+#include "node/packing_api.h"
 #include "node/storage_node.h"
 #include "rpc/meta_server.h"
 #include "rpc/piece_server.h"
@@ -369,22 +371,8 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
                             {"array_id", a->array_id()}};
     };
     job_engine = std::make_unique<jobs::JobEngine>(
-        a->client(), a->cluster(),
-        [a] {
-          jobs::JobEngine::Inputs in;
-          in.is_master = a->IsMaster();
-          in.token = a->MasterToken();
-          in.group = a->Group();
-          in.grace_seconds = a->SettingNumber("flexprotect_grace_seconds");
-          return in;
-        },
-        [raw, a](const cluster::JobRecord& record) -> std::unique_ptr<jobs::Job> {
-          if (record.type != "FlexProtect") return nullptr;
-          return std::make_unique<jobs::FlexProtectJob>(
-              raw->pieces(), raw->metadata(), a->client(), a->cluster(), [a] { return a->Group(); },
-              [a] { return a->SettingNumber("flexprotect_files_per_second"); },
-              [raw] { return raw->NewObjectId(); });
-        },
+        a->client(), a->cluster(), [a] { return JobEngineInputs(*a); },
+        [raw, a](const cluster::JobRecord& record) { return MakeClusterJob(record, *raw, *a); },
         jobs::JobEngine::Options{});
     job_engine->Start();
   }
@@ -396,6 +384,7 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
   server.set_read_timeout(300, 0);
   server.set_write_timeout(300, 0);
   RegisterHttpApi(server, **node, std::move(hooks));
+  RegisterPackingApi(server, **node);
   if (!server.bind_to_port(host, port)) {
     spdlog::error("cannot listen on {}: address in use or not available", flags.listen);
     return 1;

@@ -10,6 +10,7 @@
 #include "common/object_name.h"
 #include "io/file_writer.h"
 #include "io/piece_map.h"
+#include "io/shadow_store.h"
 #include "meta/rocksdb_metadata_store.h"
 
 namespace tessera::node {
@@ -238,6 +239,9 @@ Result<meta::FileRecord> StorageNode::StatFile(const std::string& ns, const std:
 
 Status StorageNode::ReadFile(const meta::FileRecord& record, uint64_t offset, uint64_t length,
                              const io::ByteSink& sink) {
+  if (record.is_packed()) {
+    return io::ReadFileContent(*router_, *metadata_, record, offset, length, sink);
+  }
   io::FileReader reader(*router_, record);
   Status s = reader.Read(offset, length, sink);
   if (reader.degraded_units() > 0) {
@@ -297,6 +301,12 @@ json StorageNode::StatJson(const meta::FileRecord& record) {
                      {"length", p.length}});
   }
   j["units"] = std::move(units);
+  j["packing_complete"] = record.packing_complete() ? "complete" : "incomplete";
+  if (record.packed) {
+    j["container"]["sin_text"] = io::FormatSin(record.packed->sin);
+    j["container"]["chunk"] = io::ChunkOf(record.packed->offset);
+  }
+  j["physical_bytes"] = io::PhysicalBytes(record);
   return j;
 }
 

@@ -1,6 +1,7 @@
 // Registers the admin verbs over cluster state in etcd (docs/admin.md):
 // `group` (all three modes, the live one from group_live.h), `nodes`,
-// `status` and `devices`. Each reads --cluster FILE as admin_context.h says.
+// `status`, `devices`, `job`, `packing` and `filepool`. Each reads --cluster
+// FILE as admin_context.h says.
 #pragma once
 
 #include <iosfwd>

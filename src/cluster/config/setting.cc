@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 #include <limits>
 
 #include "common/units.h"
@@ -11,6 +12,8 @@ namespace tessera::cluster::config {
 namespace {
 
 constexpr int64_t kPiB = int64_t{1} << 50;
+constexpr int64_t kGiB = int64_t{1} << 30;
+constexpr int64_t kDay = 86400;
 
 const std::vector<SettingDef>& Registry() {
   static const std::vector<SettingDef> kSettings = {
@@ -42,6 +45,27 @@ const std::vector<SettingDef>& Registry() {
        "Shell command run when the node becomes master (empty: none)"},
       {"master_release_command", SettingType::kCommand, SettingKind::kLive, "", 0, 4096,
        "Shell command run when the node stops being master (empty: none)"},
+      // Small-file packing (docs/packing.md): read by the SmartPools job.
+      {"packing_enabled", SettingType::kBool, SettingKind::kLive, "false", 0, 0,
+       "Pack small files into containers where a file pool policy enables packing"},
+      {"packing_max_file_size", SettingType::kSize, SettingKind::kLive, "1016K", 1, kGiB,
+       "Largest file the SmartPools job packs, unless a policy says less (1..1G)"},
+      {"packing_min_age", SettingType::kDuration, SettingKind::kLive, "0s", 0, 3650 * kDay,
+       "Files modified more recently than this are never packed (0s..3650d)"},
+      {"packing_dir_hint_max_entries", SettingType::kInt, SettingKind::kLive, "16", 1, 65536,
+       "Most files of one directory the packer keeps together in a container (1..65536)"},
+      {"packing_container_min_size", SettingType::kSize, SettingKind::kLive, "1016K", 1, kGiB,
+       "A container smaller than this is still open for packing (1..1G)"},
+      {"packing_container_max_size", SettingType::kSize, SettingKind::kLive, "1G", 1, kGiB,
+       "A container is closed when it reaches this size (1..1G)"},
+      {"packing_unpack_recently_modified", SettingType::kBool, SettingKind::kLive, "false", 0, 0,
+       "Unpack a packed file that is modified again (its policy still packs it later)"},
+      {"smartpools_impact", SettingType::kEnum, SettingKind::kLive, "low", 0, 0,
+       "Impact of the scheduled SmartPools job (low, medium, high)", "low|medium|high"},
+      {"smartpools_schedule", SettingType::kTimeOfDay, SettingKind::kLive, "22:00", 0, 0,
+       "Daily start time of the SmartPools job, HH:MM (24h), or off"},
+      {"sstore_defrag_enabled", SettingType::kBool, SettingKind::kLive, "false", 0, 0,
+       "Let the ShadowStoreDelete job defragment containers"},
   };
   return kSettings;
 }
@@ -56,6 +80,23 @@ bool ParseInt(std::string_view text, int64_t& out) {
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, out);
   return ec == std::errc() && ptr == end;
+}
+
+std::string Lower(std::string_view text) {
+  std::string lower;
+  for (char c : text) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower;
+}
+
+// "low|medium|high" -> {"low", "medium", "high"}.
+std::vector<std::string_view> Choices(std::string_view choices) {
+  std::vector<std::string_view> out;
+  while (!choices.empty()) {
+    size_t bar = choices.find('|');
+    out.push_back(choices.substr(0, bar));
+    choices = bar == std::string_view::npos ? std::string_view() : choices.substr(bar + 1);
+  }
+  return out;
 }
 
 std::string Range(const SettingDef& def, std::string_view unit) {
@@ -107,8 +148,7 @@ Result<SettingValue> ParseSettingValue(const SettingDef& def, std::string_view t
       return value;
     }
     case SettingType::kBool: {
-      std::string lower;
-      for (char c : text) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::string lower = Lower(text);
       if (lower == "true" || lower == "yes" || lower == "on" || lower == "1") {
         value.number = 1;
       } else if (lower == "false" || lower == "no" || lower == "off" || lower == "0") {
@@ -179,6 +219,43 @@ Result<SettingValue> ParseSettingValue(const SettingDef& def, std::string_view t
       value.canonical = std::to_string(n);
       return value;
     }
+    case SettingType::kEnum: {
+      std::string lower = Lower(text);
+      std::vector<std::string_view> choices = Choices(def.choices);
+      for (size_t i = 0; i < choices.size(); ++i) {
+        if (lower == choices[i]) {
+          value.canonical = lower;
+          value.number = static_cast<int64_t>(i);
+          return value;
+        }
+      }
+      std::string list;
+      for (std::string_view c : choices) list += (list.empty() ? "" : ", ") + std::string(c);
+      return Bad(def, text, "must be one of " + list);
+    }
+    case SettingType::kTimeOfDay: {
+      if (Lower(text) == "off") {
+        value.canonical = "off";
+        value.number = -1;
+        return value;
+      }
+      // H:MM or HH:MM, 00:00..23:59.
+      int64_t hours = 0, minutes = 0;
+      size_t colon = text.find(':');
+      bool ok = colon != std::string_view::npos && (colon == 1 || colon == 2) &&
+                text.size() == colon + 3 && std::isdigit(static_cast<unsigned char>(text[0])) &&
+                ParseInt(text.substr(0, colon), hours) &&
+                std::isdigit(static_cast<unsigned char>(text[colon + 1])) &&
+                ParseInt(text.substr(colon + 1), minutes) && hours >= 0 && hours <= 23 &&
+                minutes >= 0 && minutes <= 59;
+      if (!ok) return Bad(def, text, "not a time of day (HH:MM, 00:00..23:59) or off");
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "%02d:%02d", static_cast<int>(hours),
+                    static_cast<int>(minutes));
+      value.canonical = buf;
+      value.number = hours * 60 + minutes;
+      return value;
+    }
     case SettingType::kPolicy: {
       Result<layout::ProtectionPolicy> policy = layout::ProtectionPolicy::Parse(text);
       if (!policy.ok()) return Bad(def, text, policy.status().message());
@@ -205,6 +282,10 @@ std::string_view SettingTypeName(SettingType type) {
       return "policy";
     case SettingType::kCommand:
       return "command";
+    case SettingType::kEnum:
+      return "enum";
+    case SettingType::kTimeOfDay:
+      return "time";
   }
   return "?";
 }

@@ -14,6 +14,9 @@
 //   kDuration  N, Ns, Nm, Nh or Nd, in [min, max] seconds       seconds
 //   kPolicy    a protection policy (layout/protection_policy.h)  "+2d:1n"
 //   kCommand   a shell command: 0..max printable ASCII characters, one line
+//   kEnum      one of `choices` ("low|medium|high"), any case      "medium"
+//   kTimeOfDay a daily time "HH:MM" (24h) or "off"                  "22:00"/"off"
+//              number: minutes after midnight, -1 for "off"
 // Pure functions over a static table; thread-safe.
 #pragma once
 
@@ -26,7 +29,17 @@
 
 namespace tessera::cluster::config {
 
-enum class SettingType { kInt, kSize, kBool, kString, kDuration, kPolicy, kCommand };
+enum class SettingType {
+  kInt,
+  kSize,
+  kBool,
+  kString,
+  kDuration,
+  kPolicy,
+  kCommand,
+  kEnum,
+  kTimeOfDay,
+};
 
 // When a changed value takes effect on a running node.
 enum class SettingKind {
@@ -43,11 +56,13 @@ struct SettingDef {
   int64_t min = 0;                 // kInt, kSize (bytes), kDuration (seconds)
   int64_t max = 0;
   std::string_view help;
+  std::string_view choices = {};  // kEnum: the accepted values, '|'-separated, lower case
 };
 
 struct SettingValue {
   std::string canonical;  // see the table above
-  int64_t number = 0;     // kInt value, kSize bytes, kDuration seconds, kBool 0/1; else 0
+  int64_t number = 0;     // kInt value, kSize bytes, kDuration seconds, kBool 0/1,
+                          // kEnum index in choices, kTimeOfDay minutes (-1 off); else 0
 
   friend bool operator==(const SettingValue&, const SettingValue&) = default;
 };

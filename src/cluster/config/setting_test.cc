@@ -18,6 +18,7 @@ TEST(SettingRegistryTest, IsWellFormed) {
     EXPECT_TRUE(v.ok()) << v.status().ToString();
     EXPECT_FALSE(def.help.empty());
     EXPECT_EQ(FindSetting(def.name), &def);
+    EXPECT_EQ(def.type == SettingType::kEnum, !def.choices.empty()) << "choices only for enums";
   }
   EXPECT_EQ(FindSetting("nope"), nullptr);
   Result<const SettingDef*> missing = LookupSetting("nope");
@@ -123,6 +124,48 @@ TEST(SettingValueTest, ValidationTable) {
        "a23456789012345678901234567890123456789012345678901234567890123", 0},
       {"cluster_name", "a234567890123456789012345678901234567890123456789012345678901234", nullptr,
        0},
+      {"packing_enabled", "false", "false", 0},
+      {"packing_enabled", "Yes", "true", 1},
+      {"packing_max_file_size", "1016K", "1040384", 1040384},
+      {"packing_max_file_size", "1016.0k", "1040384", 1040384},
+      {"packing_max_file_size", "512K", "524288", 524288},
+      {"packing_max_file_size", "1G", "1073741824", 1073741824},
+      {"packing_max_file_size", "1025M", nullptr, 0},
+      {"packing_max_file_size", "0", nullptr, 0},
+      {"packing_min_age", "0s", "0", 0},
+      {"packing_min_age", "0", "0", 0},
+      {"packing_min_age", "1h", "3600", 3600},
+      {"packing_min_age", "3650d", "315360000", 315360000},
+      {"packing_min_age", "3651d", nullptr, 0},
+      {"packing_min_age", "-1", nullptr, 0},
+      {"packing_dir_hint_max_entries", "16", "16", 16},
+      {"packing_dir_hint_max_entries", "0", nullptr, 0},
+      {"packing_container_min_size", "1016K", "1040384", 1040384},
+      {"packing_container_max_size", "1G", "1073741824", 1073741824},
+      {"packing_container_max_size", "2G", nullptr, 0},
+      {"packing_unpack_recently_modified", "off", "false", 0},
+      {"smartpools_impact", "low", "low", 0},
+      {"smartpools_impact", "Medium", "medium", 1},
+      {"smartpools_impact", "HIGH", "high", 2},
+      {"smartpools_impact", "paranoid", nullptr, 0},
+      {"smartpools_impact", "", nullptr, 0},
+      {"smartpools_impact", "low|medium", nullptr, 0},
+      {"smartpools_schedule", "22:00", "22:00", 1320},
+      {"smartpools_schedule", "7:05", "07:05", 425},
+      {"smartpools_schedule", "00:00", "00:00", 0},
+      {"smartpools_schedule", "23:59", "23:59", 1439},
+      {"smartpools_schedule", "OFF", "off", -1},
+      {"smartpools_schedule", "24:00", nullptr, 0},
+      {"smartpools_schedule", "12:60", nullptr, 0},
+      {"smartpools_schedule", "12:5", nullptr, 0},
+      {"smartpools_schedule", "123:00", nullptr, 0},
+      {"smartpools_schedule", "-1:00", nullptr, 0},
+      {"smartpools_schedule", "1:-5", nullptr, 0},
+      {"smartpools_schedule", "+1:05", nullptr, 0},
+      {"smartpools_schedule", "22", nullptr, 0},
+      {"smartpools_schedule", "", nullptr, 0},
+      {"smartpools_schedule", "never", nullptr, 0},
+      {"sstore_defrag_enabled", "true", "true", 1},
   };
   for (const ValueCase& c : cases) {
     SCOPED_TRACE(std::string(c.setting) + " = '" + c.text + "'");

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdio>
 #include <ctime>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -72,7 +73,8 @@ bool IsFinal(JobState state) {
 }
 
 const std::vector<std::string>& JobTypes() {
-  static const std::vector<std::string> kTypes = {"FlexProtect"};
+  static const std::vector<std::string> kTypes = {"FlexProtect", "SmartPools", "FSAnalyze",
+                                                  "ShadowStoreDelete"};
   return kTypes;
 }
 
@@ -214,6 +216,13 @@ std::string FormatJobList(const std::vector<JobRecord>& jobs) {
   return out.str();
 }
 
+namespace {
+
+constexpr std::string_view kPolicyCounterPrefix = "policy ";
+const char* const kPacedCounter = "paced ms";
+
+}  // namespace
+
 std::string FormatJobReport(const JobRecord& r, bool verbose) {
   std::ostringstream out;
   out << "job " << r.id << ": " << r.type << ", " << JobStateName(r.state) << "\n";
@@ -243,8 +252,37 @@ std::string FormatJobReport(const JobRecord& r, bool verbose) {
     }
     out << "\n";
   }
+  if (r.ended_ns && r.started_ns) {
+    const int64_t elapsed_ms = (r.ended_ns - r.started_ns) / 1'000'000;
+    auto paced = r.counters.find(kPacedCounter);
+    const int64_t paced_ms = paced == r.counters.end() ? 0 : static_cast<int64_t>(paced->second);
+    out << "elapsed time: " << elapsed_ms / 1000 << " seconds\n";
+    out << "working time: " << std::max<int64_t>(0, elapsed_ms - paced_ms) / 1000 << " seconds\n";
+  }
+  // Counters named "policy NAME: COUNTER" make one block per policy.
+  std::map<std::string, std::map<std::string, uint64_t>> policies;
   out << "counters:\n";
-  for (const auto& [name, value] : r.counters) out << "  " << name << ": " << value << "\n";
+  for (const auto& [name, value] : r.counters) {
+    if (name.rfind(kPolicyCounterPrefix, 0) == 0 && name.find(": ") != std::string::npos) {
+      size_t colon = name.find(": ");
+      std::string policy = name.substr(kPolicyCounterPrefix.size(),
+                                       colon - kPolicyCounterPrefix.size());
+      policies[policy][name.substr(colon + 2)] = value;
+      continue;
+    }
+    if (name == kPacedCounter) continue;
+    out << "  " << name << ": " << value << "\n";
+  }
+  if (!policies.empty()) out << "policies:\n";
+  for (auto& [policy, counters] : policies) {
+    out << "  '" << policy << "':\n";
+    for (const char* main : {"Files matched", "Directories matched", "Files packed",
+                             "Files repacked", "Files unpacked", "Packing changes skipped"}) {
+      out << "    " << main << ": " << counters[main] << "\n";
+      counters.erase(main);
+    }
+    for (const auto& [name, value] : counters) out << "    " << name << ": " << value << "\n";
+  }
   if (!r.error.empty()) out << "error: " << r.error << "\n";
   if (verbose) {
     out << "details:\n";

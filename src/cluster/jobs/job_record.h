@@ -83,6 +83,9 @@ Result<JobRecord> ApplyJobControl(const JobRecord& record, JobControl control, i
 //   "     7  FlexProtect  running    rebuild  42%  node 3 down for 300 s"
 std::string FormatJobList(const std::vector<JobRecord>& jobs);
 // `tessera job reports view [-v]`: the report; `verbose` adds the details.
+// A finished job shows its elapsed time and its working time (without the
+// "paced ms" counter: pauses that hold a job to its impact). Counters named
+// "policy NAME: COUNTER" are shown as one block per policy.
 std::string FormatJobReport(const JobRecord& record, bool verbose);
 
 }  // namespace tessera::cluster

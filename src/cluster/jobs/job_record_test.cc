@@ -51,9 +51,14 @@ TEST(JobRecordTest, MalformedRecordsAreCorruption) {
 TEST(JobRecordTest, TypesAreCanonicalIgnoringCase) {
   EXPECT_EQ(*CanonicalJobType("flexprotect"), "FlexProtect");
   EXPECT_EQ(*CanonicalJobType("FLEXPROTECT"), "FlexProtect");
-  auto bad = CanonicalJobType("smartpools");
+  EXPECT_EQ(*CanonicalJobType("smartpools"), "SmartPools");
+  EXPECT_EQ(*CanonicalJobType("fsanalyze"), "FSAnalyze");
+  EXPECT_EQ(*CanonicalJobType("shadowstoredelete"), "ShadowStoreDelete");
+  auto bad = CanonicalJobType("defrag");
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("known: FlexProtect"), std::string::npos);
+  EXPECT_NE(bad.status().message().find("known: FlexProtect, SmartPools, FSAnalyze, "
+                                        "ShadowStoreDelete"),
+            std::string::npos);
 }
 
 // Every control against every state: exactly the documented transitions.
@@ -143,6 +148,31 @@ TEST(JobRecordTest, ReportHasPhasesWithTimesCountersAndVerboseDetails) {
   EXPECT_EQ(report.find("details:"), std::string::npos);
   std::string verbose = FormatJobReport(r, true);
   EXPECT_NE(verbose.find("details:\n  a/b: rebuilt 1 unit\n"), std::string::npos) << verbose;
+}
+
+TEST(JobRecordTest, ReportGroupsPolicyCountersAndShowsWorkingTime) {
+  JobRecord r = Sample();
+  r.type = "SmartPools";
+  r.state = JobState::kSucceeded;
+  r.ended_ns = r.started_ns + 40'000'000'000;  // 40 s, 30 of them paced
+  r.counters = {{"paced ms", 30000},
+                {"policy dicom: Files matched", 512},
+                {"policy dicom: Files packed", 500},
+                {"policy dicom: Skipped packing: empty files", 2},
+                {"policy scans: Files matched", 3},
+                {"bytes packed", 4096}};
+  std::string report = FormatJobReport(r, false);
+  EXPECT_NE(report.find("elapsed time: 40 seconds\nworking time: 10 seconds\n"), std::string::npos)
+      << report;
+  EXPECT_NE(report.find("  bytes packed: 4096\n"), std::string::npos) << report;
+  EXPECT_EQ(report.find("paced ms"), std::string::npos) << report;
+  EXPECT_NE(report.find("policies:\n  'dicom':\n    Files matched: 512\n"
+                        "    Directories matched: 0\n    Files packed: 500\n"
+                        "    Files repacked: 0\n    Files unpacked: 0\n"
+                        "    Packing changes skipped: 0\n"
+                        "    Skipped packing: empty files: 2\n  'scans':\n"),
+            std::string::npos)
+      << report;
 }
 
 }  // namespace

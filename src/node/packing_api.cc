@@ -1,0 +1,142 @@
+#include "node/packing_api.h"
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common/units.h"
+#include "io/shadow_store.h"
+#include "jobs/container_inventory.h"
+#include "jobs/sfse_assess.h"
+#include "jobs/shadow_store_delete.h"
+#include "node/storage_node.h"
+
+namespace tessera::node {
+namespace {
+
+using nlohmann::json;
+
+constexpr uint64_t kDefaultMinSize = 1016 * kKiB;
+constexpr uint64_t kDefaultMaxFileSize = 1016 * kKiB;
+
+void Reply(httplib::Response& res, int code, const json& body) {
+  res.status = code;
+  res.set_content(body.dump() + "\n", "application/json");
+}
+
+void ReplyError(httplib::Response& res, const Status& s) {
+  int code = s.code() == StatusCode::kInvalidArgument ? 400
+             : s.code() == StatusCode::kUnavailable   ? 503
+                                                      : 500;
+  Reply(res, code, {{"error", {{"code", StatusCodeName(s.code())}, {"message", s.message()}}}});
+}
+
+// A size parameter, or `fallback` when absent.
+Result<uint64_t> SizeParam(const httplib::Request& req, const char* name, uint64_t fallback) {
+  if (!req.has_param(name)) return fallback;
+  std::optional<uint64_t> size = ParseSize(req.get_param_value(name));
+  if (!size) {
+    return Status::InvalidArgument(std::string(name) + " '" + req.get_param_value(name) +
+                                   "' is not a size");
+  }
+  return *size;
+}
+
+json ChunkJson(const jobs::ChunkUsage& c) {
+  return {{"chunk", c.name.chunk},
+          {"size", c.record.size},
+          {"freed", c.freed()},
+          {"physical_bytes", c.physical_bytes},
+          {"live_bytes", c.live_bytes},
+          {"refs", c.refs},
+          {"fragmentation", c.fragmentation()},
+          {"efficiency", c.efficiency()},
+          {"max_efficiency", c.max_efficiency()},
+          {"needs_defrag", c.NeedsDefrag(jobs::kDefragTarget)},
+          {"geometry", c.freed() ? std::string("-") : c.record.geometry.ToString()}};
+}
+
+}  // namespace
+
+json ContainersJson(const jobs::ContainerInventory& inventory, uint64_t min_size, bool verbose) {
+  json containers = json::array();
+  for (const auto& [sin, c] : inventory.containers()) {
+    json j = {{"sin", io::FormatSin(sin)},
+              {"lsize", c.lsize},
+              {"psize", c.psize},
+              {"refs", c.refs},
+              {"filesize", c.filesize},
+              {"created_ns", c.created_ns},
+              {"type", "container"},
+              {"underfull", c.filesize < min_size},
+              {"fragmentation", c.fragmentation()},
+              {"efficiency", c.efficiency()},
+              {"protection", c.protection},
+              {"chunks", c.chunks.size()}};
+    if (verbose) {
+      json chunks = json::array();
+      for (const auto& [n, chunk] : c.chunks) chunks.push_back(ChunkJson(chunk));
+      j["chunk_list"] = std::move(chunks);
+    }
+    containers.push_back(std::move(j));
+  }
+  return {{"containers", std::move(containers)}, {"dangling_refs", inventory.dangling_refs()}};
+}
+
+void RegisterPackingApi(httplib::Server& server, StorageNode& node) {
+  server.Get("/v1/sstores", [&node](const httplib::Request& req, httplib::Response& res) {
+    Result<uint64_t> min_size = SizeParam(req, "min_size", kDefaultMinSize);
+    if (!min_size.ok()) return ReplyError(res, min_size.status());
+    Result<jobs::ContainerInventory> inventory = jobs::ContainerInventory::Take(node.metadata());
+    if (!inventory.ok()) return ReplyError(res, inventory.status());
+    Reply(res, 200, ContainersJson(*inventory, *min_size, req.get_param_value("verbose") == "1"));
+  });
+  server.Get("/v1/sstores/defrag-assessment",
+             [&node](const httplib::Request&, httplib::Response& res) {
+               Result<jobs::ContainerInventory> inventory =
+                   jobs::ContainerInventory::Take(node.metadata());
+               if (!inventory.ok()) return ReplyError(res, inventory.status());
+               jobs::DefragAssessment a = jobs::AssessDefrag(*inventory);
+               Reply(res, 200,
+                     {{"stores_total", a.stores_total},
+                      {"stores_processed", a.stores_processed},
+                      {"stores_skipped", a.stores_skipped},
+                      {"stores_with_error", a.stores_with_error},
+                      {"chunks_needing_defrag", a.chunks_needing_defrag},
+                      {"chunks_unreferenced", a.chunks_unreferenced},
+                      {"estimated_savings", a.estimated_savings}});
+             });
+  server.Get("/v1/sfse/assess", [&node](const httplib::Request& req, httplib::Response& res) {
+    Result<uint64_t> max_size = SizeParam(req, "max_size", kDefaultMaxFileSize);
+    if (!max_size.ok()) return ReplyError(res, max_size.status());
+    const std::string prefix = req.get_param_value("path");
+    Result<layout::Geometry> container = layout::PlanGeometry(
+        node.options().protection, io::kContainerChunkSize, node.pieces().WritableTopology());
+    if (!container.ok()) return ReplyError(res, container.status());
+    jobs::SfseAssessor assessor(*max_size, *container);
+    Status scanned = node.metadata().ForEach([&](const meta::FileRecord& r) {
+      if (r.ns == io::kShadowStoreNamespace) return true;
+      if (prefix.empty() || (r.ns + "/" + r.path).rfind(prefix, 0) == 0) assessor.Add(r);
+      return true;
+    });
+    if (!scanned.ok()) return ReplyError(res, scanned);
+    jobs::SfseEstimate e = assessor.Finish();
+    Reply(res, 200,
+          {{"files", e.files},
+           {"packable_files", e.packable_files},
+           {"physical_bytes", e.physical_bytes},
+           {"packable_logical_bytes", e.packable_logical_bytes},
+           {"packable_physical_bytes", e.packable_physical_bytes},
+           {"packed_physical_bytes", e.packed_physical_bytes},
+           {"protection_groups", e.protection_groups},
+           {"packable_protection_groups", e.packable_protection_groups},
+           {"packed_protection_groups", e.packed_protection_groups},
+           {"raw_space_saving", e.raw_space_saving()},
+           {"raw_space_saving_percent", e.raw_space_saving_percent()},
+           {"pg_reduction", e.pg_reduction()},
+           {"pg_reduction_percent", e.pg_reduction_percent()},
+           {"container_geometry", container->ToString()}});
+  });
+}
+
+}  // namespace tessera::node
