@@ -42,6 +42,12 @@ std::string_view PackSkipCounter(PackSkip skip) {
 
 namespace {
 
+bool TooRecent(const meta::FileRecord& record, const PackingPolicyRules& policy,
+               const PackingRules& rules, int64_t now_ns) {
+  int64_t min_age_ns = std::max(rules.min_age_seconds, policy.min_age_seconds) * 1'000'000'000;
+  return now_ns - record.modified_ns < min_age_ns;
+}
+
 PackSkip WhyNotEligible(const meta::FileRecord& record, const PackingPolicyRules& policy,
                         const PackingRules& rules, int64_t now_ns) {
   if (!rules.enabled) return PackSkip::kPackingDisabled;
@@ -49,8 +55,7 @@ PackSkip WhyNotEligible(const meta::FileRecord& record, const PackingPolicyRules
   uint64_t max_size = std::min(rules.max_file_size, io::kContainerChunkSize);
   if (policy.max_size) max_size = std::min(max_size, *policy.max_size);
   if (record.size > max_size) return PackSkip::kTooLarge;
-  int64_t min_age_ns = std::max(rules.min_age_seconds, policy.min_age_seconds) * 1'000'000'000;
-  if (now_ns - record.modified_ns < min_age_ns) return PackSkip::kTooRecent;
+  if (TooRecent(record, policy, rules, now_ns)) return PackSkip::kTooRecent;
   return PackSkip::kNone;
 }
 
@@ -63,7 +68,11 @@ PackingDecision DecidePacking(const meta::FileRecord& record, const PackingPolic
   PackingDecision d;
   if (policy != nullptr && policy->enable_packing) {
     d.policy = PackingPlace::kContainer;
-    if (record.is_packed()) {
+    if (record.is_packed() && rules.unpack_recently_modified &&
+        TooRecent(record, *policy, rules, now_ns)) {
+      d.action = PackAction::kUnpack;
+      d.skip = PackSkip::kTooRecent;
+    } else if (record.is_packed()) {
       d.target = PackingPlace::kContainer;
       if (container_protection != protection) d.action = PackAction::kRepack;
     } else {

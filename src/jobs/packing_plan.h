@@ -10,7 +10,10 @@
 //                   minimum age (the larger of the setting's and the
 //                   policy's). A packed file under a packing policy stays
 //                   packed (its target stays container) even when the
-//                   settings change: only a policy that stops packing
+//                   settings change, except that with
+//                   unpack_recently_modified a packed file modified within
+//                   the minimum age (say, after the age was raised) is
+//                   unpacked; otherwise only a policy that stops packing
 //                   unpacks files.
 //   action          pack a native file whose target is container; repack
 //                   a packed file whose container has another protection
@@ -32,6 +35,7 @@ struct PackingRules {
   bool enabled = false;
   uint64_t max_file_size = 1016 * 1024;
   int64_t min_age_seconds = 0;
+  bool unpack_recently_modified = false;
 };
 
 // The parts of a file pool policy that decide packing.

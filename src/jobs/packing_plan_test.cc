@@ -71,6 +71,20 @@ TEST(PackingPlanTest, UnpacksOnlyWhenThePolicyStopsPacking) {
   EXPECT_EQ(DecidePacking(packed, &on, {false, 1, 0}, kNow, "+2", "+2").action, PackAction::kNone);
 }
 
+TEST(PackingPlanTest, UnpacksRecentlyModifiedPackedFilesOnlyWhenAsked) {
+  PackingPolicyRules on{true, 2 * kDay, std::nullopt};
+  meta::FileRecord packed = File(4096, kDay, true);  // younger than the policy's 2 days
+  PackingRules rules{true, 1 << 20, 0, false};
+  EXPECT_EQ(DecidePacking(packed, &on, rules, kNow, "+2", "+2").action, PackAction::kNone);
+  rules.unpack_recently_modified = true;
+  PackingDecision d = DecidePacking(packed, &on, rules, kNow, "+2", "+2");
+  EXPECT_EQ(d.action, PackAction::kUnpack);
+  EXPECT_EQ(d.target, PackingPlace::kNative);
+  EXPECT_EQ(d.skip, PackSkip::kTooRecent);
+  EXPECT_EQ(DecidePacking(File(4096, 3 * kDay, true), &on, rules, kNow, "+2", "+2").action,
+            PackAction::kNone);
+}
+
 TEST(PackingPlanTest, RepacksWhenTheContainerProtectionDiffers) {
   PackingPolicyRules on{true, 0, std::nullopt};
   meta::FileRecord packed = File(4096, kDay, true);
@@ -96,6 +110,7 @@ TEST(PackingPlanTest, EveryCombinationFollowsTheRules) {
         for (const auto& policy : policies)
           for (bool enabled : {false, true})
             for (int64_t setting_age : {int64_t{0}, 2 * kDay})
+              for (bool unpack_recent : {false, true})
               for (bool same_protection : {false, true})
                 for (PackingPlace old_policy : places)
                   for (PackingPlace old_target : places) {
@@ -103,11 +118,15 @@ TEST(PackingPlanTest, EveryCombinationFollowsTheRules) {
                     meta::FileRecord f = File(size, age, packed);
                     f.packing_policy = old_policy;
                     f.packing_target = old_target;
-                    PackingRules rules{enabled, 1016 * 1024, setting_age};
+                    PackingRules rules{enabled, 1016 * 1024, setting_age, unpack_recent};
                     const PackingPolicyRules* p = policy ? &*policy : nullptr;
                     PackingDecision d = DecidePacking(f, p, rules, kNow,
                                                       same_protection ? "+2" : "+1", "+2");
                     bool packing_policy = p && p->enable_packing;
+                    bool too_recent =
+                        packing_policy &&
+                        age < std::max(setting_age, p->min_age_seconds);
+                    bool recent_unpack = packed && packing_policy && unpack_recent && too_recent;
                     SCOPED_TRACE(testing::Message()
                                  << "size " << size << " age " << age << " packed " << packed
                                  << " policy " << (p ? (p->enable_packing ? "on" : "off") : "none")
@@ -116,12 +135,13 @@ TEST(PackingPlanTest, EveryCombinationFollowsTheRules) {
                     if (d.target == PackingPlace::kContainer) {
                       EXPECT_TRUE(packing_policy);
                     }
-                    if (packed && packing_policy) {
+                    if (packed && packing_policy && !recent_unpack) {
                       EXPECT_EQ(d.target, PackingPlace::kContainer);
                     }
-                    EXPECT_EQ(d.action == PackAction::kUnpack, packed && !packing_policy);
+                    EXPECT_EQ(d.action == PackAction::kUnpack,
+                              packed && (!packing_policy || recent_unpack));
                     EXPECT_EQ(d.action == PackAction::kRepack,
-                              packed && packing_policy && !same_protection);
+                              packed && packing_policy && !recent_unpack && !same_protection);
                     if (d.action == PackAction::kPack) {
                       int64_t min_age = std::max(setting_age, p->min_age_seconds);
                       uint64_t max = std::min<uint64_t>(1016 * 1024, p->max_size.value_or(~0ull));
@@ -131,7 +151,8 @@ TEST(PackingPlanTest, EveryCombinationFollowsTheRules) {
                       EXPECT_GE(age, min_age);
                     }
                     EXPECT_EQ(d.skip != PackSkip::kNone,
-                              !packed && packing_policy && d.target == PackingPlace::kNative);
+                              (!packed && packing_policy && d.target == PackingPlace::kNative) ||
+                                  recent_unpack);
                     if (!packed && packing_policy && d.skip == PackSkip::kNone) {
                       EXPECT_EQ(d.action, PackAction::kPack);
                     }
@@ -142,7 +163,7 @@ TEST(PackingPlanTest, EveryCombinationFollowsTheRules) {
                       EXPECT_EQ(d.action == PackAction::kSetAttributes, attrs_differ);
                     }
                   }
-  EXPECT_EQ(cases, 6 * 4 * 2 * 4 * 2 * 2 * 2 * 2 * 2);
+  EXPECT_EQ(cases, 6 * 4 * 2 * 4 * 2 * 2 * 2 * 2 * 2 * 2);
 }
 
 }  // namespace

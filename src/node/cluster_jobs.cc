@@ -39,7 +39,8 @@ Result<jobs::SmartPoolsJob::Inputs> SmartPoolsInputs(StorageNode& node, ClusterA
   ASSIGN_OR_RETURN(std::vector<filepool::StoredFilePoolPolicy> stored,
                    filepool::ListFilePoolPolicies(agent.client(), agent.cluster()));
   jobs::SmartPoolsJob::Inputs in;
-  in.rules = {settings.enabled, settings.max_file_size, settings.min_age_seconds};
+  in.rules = {settings.enabled, settings.max_file_size, settings.min_age_seconds,
+              settings.unpack_recently_modified};
   in.container_min_size = settings.container_min_size;
   in.container_max_size = settings.container_max_size;
   in.protection = node.options().protection;
