@@ -367,6 +367,7 @@ void RunStat(const Env& env, const StatArgs& args) {
                          TextField(*c, "offset"));
   }
   if (r.contains("physical_bytes")) row("physical", TextField(r, "physical_bytes") + " bytes");
+  if (r.contains("container")) return;  // no units of its own: they are the chunk's
   auto units = r.find("units");
   if (units == r.end() || !units->is_array()) {
     row("units", "(not reported by the node)");
