@@ -358,15 +358,16 @@ void RunStat(const Env& env, const StatArgs& args) {
   row("sha256", TextField(r, "sha256"));
   row("protection", TextField(r, "protection"));
   row("geometry", r.contains("geometry") ? DescribeGeometry(r["geometry"]) : "-");
-  row("packing_policy", TextField(r, "packing_policy"));
-  row("packing_target", TextField(r, "packing_target"));
-  row("packing_complete", TextField(r, "packing_complete"));
+  for (const char* attribute : {"packing_policy", "packing_target", "packing_complete"}) {
+    if (r.contains(attribute)) row(attribute, TextField(r, attribute));
+  }
   if (auto c = r.find("container"); c != r.end() && c->is_object()) {
     // A packed file: its bytes are an extent of a container chunk.
-    row("container", TextField(*c, "sin_text") + " chunk " + TextField(*c, "chunk") +
-                         ", offset " + TextField(*c, "offset"));
+    row("container", TextField(*c, "sin_text") + " chunk " + TextField(*c, "chunk") + ", offset " +
+                         TextField(*c, "offset"));
   }
   if (r.contains("physical_bytes")) row("physical", TextField(r, "physical_bytes") + " bytes");
+  if (r.contains("container")) return;  // no units of its own: they are the chunk's
   auto units = r.find("units");
   if (units == r.end() || !units->is_array()) {
     row("units", "(not reported by the node)");

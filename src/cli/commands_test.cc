@@ -165,9 +165,9 @@ TEST_F(CommandsTest, StatHumanAndJson) {
   ASSERT_EQ(Run({"stat", "archive/big.bin"}), 0) << err();
   const std::string s = out();
   EXPECT_TRUE(Contains(s, "  size              5242880 (5.0M)\n")) << s;
-  EXPECT_TRUE(Contains(s, "  modified    2026-11-21T19:40:01.123Z\n")) << s;
-  EXPECT_TRUE(Contains(s, "  crc32c      1a2b3c4d\n")) << s;
-  EXPECT_TRUE(Contains(s, "  sha256      " + Sha256::Hex(std::string(5 << 20, 'b')))) << s;
+  EXPECT_TRUE(Contains(s, "  modified          2026-11-21T19:40:01.123Z\n")) << s;
+  EXPECT_TRUE(Contains(s, "  crc32c            1a2b3c4d\n")) << s;
+  EXPECT_TRUE(Contains(s, "  sha256            " + Sha256::Hex(std::string(5 << 20, 'b')))) << s;
   EXPECT_TRUE(Contains(s, "  protection        +2\n")) << s;
   EXPECT_TRUE(Contains(s, "  geometry          2+2 stripe, 20 stripes of 128.0k units")) << s;
   EXPECT_TRUE(Contains(s, "node tolerance not met")) << s;

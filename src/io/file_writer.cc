@@ -148,6 +148,22 @@ void FileWriter::Abort() {
   written_.clear();
 }
 
+meta::FileRecord WrittenFile::Record(std::string ns, std::string path, uint64_t object_id,
+                                     std::string protection, int64_t now_ns) const {
+  meta::FileRecord record;
+  record.ns = std::move(ns);
+  record.path = std::move(path);
+  record.object_id = object_id;
+  record.size = size;
+  record.created_ns = record.modified_ns = now_ns;
+  record.crc32c = crc32c;
+  record.sha256 = sha256;
+  record.protection = std::move(protection);
+  record.geometry = geometry;
+  record.drives = drives;
+  return record;
+}
+
 void DeleteFilePieces(PieceStore& store, const meta::FileRecord& record) {
   for (const PieceInfo& piece : PiecesOf(record)) (void)store.Delete(piece.drive, piece.id);
 }

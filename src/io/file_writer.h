@@ -33,6 +33,12 @@ struct WrittenFile {
   std::string sha256;  // hex
   layout::Geometry geometry;
   std::vector<meta::DriveRef> drives;
+
+  // The record that commits this content as ns/path: its size, checksums
+  // and placement under `object_id` and `protection`, created and modified
+  // at `now_ns`.
+  meta::FileRecord Record(std::string ns, std::string path, uint64_t object_id,
+                          std::string protection, int64_t now_ns) const;
 };
 
 class FileWriter {

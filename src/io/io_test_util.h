@@ -42,17 +42,7 @@ inline std::unique_ptr<LocalPieceStore> OpenTestDrives(const std::string& dir, i
 // The record a node would commit for `written` (as ns/f).
 inline meta::FileRecord RecordFor(const WrittenFile& written, const std::string& protection,
                                   uint64_t object_id) {
-  meta::FileRecord record;
-  record.ns = "ns";
-  record.path = "f";
-  record.object_id = object_id;
-  record.size = written.size;
-  record.crc32c = written.crc32c;
-  record.sha256 = written.sha256;
-  record.protection = protection;
-  record.geometry = written.geometry;
-  record.drives = written.drives;
-  return record;
+  return written.Record("ns", "f", object_id, protection, 0);
 }
 
 // The whole file; `degraded`, if given, counts units rebuilt on the way.

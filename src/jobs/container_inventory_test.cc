@@ -41,12 +41,12 @@ meta::FileRecord Packed(const std::string& path, uint64_t sin, uint64_t offset, 
 TEST(ContainerInventoryTest, CountsLiveBytesAndRefsPerChunkAndContainer) {
   ContainerInventory inv;
   const uint64_t stripe = 4 * kUnit;
-  inv.Add(Packed("a", 5, 0, stripe));                                 // chunk 0, stripe 0
-  inv.Add(Chunk(5, 0, 2 * stripe));                                  // order does not matter
-  inv.Add(Packed("b", 5, io::ChunkBase(1) + 100, 1000));             // chunk 1
+  inv.Add(Packed("a", 5, 0, stripe));                     // chunk 0, stripe 0
+  inv.Add(Chunk(5, 0, 2 * stripe));                       // order does not matter
+  inv.Add(Packed("b", 5, io::ChunkBase(1) + 100, 1000));  // chunk 1
   inv.Add(Chunk(5, 1, 4096 * 2));
-  inv.Add(Packed("lost", 5, io::ChunkBase(2), 10));                  // no chunk 2
-  inv.Add(Packed("nowhere", 6, 0, 10));                              // no container 6
+  inv.Add(Packed("lost", 5, io::ChunkBase(2), 10));  // no chunk 2
+  inv.Add(Packed("nowhere", 6, 0, 10));              // no container 6
   meta::FileRecord native;
   native.ns = "archive";
   native.path = "n";
@@ -59,8 +59,8 @@ TEST(ContainerInventoryTest, CountsLiveBytesAndRefsPerChunkAndContainer) {
   EXPECT_EQ(c.refs, 2u);
   EXPECT_EQ(c.lsize, stripe + 1000);
   EXPECT_EQ(c.filesize, 2 * stripe + 8192);
-  EXPECT_EQ(c.psize, io::PhysicalBytes(Chunk(5, 0, 2 * stripe)) +
-                         io::PhysicalBytes(Chunk(5, 1, 8192)));
+  EXPECT_EQ(c.psize,
+            io::PhysicalBytes(Chunk(5, 0, 2 * stripe)) + io::PhysicalBytes(Chunk(5, 1, 8192)));
   EXPECT_EQ(c.created_ns, 1000);
   EXPECT_EQ(c.next_chunk(), 2u);
   EXPECT_EQ(inv.dangling_refs(), 2u);

@@ -122,17 +122,9 @@ Status ContainerPacker::Flush() {
     return fail_all(written.status().WithContext("writing a container chunk"));
   }
   const io::ChunkName name{container_->sin, container_->next_chunk};
-  meta::FileRecord chunk;
-  chunk.ns = std::string(io::kShadowStoreNamespace);
-  chunk.path = io::ChunkPath(name);
-  chunk.object_id = chunk_object_id_;
-  chunk.size = written->size;
-  chunk.created_ns = chunk.modified_ns = NowNs();
-  chunk.crc32c = written->crc32c;
-  chunk.sha256 = written->sha256;
-  chunk.protection = options_.protection.ToString();
-  chunk.geometry = written->geometry;
-  chunk.drives = written->drives;
+  const meta::FileRecord chunk =
+      written->Record(std::string(io::kShadowStoreNamespace), io::ChunkPath(name), chunk_object_id_,
+                      options_.protection.ToString(), NowNs());
   Result<std::optional<meta::FileRecord>> committed = metadata_.Put(chunk);
   if (!committed.ok()) {
     // An indeterminate commit may stand with no file pointing into it: the

@@ -50,9 +50,7 @@ class ContainerPackerTest : public ::testing::Test {
     return ContainerPacker(
         *pieces_, *metadata_, {Policy("+2"), max_size, append_to},
         [this]() -> Result<uint64_t> { return next_id_++; },
-        [this](const meta::FileRecord& f, MoveOutcome o, const Status&) {
-          outcomes_[f.path] = o;
-        });
+        [this](const meta::FileRecord& f, MoveOutcome o, const Status&) { outcomes_[f.path] = o; });
   }
 
   std::vector<uint8_t> ReadBack(const std::string& path) {
@@ -200,7 +198,8 @@ TEST_F(ContainerPackerTest, AppendsChunksToAnOpenContainer) {
   EXPECT_EQ(a->packed->sin, 0x77u);
   EXPECT_EQ(a->packed->offset, io::ChunkBase(3));
   EXPECT_EQ(metadata_->Get("archive", "b")->packed->offset, io::ChunkBase(3) + 100000);
-  EXPECT_TRUE(metadata_->Get(std::string(io::kShadowStoreNamespace), io::ChunkPath({0x77, 3})).ok());
+  EXPECT_TRUE(
+      metadata_->Get(std::string(io::kShadowStoreNamespace), io::ChunkPath({0x77, 3})).ok());
   EXPECT_EQ(ReadBack("b"), contents_["b"]);
 }
 

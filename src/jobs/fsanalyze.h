@@ -4,39 +4,20 @@
 // container chunks that hold packed files (io::PhysicalBytes, headers and
 // block checksums included). Efficiency is logical / physical.
 //
-// The result is kept in the job's counters, so `tessera packing --fsa`
-// can report the latest run (or any) later. Pure apart from the scan.
+// The result (cluster/jobs/packing_reports.h) is kept in the job's
+// counters, so `tessera packing --fsa` can report the latest run later.
 #pragma once
 
-#include <cstdint>
-#include <map>
-#include <string>
-
+#include "cluster/jobs/packing_reports.h"
 #include "common/status.h"
 #include "jobs/job.h"
 #include "meta/metadata_store.h"
 
 namespace tessera::jobs {
 
-struct FsaSummary {
-  uint64_t files = 0;
-  uint64_t packed_files = 0;
-  uint64_t containers = 0;
-  uint64_t logical_bytes = 0;
-  uint64_t physical_bytes = 0;
-  uint64_t container_physical_bytes = 0;  // part of physical_bytes
-
-  double efficiency() const;
-  std::map<std::string, uint64_t> ToCounters() const;
-  // InvalidArgument when the counters are not an FSAnalyze result.
-  static Result<FsaSummary> FromCounters(const std::map<std::string, uint64_t>& counters);
-};
+using cluster::FsaSummary;
 
 Result<FsaSummary> AnalyzeFileSystem(meta::MetadataStore& metadata);
-
-// `tessera packing --fsa`: "FSAnalyze job: 7 (Sun Nov 22 04:10:00 2026)",
-// then logical size, physical size and efficiency.
-std::string FormatFsaReport(uint64_t job_id, int64_t ended_ns, const FsaSummary& summary);
 
 class FsAnalyzeJob final : public Job {
  public:

@@ -248,7 +248,8 @@ void JobEngine::MaybeStartScheduled(const Inputs& in, const std::vector<JobRecor
   const int64_t now = NowNs();
   std::string why = ScheduledTrigger(in.smartpools_schedule, "SmartPools", now, started_ns_, jobs);
   if (why.empty()) return;
-  Result<JobRecord> created = cluster::CreateJob(client_, cluster_, "SmartPools", why, now, in.token);
+  Result<JobRecord> created =
+      cluster::CreateJob(client_, cluster_, "SmartPools", why, now, in.token);
   if (created.ok()) {
     spdlog::info("job {}: SmartPools queued ({})", created->id, why);
   } else {

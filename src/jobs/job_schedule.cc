@@ -7,8 +7,8 @@ namespace tessera::jobs {
 Result<std::optional<int>> ParseDailySchedule(std::string_view text) {
   if (text == "off") return std::optional<int>();
   auto digit = [](char c) { return c >= '0' && c <= '9'; };
-  if (text.size() != 5 || text[2] != ':' || !digit(text[0]) || !digit(text[1]) ||
-      !digit(text[3]) || !digit(text[4])) {
+  if (text.size() != 5 || text[2] != ':' || !digit(text[0]) || !digit(text[1]) || !digit(text[3]) ||
+      !digit(text[4])) {
     return Status::InvalidArgument("schedule '" + std::string(text) +
                                    "' is not a daily time HH:MM or off");
   }

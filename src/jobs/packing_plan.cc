@@ -63,8 +63,7 @@ PackSkip WhyNotEligible(const meta::FileRecord& record, const PackingPolicyRules
 
 PackingDecision DecidePacking(const meta::FileRecord& record, const PackingPolicyRules* policy,
                               const PackingRules& rules, int64_t now_ns,
-                              std::string_view container_protection,
-                              std::string_view protection) {
+                              std::string_view container_protection, std::string_view protection) {
   PackingDecision d;
   if (policy != nullptr && policy->enable_packing) {
     d.policy = PackingPlace::kContainer;

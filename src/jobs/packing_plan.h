@@ -65,7 +65,6 @@ struct PackingDecision {
 // chunk was written under. `protection`: what new containers get.
 PackingDecision DecidePacking(const meta::FileRecord& record, const PackingPolicyRules* policy,
                               const PackingRules& rules, int64_t now_ns,
-                              std::string_view container_protection,
-                              std::string_view protection);
+                              std::string_view container_protection, std::string_view protection);
 
 }  // namespace tessera::jobs

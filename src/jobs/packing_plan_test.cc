@@ -74,6 +74,7 @@ TEST(PackingPlanTest, UnpacksOnlyWhenThePolicyStopsPacking) {
 TEST(PackingPlanTest, UnpacksRecentlyModifiedPackedFilesOnlyWhenAsked) {
   PackingPolicyRules on{true, 2 * kDay, std::nullopt};
   meta::FileRecord packed = File(4096, kDay, true);  // younger than the policy's 2 days
+  packed.packing_policy = packed.packing_target = PackingPlace::kContainer;
   PackingRules rules{true, 1 << 20, 0, false};
   EXPECT_EQ(DecidePacking(packed, &on, rules, kNow, "+2", "+2").action, PackAction::kNone);
   rules.unpack_recently_modified = true;
@@ -81,8 +82,8 @@ TEST(PackingPlanTest, UnpacksRecentlyModifiedPackedFilesOnlyWhenAsked) {
   EXPECT_EQ(d.action, PackAction::kUnpack);
   EXPECT_EQ(d.target, PackingPlace::kNative);
   EXPECT_EQ(d.skip, PackSkip::kTooRecent);
-  EXPECT_EQ(DecidePacking(File(4096, 3 * kDay, true), &on, rules, kNow, "+2", "+2").action,
-            PackAction::kNone);
+  packed.modified_ns -= 2 * kDay * 1'000'000'000LL;  // now old enough
+  EXPECT_EQ(DecidePacking(packed, &on, rules, kNow, "+2", "+2").action, PackAction::kNone);
 }
 
 TEST(PackingPlanTest, RepacksWhenTheContainerProtectionDiffers) {
@@ -111,58 +112,59 @@ TEST(PackingPlanTest, EveryCombinationFollowsTheRules) {
           for (bool enabled : {false, true})
             for (int64_t setting_age : {int64_t{0}, 2 * kDay})
               for (bool unpack_recent : {false, true})
-              for (bool same_protection : {false, true})
-                for (PackingPlace old_policy : places)
-                  for (PackingPlace old_target : places) {
-                    ++cases;
-                    meta::FileRecord f = File(size, age, packed);
-                    f.packing_policy = old_policy;
-                    f.packing_target = old_target;
-                    PackingRules rules{enabled, 1016 * 1024, setting_age, unpack_recent};
-                    const PackingPolicyRules* p = policy ? &*policy : nullptr;
-                    PackingDecision d = DecidePacking(f, p, rules, kNow,
-                                                      same_protection ? "+2" : "+1", "+2");
-                    bool packing_policy = p && p->enable_packing;
-                    bool too_recent =
-                        packing_policy &&
-                        age < std::max(setting_age, p->min_age_seconds);
-                    bool recent_unpack = packed && packing_policy && unpack_recent && too_recent;
-                    SCOPED_TRACE(testing::Message()
-                                 << "size " << size << " age " << age << " packed " << packed
-                                 << " policy " << (p ? (p->enable_packing ? "on" : "off") : "none")
-                                 << " enabled " << enabled << " setting age " << setting_age);
-                    EXPECT_EQ(d.policy == PackingPlace::kContainer, packing_policy);
-                    if (d.target == PackingPlace::kContainer) {
-                      EXPECT_TRUE(packing_policy);
+                for (bool same_protection : {false, true})
+                  for (PackingPlace old_policy : places)
+                    for (PackingPlace old_target : places) {
+                      ++cases;
+                      meta::FileRecord f = File(size, age, packed);
+                      f.packing_policy = old_policy;
+                      f.packing_target = old_target;
+                      PackingRules rules{enabled, 1016 * 1024, setting_age, unpack_recent};
+                      const PackingPolicyRules* p = policy ? &*policy : nullptr;
+                      PackingDecision d =
+                          DecidePacking(f, p, rules, kNow, same_protection ? "+2" : "+1", "+2");
+                      bool packing_policy = p && p->enable_packing;
+                      bool too_recent =
+                          packing_policy && age < std::max(setting_age, p->min_age_seconds);
+                      bool recent_unpack = packed && packing_policy && unpack_recent && too_recent;
+                      SCOPED_TRACE(testing::Message()
+                                   << "size " << size << " age " << age << " packed " << packed
+                                   << " policy "
+                                   << (p ? (p->enable_packing ? "on" : "off") : "none")
+                                   << " enabled " << enabled << " setting age " << setting_age);
+                      EXPECT_EQ(d.policy == PackingPlace::kContainer, packing_policy);
+                      if (d.target == PackingPlace::kContainer) {
+                        EXPECT_TRUE(packing_policy);
+                      }
+                      if (packed && packing_policy && !recent_unpack) {
+                        EXPECT_EQ(d.target, PackingPlace::kContainer);
+                      }
+                      EXPECT_EQ(d.action == PackAction::kUnpack,
+                                packed && (!packing_policy || recent_unpack));
+                      EXPECT_EQ(d.action == PackAction::kRepack,
+                                packed && packing_policy && !recent_unpack && !same_protection);
+                      if (d.action == PackAction::kPack) {
+                        int64_t min_age = std::max(setting_age, p->min_age_seconds);
+                        uint64_t max = std::min<uint64_t>(1016 * 1024, p->max_size.value_or(~0ull));
+                        EXPECT_FALSE(packed);
+                        EXPECT_TRUE(enabled);
+                        EXPECT_TRUE(size > 0 && size <= max);
+                        EXPECT_GE(age, min_age);
+                      }
+                      EXPECT_EQ(d.skip != PackSkip::kNone,
+                                (!packed && packing_policy && d.target == PackingPlace::kNative) ||
+                                    recent_unpack);
+                      if (!packed && packing_policy && d.skip == PackSkip::kNone) {
+                        EXPECT_EQ(d.action, PackAction::kPack);
+                      }
+                      bool moves = d.action == PackAction::kPack ||
+                                   d.action == PackAction::kRepack ||
+                                   d.action == PackAction::kUnpack;
+                      bool attrs_differ = old_policy != d.policy || old_target != d.target;
+                      if (!moves) {
+                        EXPECT_EQ(d.action == PackAction::kSetAttributes, attrs_differ);
+                      }
                     }
-                    if (packed && packing_policy && !recent_unpack) {
-                      EXPECT_EQ(d.target, PackingPlace::kContainer);
-                    }
-                    EXPECT_EQ(d.action == PackAction::kUnpack,
-                              packed && (!packing_policy || recent_unpack));
-                    EXPECT_EQ(d.action == PackAction::kRepack,
-                              packed && packing_policy && !recent_unpack && !same_protection);
-                    if (d.action == PackAction::kPack) {
-                      int64_t min_age = std::max(setting_age, p->min_age_seconds);
-                      uint64_t max = std::min<uint64_t>(1016 * 1024, p->max_size.value_or(~0ull));
-                      EXPECT_FALSE(packed);
-                      EXPECT_TRUE(enabled);
-                      EXPECT_TRUE(size > 0 && size <= max);
-                      EXPECT_GE(age, min_age);
-                    }
-                    EXPECT_EQ(d.skip != PackSkip::kNone,
-                              (!packed && packing_policy && d.target == PackingPlace::kNative) ||
-                                  recent_unpack);
-                    if (!packed && packing_policy && d.skip == PackSkip::kNone) {
-                      EXPECT_EQ(d.action, PackAction::kPack);
-                    }
-                    bool moves = d.action == PackAction::kPack || d.action == PackAction::kRepack ||
-                                 d.action == PackAction::kUnpack;
-                    bool attrs_differ = old_policy != d.policy || old_target != d.target;
-                    if (!moves) {
-                      EXPECT_EQ(d.action == PackAction::kSetAttributes, attrs_differ);
-                    }
-                  }
   EXPECT_EQ(cases, 6 * 4 * 2 * 4 * 2 * 2 * 2 * 2 * 2 * 2);
 }
 

@@ -1,7 +1,6 @@
 #include "jobs/sfse_assess.h"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "common/units.h"
 #include "io/piece_map.h"
@@ -13,28 +12,7 @@ uint64_t ProtectionGroups(const meta::FileRecord& record) {
   return record.is_packed() ? 0 : io::StripeCount(record);
 }
 
-double Percent(uint64_t part, uint64_t whole) {
-  return whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0;
-}
-
 }  // namespace
-
-uint64_t SfseEstimate::raw_space_saving() const {
-  return packable_physical_bytes > packed_physical_bytes
-             ? packable_physical_bytes - packed_physical_bytes
-             : 0;
-}
-double SfseEstimate::raw_space_saving_percent() const {
-  return Percent(raw_space_saving(), physical_bytes);
-}
-uint64_t SfseEstimate::pg_reduction() const {
-  return packable_protection_groups > packed_protection_groups
-             ? packable_protection_groups - packed_protection_groups
-             : 0;
-}
-double SfseEstimate::pg_reduction_percent() const {
-  return Percent(pg_reduction(), protection_groups);
-}
 
 SfseAssessor::SfseAssessor(uint64_t max_file_size, const layout::Geometry& container)
     : max_file_size_(max_file_size), container_(container) {}
@@ -53,6 +31,7 @@ void SfseAssessor::Add(const meta::FileRecord& record) {
 
 SfseEstimate SfseAssessor::Finish() const {
   SfseEstimate e = estimate_;
+  e.container_geometry = container_.ToString();
   const uint64_t bytes = e.packable_logical_bytes;
   if (container_.kind == layout::Geometry::Kind::kStripe && container_.data_units > 0) {
     const uint64_t k = container_.data_units;
@@ -65,17 +44,6 @@ SfseEstimate SfseAssessor::Finish() const {
     e.packed_protection_groups = (bytes + kStripeUnitSize - 1) / kStripeUnitSize;
   }
   return e;
-}
-
-std::string FormatSfseEstimate(const SfseEstimate& e) {
-  char saving[96], pg[96];
-  std::snprintf(saving, sizeof saving, "* Raw space saving: %s (%.2f%%)",
-                FormatSize(e.raw_space_saving()).c_str(), e.raw_space_saving_percent());
-  std::snprintf(pg, sizeof pg, "* PG reduction: %llu (%.2f%%)",
-                static_cast<unsigned long long>(e.pg_reduction()), e.pg_reduction_percent());
-  return "SFSE estimation summary:\n" + std::string(saving) + "\n" + pg + "\n" +
-         "  (" + std::to_string(e.packable_files) + " of " + std::to_string(e.files) +
-         " files packable, " + FormatSize(e.packable_logical_bytes) + " of data)\n";
 }
 
 }  // namespace tessera::jobs

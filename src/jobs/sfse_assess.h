@@ -9,30 +9,13 @@
 // Savings are quoted against all the files assessed. Pure.
 #pragma once
 
-#include <cstdint>
-#include <string>
-
+#include "cluster/jobs/packing_reports.h"
 #include "layout/geometry.h"
 #include "meta/file_record.h"
 
 namespace tessera::jobs {
 
-struct SfseEstimate {
-  uint64_t files = 0;           // assessed
-  uint64_t packable_files = 0;
-  uint64_t physical_bytes = 0;  // of every assessed file, today
-  uint64_t packable_logical_bytes = 0;
-  uint64_t packable_physical_bytes = 0;  // of the packable files, today
-  uint64_t packed_physical_bytes = 0;    // of the packable files, once packed (estimate)
-  uint64_t protection_groups = 0;        // of every assessed file, today
-  uint64_t packable_protection_groups = 0;
-  uint64_t packed_protection_groups = 0;
-
-  uint64_t raw_space_saving() const;
-  double raw_space_saving_percent() const;
-  uint64_t pg_reduction() const;
-  double pg_reduction_percent() const;
-};
+using cluster::SfseEstimate;
 
 class SfseAssessor {
  public:
@@ -46,9 +29,5 @@ class SfseAssessor {
   layout::Geometry container_;
   SfseEstimate estimate_;
 };
-
-// "SFSE estimation summary:", "* Raw space saving: 1.7G (25.86%)",
-// "* PG reduction: 25978 (78.73%)".
-std::string FormatSfseEstimate(const SfseEstimate& estimate);
 
 }  // namespace tessera::jobs

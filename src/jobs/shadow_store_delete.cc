@@ -1,9 +1,7 @@
 #include "jobs/shadow_store_delete.h"
 
 #include <map>
-#include <sstream>
 
-#include "common/units.h"
 #include "io/file_writer.h"
 #include "jobs/container_packer.h"
 
@@ -48,19 +46,6 @@ DefragAssessment AssessDefrag(const ContainerInventory& inventory, double target
   return a;
 }
 
-std::string FormatDefragAssessment(const DefragAssessment& a) {
-  std::ostringstream out;
-  out << "Summary:\n"
-      << "    Shadow stores total:        " << a.stores_total << "\n"
-      << "    Shadow stores processed:    " << a.stores_processed << "\n"
-      << "    Shadow stores skipped:      " << a.stores_skipped << "\n"
-      << "    Shadow stores with error:   " << a.stores_with_error << "\n"
-      << "    Chunks needing defrag:      " << a.chunks_needing_defrag << "\n"
-      << "    Chunks unreferenced:        " << a.chunks_unreferenced << "\n"
-      << "    Estimated space savings:    " << FormatSize(a.estimated_savings) << "\n";
-  return out.str();
-}
-
 Result<bool> FreeChunk(io::PieceStore& pieces, meta::MetadataStore& metadata,
                        const meta::FileRecord& chunk) {
   // A tombstone keeps the chunk's number taken; with size 0 it has no
@@ -85,7 +70,8 @@ Status ShadowStoreDeleteJob::Run(JobContext& context) {
   std::map<std::pair<uint64_t, uint32_t>, std::vector<meta::FileRecord>> packed;
   ASSIGN_OR_RETURN(ContainerInventory inventory,
                    ContainerInventory::Take(metadata_, [&](const meta::FileRecord& r) {
-                     if (r.packed) packed[{r.packed->sin, io::ChunkOf(r.packed->offset)}].push_back(r);
+                     if (r.packed)
+                       packed[{r.packed->sin, io::ChunkOf(r.packed->offset)}].push_back(r);
                    }));
   const DefragAssessment assessment = AssessDefrag(inventory);
   context.SetCounter("shadow_stores_total", assessment.stores_total);

@@ -26,6 +26,7 @@
 #include <functional>
 #include <string>
 
+#include "cluster/jobs/packing_reports.h"
 #include "common/status.h"
 #include "io/piece_store.h"
 #include "jobs/container_inventory.h"
@@ -39,19 +40,10 @@ namespace tessera::jobs {
 // efficiency.
 inline constexpr double kDefragTarget = 0.9;
 
+using cluster::DefragAssessment;
+
 // What `tessera sstore defrag --dry-run` reports, from an inventory alone.
-struct DefragAssessment {
-  uint64_t stores_total = 0;
-  uint64_t stores_processed = 0;   // with at least one chunk to free or defragment
-  uint64_t stores_skipped = 0;     // nothing to do
-  uint64_t stores_with_error = 0;  // a chunk with no readable geometry
-  uint64_t chunks_needing_defrag = 0;
-  uint64_t chunks_unreferenced = 0;
-  uint64_t estimated_savings = 0;  // bytes on the drives
-};
 DefragAssessment AssessDefrag(const ContainerInventory& inventory, double target = kDefragTarget);
-// The summary in the reference's layout ("Summary:", "Shadows stores total: 3", ...).
-std::string FormatDefragAssessment(const DefragAssessment& assessment);
 
 // Frees one chunk: its record becomes a tombstone (only while it is still
 // `chunk`'s object), then its pieces are deleted. False when the chunk

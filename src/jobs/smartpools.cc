@@ -44,10 +44,9 @@ Status Unpack(io::PieceStore& pieces, meta::MetadataStore& metadata, const meta:
   ASSIGN_OR_RETURN(layout::ProtectionPolicy policy,
                    layout::ProtectionPolicy::Parse(file.protection));
   io::FileWriter writer(pieces, policy, object_id);
-  Status copied = io::ReadFileContent(pieces, metadata, file, 0, file.size,
-                                      [&writer](std::span<const uint8_t> b) {
-                                        return writer.Write(b);
-                                      });
+  Status copied =
+      io::ReadFileContent(pieces, metadata, file, 0, file.size,
+                          [&writer](std::span<const uint8_t> b) { return writer.Write(b); });
   Result<io::WrittenFile> written = copied.ok() ? writer.Finish() : Result<io::WrittenFile>(copied);
   if (!written.ok()) {
     writer.Abort();

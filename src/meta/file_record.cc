@@ -34,14 +34,10 @@ json ToJson(const FileRecord& r) {
     geometry["unit_size"] = g.unit_size;
     geometry["stripe_count"] = g.stripe_count;
   }
-  json j = {{"namespace", r.ns},
-            {"path", r.path},
-            {"object_id", r.object_id},
-            {"size", r.size},
-            {"created_ns", r.created_ns},
-            {"modified_ns", r.modified_ns},
-            {"crc32c", r.crc32c},
-            {"sha256", r.sha256},
+  json j = {{"namespace", r.ns},          {"path", r.path},
+            {"object_id", r.object_id},   {"size", r.size},
+            {"created_ns", r.created_ns}, {"modified_ns", r.modified_ns},
+            {"crc32c", r.crc32c},         {"sha256", r.sha256},
             {"protection", r.protection}};
   if (r.packed) {
     j["container"] = {{"sin", r.packed->sin}, {"offset", r.packed->offset}};

@@ -105,8 +105,9 @@ std::string Hex32(uint32_t v) {
 // overwrote or deleted a chunk would break every file packed into it.
 bool RefuseReservedNamespace(const std::string& ns, httplib::Response& res) {
   if (ns != io::kShadowStoreNamespace) return false;
-  SendErrorAndClose(res, 403, "forbidden",
-                    "namespace " + ns + " holds the cluster's containers; only its jobs write there");
+  SendErrorAndClose(
+      res, 403, "forbidden",
+      "namespace " + ns + " holds the cluster's containers; only its jobs write there");
   return true;
 }
 

@@ -91,21 +91,12 @@ void RegisterPackingApi(httplib::Server& server, StorageNode& node) {
     if (!inventory.ok()) return ReplyError(res, inventory.status());
     Reply(res, 200, ContainersJson(*inventory, *min_size, req.get_param_value("verbose") == "1"));
   });
-  server.Get("/v1/sstores/defrag-assessment",
-             [&node](const httplib::Request&, httplib::Response& res) {
-               Result<jobs::ContainerInventory> inventory =
-                   jobs::ContainerInventory::Take(node.metadata());
-               if (!inventory.ok()) return ReplyError(res, inventory.status());
-               jobs::DefragAssessment a = jobs::AssessDefrag(*inventory);
-               Reply(res, 200,
-                     {{"stores_total", a.stores_total},
-                      {"stores_processed", a.stores_processed},
-                      {"stores_skipped", a.stores_skipped},
-                      {"stores_with_error", a.stores_with_error},
-                      {"chunks_needing_defrag", a.chunks_needing_defrag},
-                      {"chunks_unreferenced", a.chunks_unreferenced},
-                      {"estimated_savings", a.estimated_savings}});
-             });
+  server.Get("/v1/sstores/defrag-assessment", [&node](const httplib::Request&,
+                                                      httplib::Response& res) {
+    Result<jobs::ContainerInventory> inventory = jobs::ContainerInventory::Take(node.metadata());
+    if (!inventory.ok()) return ReplyError(res, inventory.status());
+    Reply(res, 200, cluster::ToJson(jobs::AssessDefrag(*inventory)));
+  });
   server.Get("/v1/sfse/assess", [&node](const httplib::Request& req, httplib::Response& res) {
     Result<uint64_t> max_size = SizeParam(req, "max_size", kDefaultMaxFileSize);
     if (!max_size.ok()) return ReplyError(res, max_size.status());
@@ -120,22 +111,7 @@ void RegisterPackingApi(httplib::Server& server, StorageNode& node) {
       return true;
     });
     if (!scanned.ok()) return ReplyError(res, scanned);
-    jobs::SfseEstimate e = assessor.Finish();
-    Reply(res, 200,
-          {{"files", e.files},
-           {"packable_files", e.packable_files},
-           {"physical_bytes", e.physical_bytes},
-           {"packable_logical_bytes", e.packable_logical_bytes},
-           {"packable_physical_bytes", e.packable_physical_bytes},
-           {"packed_physical_bytes", e.packed_physical_bytes},
-           {"protection_groups", e.protection_groups},
-           {"packable_protection_groups", e.packable_protection_groups},
-           {"packed_protection_groups", e.packed_protection_groups},
-           {"raw_space_saving", e.raw_space_saving()},
-           {"raw_space_saving_percent", e.raw_space_saving_percent()},
-           {"pg_reduction", e.pg_reduction()},
-           {"pg_reduction_percent", e.pg_reduction_percent()},
-           {"container_geometry", container->ToString()}});
+    Reply(res, 200, cluster::ToJson(assessor.Finish()));
   });
 }
 

@@ -188,17 +188,8 @@ Result<PutResult> StorageNode::PutFile(const std::string& ns, const std::string&
     writer.Abort();
     return written.status();
   }
-  meta::FileRecord record;
-  record.ns = ns;
-  record.path = path;
-  record.object_id = object_id;
-  record.size = written->size;
-  record.created_ns = record.modified_ns = NowNs();
-  record.crc32c = written->crc32c;
-  record.sha256 = written->sha256;
-  record.protection = options_.protection.ToString();
-  record.geometry = written->geometry;
-  record.drives = written->drives;
+  meta::FileRecord record =
+      written->Record(ns, path, object_id, options_.protection.ToString(), NowNs());
   // Asked again at the commit: a long upload that began while the node was
   // writable must not commit after it stopped being so.
   std::function<Status()> gate;

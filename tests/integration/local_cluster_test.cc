@@ -94,7 +94,7 @@ TEST_F(CliUpTest, UpServesSurvivesAKillAndDownStopsEverything) {
   EXPECT_TRUE(ReadFileOrEmpty(tmp_.Sub("out.bin")) == content);
   CommandResult stat = Tessera({"stat", "arch/in.bin", "--cluster", cluster});
   ASSERT_EQ(stat.exit_code, 0) << stat.output;
-  EXPECT_NE(stat.output.find("protection  +1"), std::string::npos) << stat.output;
+  EXPECT_NE(stat.output.find("protection        +1"), std::string::npos) << stat.output;
 
   // supervisord brings a killed node back, and it serves again.
   pid_t node2 = PidOf("node2");

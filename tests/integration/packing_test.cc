@@ -15,10 +15,10 @@ constexpr uint64_t kMaxPackedSize = 1016 * 1024;
 
 class PackingTest : public ArchiveClusterTest {
  protected:
-  void SetUpPacking(const std::string& impact) {
+  void SetUpPacking(const std::string& impact, const std::string& container_max_size) {
     ASSERT_NO_FATAL_FAILURE(StartCluster("+2"));
     CommandResult set = admin_.Run({"packing", "set", "--enabled=true", "--min-age=0s",
-                                    "--container-max-size=16M"});
+                                    "--container-max-size=" + container_max_size});
     ASSERT_EQ(set.exit_code, 0) << set.output;
     for (const auto& [name, value] : std::map<std::string, std::string>{
              {"smartpools_impact", impact}, {"sstore_defrag_enabled", "true"}}) {
@@ -27,9 +27,9 @@ class PackingTest : public ArchiveClusterTest {
     }
     ASSERT_EQ(admin_.Run({"config", "apply"}).exit_code, 0);
     ASSERT_NO_FATAL_FAILURE(LoadArchive());
-    CommandResult policy = admin_.Run({"filepool", "policies", "create", "mix",
-                                       "--enable-packing=true", "--path", kNs + "/mix/",
-                                       "--min-age", "0s"});
+    CommandResult policy =
+        admin_.Run({"filepool", "policies", "create", "mix", "--enable-packing=true", "--path",
+                    kNs + "/mix/", "--min-age", "0s"});
     ASSERT_EQ(policy.exit_code, 0) << policy.output;
     for (const auto& [name, body] : files_) {
       if (!body.empty() && body.size() <= kMaxPackedSize) ++packable_;
@@ -82,10 +82,11 @@ class PackingTest : public ArchiveClusterTest {
   }
 
   int packable_ = 0;
+  std::string rewritten_;  // a file rewritten after packing: native again
 };
 
 TEST_F(PackingTest, PackReportDefragmentAndUnpack) {
-  ASSERT_NO_FATAL_FAILURE(SetUpPacking("high"));
+  ASSERT_NO_FATAL_FAILURE(SetUpPacking("high", "16M"));
   const uint64_t native_bytes = LiveBytes();
 
   CommandResult assess = admin_.Run({"sfse-assess", "--path", kNs + "/mix/"});
@@ -126,12 +127,36 @@ TEST_F(PackingTest, PackReportDefragmentAndUnpack) {
     break;
   }
 
+  // Containers are the cluster's own: clients cannot write or delete them,
+  // and the packing API refuses a malformed size.
+  {
+    httplib::Client client("127.0.0.1", cluster_.port(2));
+    json list = json::parse(admin_.Run({"sstore", "list", "--json"}).output);
+    ASSERT_FALSE(list["containers"].empty());
+    auto chunks = client.Get("/v1/files/_sstore/?limit=1");
+    ASSERT_EQ(StatusOf(chunks), 200);
+    const std::string chunk = json::parse(chunks->body)["files"][0]["path"];
+    EXPECT_EQ(StatusOf(client.Delete(("/v1/files/_sstore/" + chunk).c_str())), 403);
+    EXPECT_EQ(StatusOf(PutFile(client, "_sstore/" + chunk, "x")), 403);
+    EXPECT_EQ(StatusOf(client.Get("/v1/sstores?min_size=lots")), 400);
+    EXPECT_EQ(StatusOf(client.Get("/v1/sfse/assess?max_size=-1")), 400);
+    // Overwriting a packed file makes it native again with the new bytes.
+    const std::string name = files_.begin()->first;
+    rewritten_ = name;
+    files_[name] = "rewritten after packing";
+    ASSERT_EQ(StatusOf(PutFile(client, kNs + "/" + name, files_[name])), 200);
+    json stat = FileStat(cluster_.port(0), kNs + "/" + name);
+    EXPECT_FALSE(stat.contains("container")) << stat.dump();
+    EXPECT_EQ(stat.value("packing_policy", ""), "native") << stat.dump();
+    --packable_;  // the test below counts the files still packed
+  }
+
   // Physical bytes drop to what 4+2 containers cost (small files were 3
   // copies, larger ones partial stripes), and the drives agree with FSAnalyze.
   const std::string fsa_after = RunJob("FSAnalyze");
   const int64_t physical_after = Counter(fsa_after, "physical_bytes");
-  const double efficiency =
-      static_cast<double>(Counter(fsa_after, "logical_bytes")) / static_cast<double>(physical_after);
+  const double efficiency = static_cast<double>(Counter(fsa_after, "logical_bytes")) /
+                            static_cast<double>(physical_after);
   EXPECT_LT(physical_after, physical_before * 17 / 20) << fsa_before << fsa_after;
   EXPECT_GT(efficiency, 0.95 * 4.0 / 6.0) << fsa_after;
   ASSERT_TRUE(WaitFor([&] { return LiveBytes() < native_bytes * 17 / 20; }, 60s))
@@ -155,6 +180,10 @@ TEST_F(PackingTest, PackReportDefragmentAndUnpack) {
   httplib::Client client("127.0.0.1", cluster_.port(1));
   int deleted = 0;
   for (auto it = files_.begin(); it != files_.end();) {
+    if (it->first == rewritten_) {
+      ++it;
+      continue;
+    }
     if (it->second.size() <= kMaxPackedSize && !it->second.empty() && deleted % 2 == 0 &&
         ++deleted) {
       auto res = client.Delete(("/v1/files/" + kNs + "/" + it->first).c_str());
@@ -192,15 +221,17 @@ TEST_F(PackingTest, PackReportDefragmentAndUnpack) {
 }
 
 TEST_F(PackingTest, SmartPoolsResumesAfterTheMasterIsKilled) {
-  ASSERT_NO_FATAL_FAILURE(SetUpPacking("low"));
+  // Small containers: many chunks, so the kill lands between two of them.
+  ASSERT_NO_FATAL_FAILURE(SetUpPacking("low", "4M"));
   const int master = MasterIndex();
   ASSERT_GE(master, 0);
   const int id = StartJob("SmartPools");
   ASSERT_GT(id, 0);
   // Kill the master once it has packed some files but not all.
+  json job;
   ASSERT_TRUE(WaitFor(
       [&] {
-        json job = admin_.Job(id);
+        job = admin_.Job(id);
         return job.value("phase", "") == "pack" && job.value("done", 0) > 0;
       },
       120s))
@@ -208,12 +239,13 @@ TEST_F(PackingTest, SmartPoolsResumesAfterTheMasterIsKilled) {
   std::string why;
   ASSERT_TRUE(cluster_.CrashAndKeepDown({master}, &why)) << why;
   down_.insert(master);
-  ASSERT_LT(PackedCount(), packable_) << "the run finished before the kill";
+  ASSERT_LT(job.value("done", 0), job.value("total", 0)) << "the run finished before the kill";
   ExpectEveryFileIdenticalVia({LiveNodes().front()});
 
   ASSERT_TRUE(WaitFor([&] { return MasterIndex() >= 0; }, 60s));
   const std::string state = WaitForJob(id, 240s);
-  const std::string report = admin_.Run({"job", "reports", "view", "-v", std::to_string(id)}).output;
+  const std::string report =
+      admin_.Run({"job", "reports", "view", "-v", std::to_string(id)}).output;
   ASSERT_EQ(state, "succeeded") << report;
   EXPECT_NE(report.find("resumed by master token"), std::string::npos) << report;
   EXPECT_EQ(PackedCount(), packable_);

@@ -5,12 +5,12 @@
 #include <map>
 
 #include "cluster/admin/admin_context.h"
-#include "cluster/jobs/job_store.h"
-#include "jobs/fsanalyze.h"
 #include "cluster/config/config_store.h"
 #include "cluster/config/config_uri.h"
 #include "cluster/config/setting.h"
 #include "cluster/filepool/packing_settings.h"
+#include "cluster/jobs/job_store.h"
+#include "cluster/jobs/packing_reports.h"
 
 namespace tessera::cluster::admin {
 namespace {
@@ -114,9 +114,9 @@ int RunFsa(const PackingFlags& flags, std::ostream& out, std::ostream& err) {
                          std::string(JobStateName(chosen->state)) +
                          ": --fsa-jobid needs an FSAnalyze job that succeeded");
   }
-  Result<jobs::FsaSummary> summary = jobs::FsaSummary::FromCounters(chosen->counters);
+  Result<FsaSummary> summary = FsaSummary::FromCounters(chosen->counters);
   if (!summary.ok()) return Fail(err, summary.status().message());
-  out << jobs::FormatFsaReport(chosen->id, chosen->ended_ns, *summary);
+  out << FormatFsaReport(chosen->id, chosen->ended_ns, *summary);
   return kExitOk;
 }
 

@@ -1,7 +1,8 @@
 #include "cluster/admin/sstore_command.h"
 
-#include <CLI/CLI.hpp>
 #include <httplib.h>
+
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -13,9 +14,8 @@
 #include "cluster/config/config_store.h"
 #include "cluster/config/config_uri.h"
 #include "cluster/filepool/packing_settings.h"
+#include "cluster/jobs/packing_reports.h"
 #include "common/units.h"
-#include "jobs/sfse_assess.h"
-#include "jobs/shadow_store_delete.h"
 
 namespace tessera::cluster::admin {
 namespace {
@@ -64,8 +64,8 @@ filepool::PackingSettings Settings(const AdminContext& ctx) {
 Result<json> AskAnyNode(const AdminContext& ctx, const std::string& path) {
   Status last = Status::Unavailable("the cluster file lists no node");
   for (const ClusterFileNode& node : ctx.file.nodes) {
-    Result<std::string> body = GetNodeBody(node.api, path, std::chrono::milliseconds(1000),
-                                           std::chrono::seconds(300));
+    Result<std::string> body =
+        GetNodeBody(node.api, path, std::chrono::milliseconds(1000), std::chrono::seconds(300));
     if (body.status().code() == StatusCode::kUnavailable) {
       last = body.status();
       continue;
@@ -82,9 +82,9 @@ int RunList(const SstoreFlags& flags, std::ostream& out, std::ostream& err) {
   Result<AdminContext> ctx = OpenCluster(flags.cluster);
   if (!ctx.ok()) return Fail(err, ctx.status().message());
   const filepool::PackingSettings settings = Settings(*ctx);
-  Result<json> list = AskAnyNode(*ctx, "/v1/sstores?min_size=" +
-                                           std::to_string(settings.container_min_size) +
-                                           (flags.verbose ? "&verbose=1" : ""));
+  Result<json> list =
+      AskAnyNode(*ctx, "/v1/sstores?min_size=" + std::to_string(settings.container_min_size) +
+                           (flags.verbose ? "&verbose=1" : ""));
   if (!list.ok()) return Fail(err, list.status().message());
   if (flags.json) {
     out << list->dump(2) << "\n";
@@ -104,21 +104,11 @@ int RunDefrag(const SstoreFlags& flags, std::ostream& out, std::ostream& err) {
   if (!ctx.ok()) return Fail(err, ctx.status().message());
   Result<json> a = AskAnyNode(*ctx, "/v1/sstores/defrag-assessment");
   if (!a.ok()) return Fail(err, a.status().message());
-  try {
-    jobs::DefragAssessment assessment;
-    assessment.stores_total = a->at("stores_total").get<uint64_t>();
-    assessment.stores_processed = a->at("stores_processed").get<uint64_t>();
-    assessment.stores_skipped = a->at("stores_skipped").get<uint64_t>();
-    assessment.stores_with_error = a->at("stores_with_error").get<uint64_t>();
-    assessment.chunks_needing_defrag = a->at("chunks_needing_defrag").get<uint64_t>();
-    assessment.chunks_unreferenced = a->at("chunks_unreferenced").get<uint64_t>();
-    assessment.estimated_savings = a->at("estimated_savings").get<uint64_t>();
-    out << "Processed " << assessment.stores_total << " of " << assessment.stores_total
-        << " shadow stores (dry run: nothing moved)\n"
-        << jobs::FormatDefragAssessment(assessment);
-  } catch (const json::exception& e) {
-    return Fail(err, std::string("malformed assessment from the node: ") + e.what());
-  }
+  Result<DefragAssessment> assessment = DefragAssessmentFromJson(*a);
+  if (!assessment.ok()) return Fail(err, assessment.status().message());
+  out << "Processed " << assessment->stores_total << " of " << assessment->stores_total
+      << " shadow stores (dry run: nothing moved)\n"
+      << FormatDefragAssessment(*assessment);
   return kExitOk;
 }
 
@@ -134,22 +124,9 @@ int RunAssess(const SstoreFlags& flags, std::ostream& out, std::ostream& err) {
     out << e->dump(2) << "\n";
     return kExitOk;
   }
-  try {
-    jobs::SfseEstimate estimate;
-    estimate.files = e->at("files").get<uint64_t>();
-    estimate.packable_files = e->at("packable_files").get<uint64_t>();
-    estimate.physical_bytes = e->at("physical_bytes").get<uint64_t>();
-    estimate.packable_logical_bytes = e->at("packable_logical_bytes").get<uint64_t>();
-    estimate.packable_physical_bytes = e->at("packable_physical_bytes").get<uint64_t>();
-    estimate.packed_physical_bytes = e->at("packed_physical_bytes").get<uint64_t>();
-    estimate.protection_groups = e->at("protection_groups").get<uint64_t>();
-    estimate.packable_protection_groups = e->at("packable_protection_groups").get<uint64_t>();
-    estimate.packed_protection_groups = e->at("packed_protection_groups").get<uint64_t>();
-    out << jobs::FormatSfseEstimate(estimate)
-        << "  (containers: " << e->at("container_geometry").get<std::string>() << ")\n";
-  } catch (const json::exception& ex) {
-    return Fail(err, std::string("malformed estimate from the node: ") + ex.what());
-  }
+  Result<SfseEstimate> estimate = SfseEstimateFromJson(*e);
+  if (!estimate.ok()) return Fail(err, estimate.status().message());
+  out << FormatSfseEstimate(*estimate);
   return kExitOk;
 }
 
@@ -163,8 +140,8 @@ void AddClusterFlag(CLI::App* cmd, std::shared_ptr<SstoreFlags> flags) {
 std::string FormatContainerList(const json& list, bool verbose, int64_t now_ns) {
   std::string out;
   char line[256];
-  std::snprintf(line, sizeof line, "%19s %10s %10s %7s %10s %-12s", "SIN", "lsize", "psize",
-                "refs", "filesize", "date");
+  std::snprintf(line, sizeof line, "%19s %10s %10s %7s %10s %-12s", "SIN", "lsize", "psize", "refs",
+                "filesize", "date");
   out += line;
   if (verbose) {
     std::snprintf(line, sizeof line, " %-9s %-9s %-10s %s", "sin type", "underfull", "frag score",

@@ -265,8 +265,8 @@ std::string FormatJobReport(const JobRecord& r, bool verbose) {
   for (const auto& [name, value] : r.counters) {
     if (name.rfind(kPolicyCounterPrefix, 0) == 0 && name.find(": ") != std::string::npos) {
       size_t colon = name.find(": ");
-      std::string policy = name.substr(kPolicyCounterPrefix.size(),
-                                       colon - kPolicyCounterPrefix.size());
+      std::string policy =
+          name.substr(kPolicyCounterPrefix.size(), colon - kPolicyCounterPrefix.size());
       policies[policy][name.substr(colon + 2)] = value;
       continue;
     }
