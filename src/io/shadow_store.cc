@@ -20,6 +20,7 @@ std::string ContainerPrefix(uint64_t sin) {
 }
 
 std::string ChunkPath(const ChunkName& name) {
+  if (name.clone) return ContainerPrefix(name.sin) + "full";
   char chunk[8];
   std::snprintf(chunk, sizeof chunk, "%04u", name.chunk);
   return ContainerPrefix(name.sin) + chunk;
@@ -32,16 +33,34 @@ Result<ChunkName> ParseChunkPath(std::string_view path) {
   };
   if (path.size() != 21 || path[16] != '/') return bad();
   ChunkName name;
+  name.clone = path.substr(17) == "full";
   auto [hex_end, hex_error] = std::from_chars(path.data(), path.data() + 16, name.sin, 16);
-  auto [dec_end, dec_error] = std::from_chars(path.data() + 17, path.data() + 21, name.chunk);
-  if (hex_error != std::errc() || hex_end != path.data() + 16 || dec_error != std::errc() ||
-      dec_end != path.data() + 21 || name.chunk >= kMaxContainerChunks) {
-    return bad();
+  if (hex_error != std::errc() || hex_end != path.data() + 16) return bad();
+  if (!name.clone) {
+    auto [dec_end, dec_error] = std::from_chars(path.data() + 17, path.data() + 21, name.chunk);
+    if (dec_error != std::errc() || dec_end != path.data() + 21 ||
+        name.chunk >= kMaxContainerChunks) {
+      return bad();
+    }
   }
   for (char c : path.substr(0, 16)) {
     if (c >= 'A' && c <= 'F') return bad();  // ChunkPath writes lower case only
   }
   return name;
+}
+
+std::string DescribeStoredFile(const ChunkName& name) {
+  if (name.clone) return "clone store " + FormatSin(name.sin);
+  return "container " + FormatSin(name.sin) + " chunk " + std::to_string(name.chunk);
+}
+
+ChunkName StoredFileOf(const meta::ContainerExtent& extent) {
+  if (extent.clone) return {extent.sin, 0, true};
+  return {extent.sin, ChunkOf(extent.offset), false};
+}
+
+uint64_t OffsetInStoredFile(const meta::ContainerExtent& extent) {
+  return extent.clone ? extent.offset : extent.offset - ChunkBase(ChunkOf(extent.offset));
 }
 
 Status ReadPackedFile(PieceStore& pieces, meta::MetadataStore& metadata,
@@ -52,25 +71,22 @@ Status ReadPackedFile(PieceStore& pieces, meta::MetadataStore& metadata,
     return Status::InvalidArgument("range passes the end of the file");
   }
   const meta::ContainerExtent& extent = *record.packed;
-  const ChunkName chunk{extent.sin, ChunkOf(extent.offset)};
+  const ChunkName chunk = StoredFileOf(extent);
   Result<meta::FileRecord> chunk_record =
       metadata.Get(std::string(kShadowStoreNamespace), ChunkPath(chunk));
   if (!chunk_record.ok()) {
     if (chunk_record.status().code() != StatusCode::kNotFound) return chunk_record.status();
-    return Status::NotFound("container " + FormatSin(extent.sin) + " chunk " +
-                            std::to_string(chunk.chunk) + " holding " + record.ns + "/" +
+    return Status::NotFound(DescribeStoredFile(chunk) + " holding " + record.ns + "/" +
                             record.path + " is gone");
   }
   if (chunk_record->size == 0) {  // freed by the defragmenter; its files moved on
-    return Status::NotFound("container " + FormatSin(extent.sin) + " chunk " +
-                            std::to_string(chunk.chunk) + " holding " + record.ns + "/" +
+    return Status::NotFound(DescribeStoredFile(chunk) + " holding " + record.ns + "/" +
                             record.path + " was freed");
   }
-  const uint64_t within = extent.offset - ChunkBase(chunk.chunk);
+  const uint64_t within = OffsetInStoredFile(extent);
   if (within + record.size > chunk_record->size) {
     return Status::Corruption("extent of " + record.ns + "/" + record.path + " passes the end of " +
-                              "container " + FormatSin(extent.sin) + " chunk " +
-                              std::to_string(chunk.chunk));
+                              DescribeStoredFile(chunk));
   }
   FileReader reader(pieces, *chunk_record);
   return reader.Read(within + offset, length, sink);

@@ -1,4 +1,4 @@
-// Shadow stores (containers): where packed files' bytes live.
+// Shadow stores: where packed and cloned files' bytes live.
 //
 // A container is named by its SIN (a cluster-unique 64-bit id) and is
 // stored as a series of chunk files in the reserved namespace `_sstore`:
@@ -13,6 +13,11 @@
 // Offsets: the container's address space gives chunk c the range starting
 // at c * kContainerChunkSize. A packed file's extent lies inside one chunk,
 // so reading it costs one extra metadata lookup (the chunk's record).
+//
+// A clone store holds the content of one file that several files share
+// (clones, snapshots: io/clone_store.h): the single file
+// "<s as 16 hex digits>/full", of any size; its referring files' extents
+// are offsets into it.
 //
 // Pure naming helpers plus ReadPackedFile; thread-safe.
 #pragma once
@@ -38,12 +43,16 @@ inline constexpr uint32_t kMaxContainerChunks = 32;
 // "0001:0000:0000:002a": the SIN as operators see it.
 std::string FormatSin(uint64_t sin);
 
+// A stored file of a shadow store: chunk `chunk` of a container, or the
+// one file of a clone store (chunk 0).
 struct ChunkName {
   uint64_t sin = 0;
   uint32_t chunk = 0;
+  bool clone = false;
   friend bool operator==(const ChunkName&, const ChunkName&) = default;
 };
-std::string ChunkPath(const ChunkName& name);  // "000100000000002a/0003"
+// "000100000000002a/0003", or "000100000000002a/full" for a clone store.
+std::string ChunkPath(const ChunkName& name);
 // InvalidArgument for a path ChunkPath would not produce.
 Result<ChunkName> ParseChunkPath(std::string_view path);
 // The prefix every chunk of container `sin` starts with: "<16 hex>/".
@@ -53,9 +62,14 @@ inline uint64_t ChunkBase(uint32_t chunk) { return chunk * kContainerChunkSize; 
 inline uint32_t ChunkOf(uint64_t container_offset) {
   return static_cast<uint32_t>(container_offset / kContainerChunkSize);
 }
+// "container 0001:0000:0000:002a chunk 3" or "clone store 0001:...".
+std::string DescribeStoredFile(const ChunkName& name);
+// The stored file an extent lies in, and where in it the extent starts.
+ChunkName StoredFileOf(const meta::ContainerExtent& extent);
+uint64_t OffsetInStoredFile(const meta::ContainerExtent& extent);
 
-// Reads [offset, offset + length) of packed file `record` from its
-// container chunk. NotFound naming the chunk when the chunk record is gone
+// Reads [offset, offset + length) of packed or cloned file `record` from
+// its container chunk or clone store. NotFound naming the chunk when the chunk record is gone
 // or freed (the file was moved meanwhile: the caller may fetch the record
 // again);
 // InvalidArgument when the range passes the end of the file.

@@ -36,13 +36,13 @@ double ChunkUsage::fragmentation() const {
       uint64_t to = std::min(end, extents[i].first + extents[i].second);
       if (to > from) live += to - from;
     }
-    if (live > 0) holes += (end - start) - live;
+    if (live > 0) holes += (end - start) - std::min(live, end - start);
   }
   return static_cast<double>(holes) / static_cast<double>(record.size);
 }
 
 bool ChunkUsage::NeedsDefrag(double target) const {
-  return !freed() && live_bytes > 0 && efficiency() < target * max_efficiency();
+  return !clone() && !freed() && live_bytes > 0 && efficiency() < target * max_efficiency();
 }
 
 double ContainerUsage::efficiency() const {
@@ -73,13 +73,18 @@ void ContainerInventory::Add(const meta::FileRecord& record) {
     if (!name.ok()) return;  // not a chunk: nothing else is written there
     ContainerUsage& container = containers_[name->sin];
     container.sin = name->sin;
+    container.clone = name->clone;
     ChunkUsage& chunk = container.chunks[name->chunk];
     chunk.name = *name;
     chunk.record = record;
     chunk.physical_bytes = io::PhysicalBytes(record);
     return;
   }
-  if (record.packed) refs_[record.packed->sin].push_back({record.packed->offset, record.size});
+  if (record.packed) {
+    refs_[record.packed->sin].push_back({*record.packed, record.size});
+  } else {
+    native_objects_.insert(record.object_id);
+  }
 }
 
 void ContainerInventory::Finish() {
@@ -90,20 +95,30 @@ void ContainerInventory::Finish() {
         ++dangling_refs_;
         continue;
       }
-      auto chunk = container->second.chunks.find(io::ChunkOf(ref.offset));
-      if (chunk == container->second.chunks.end() || chunk->second.freed()) {
+      const io::ChunkName name = io::StoredFileOf(ref.extent);
+      auto chunk = container->second.chunks.find(name.chunk);
+      if (chunk == container->second.chunks.end() || chunk->second.freed() ||
+          chunk->second.clone() != ref.extent.clone) {
         ++dangling_refs_;
         continue;
       }
-      chunk->second.live_bytes += ref.length;
       ++chunk->second.refs;
-      chunk->second.extents.emplace_back(ref.offset - io::ChunkBase(chunk->first), ref.length);
+      chunk->second.extents.emplace_back(io::OffsetInStoredFile(ref.extent), ref.length);
     }
   }
   refs_.clear();
   for (auto& [sin, container] : containers_) {
     for (auto& [n, chunk] : container.chunks) {
       std::sort(chunk.extents.begin(), chunk.extents.end());
+      // Live bytes: the union of the extents (clones share theirs).
+      uint64_t covered_to = 0;
+      for (const auto& [offset, length] : chunk.extents) {
+        const uint64_t end = offset + length;
+        if (end > covered_to) {
+          chunk.live_bytes += end - std::max(offset, covered_to);
+          covered_to = end;
+        }
+      }
       container.lsize += chunk.live_bytes;
       container.psize += chunk.physical_bytes;
       container.refs += chunk.refs;

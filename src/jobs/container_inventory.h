@@ -12,7 +12,9 @@
 //                  a stripe with nothing live in it needs none, so it does
 //                  not count).
 // A container sums its chunks; chunks freed by the defragmenter (empty
-// tombstones) count for nothing.
+// tombstones) count for nothing. A clone store is a container of one chunk
+// (number 0) whose extents may overlap (clones share them): live bytes are
+// the union of its extents, and it is never defragmented.
 //
 // Pure over the records it is given (Add), plus Take() which scans a
 // MetadataStore. Not thread-safe.
@@ -21,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -41,6 +44,7 @@ struct ChunkUsage {
   std::vector<std::pair<uint64_t, uint64_t>> extents;
 
   bool freed() const { return record.size == 0; }
+  bool clone() const { return name.clone; }
   double efficiency() const;
   double max_efficiency() const;
   double fragmentation() const;
@@ -58,6 +62,7 @@ struct ContainerUsage {
   uint64_t filesize = 0;   // bytes written into its chunks (freed ones excluded)
   int64_t created_ns = 0;  // its first chunk's
   std::string protection;  // of its newest chunk
+  bool clone = false;      // a clone store
 
   uint32_t next_chunk() const { return chunks.empty() ? 0 : chunks.rbegin()->first + 1; }
   double efficiency() const;
@@ -79,15 +84,19 @@ class ContainerInventory {
   const std::map<uint64_t, ContainerUsage>& containers() const { return containers_; }
   // Packed files whose chunk does not exist (should be none).
   uint64_t dangling_refs() const { return dangling_refs_; }
+  // Whether a native file's record names `object_id`: a clone store left by
+  // sharing that was cut short still shares that file's pieces.
+  bool NativeFileOwns(uint64_t object_id) const { return native_objects_.count(object_id) > 0; }
 
  private:
   struct Ref {
-    uint64_t offset = 0;  // within the container
+    meta::ContainerExtent extent;
     uint64_t length = 0;
   };
   std::map<uint64_t, ContainerUsage> containers_;
   std::map<uint64_t, std::vector<Ref>> refs_;  // by SIN, until Finish
   uint64_t dangling_refs_ = 0;
+  std::set<uint64_t> native_objects_;
 };
 
 }  // namespace tessera::jobs

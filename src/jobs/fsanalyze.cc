@@ -1,5 +1,6 @@
 #include "jobs/fsanalyze.h"
 
+#include "io/clone_store.h"
 #include "io/piece_map.h"
 #include "jobs/container_inventory.h"
 
@@ -8,6 +9,7 @@ Result<FsaSummary> AnalyzeFileSystem(meta::MetadataStore& metadata) {
   FsaSummary s;
   ASSIGN_OR_RETURN(ContainerInventory inventory,
                    ContainerInventory::Take(metadata, [&s](const meta::FileRecord& r) {
+                     if (r.ns == io::kSnapshotNamespace) return;  // their bytes are shared
                      ++s.files;
                      s.logical_bytes += r.size;
                      if (r.packed) ++s.packed_files;

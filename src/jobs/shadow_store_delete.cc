@@ -98,7 +98,14 @@ Status ShadowStoreDeleteJob::Run(JobContext& context) {
   for (const auto& [sin, container] : inventory.containers()) {
     for (const auto& [n, chunk] : container.chunks) {
       if (!Unreferenced(chunk)) continue;
-      free_chunk(chunk);
+      if (chunk.clone() && inventory.NativeFileOwns(chunk.record.object_id)) {
+        // Sharing was cut short: the file still owns these pieces. Only the
+        // store's record goes.
+        Result<meta::FileRecord> removed = metadata_.Delete(chunk.record.ns, chunk.record.path);
+        if (removed.ok()) context.Count("unfinished_clone_stores_removed");
+      } else {
+        free_chunk(chunk);
+      }
       context.Advance();
       RETURN_IF_ERROR(context.Checkpoint());
     }
@@ -119,7 +126,10 @@ Status ShadowStoreDeleteJob::Run(JobContext& context) {
           context.Count("errors");
           context.Detail(Name(f) + ": not moved (" + std::string(MoveOutcomeName(outcome)) +
                          "): " + why.message());
-          if (f.packed) stayed[{f.packed->sin, io::ChunkOf(f.packed->offset)}] = true;
+          if (f.packed) {
+            const io::ChunkName name = io::StoredFileOf(*f.packed);
+            stayed[{name.sin, name.chunk}] = true;
+          }
         });
     std::vector<const ChunkUsage*> evacuated;
     for (const auto& [sin, container] : inventory.containers()) {

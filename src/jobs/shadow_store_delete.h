@@ -9,7 +9,10 @@
 //            switching them) is freed: its record becomes an empty
 //            tombstone (compare-and-swap on its object id) and its pieces
 //            are deleted. A container left with nothing but tombstones
-//            loses its records altogether (SINs are never reused);
+//            loses its records altogether (SINs are never reused). A clone
+//            store no file refers to is freed the same way, unless a native
+//            file still names its pieces (sharing was cut short by a
+//            crash): then only the store's record goes;
 //   defrag   each chunk below kDefragTarget of the maximum efficiency of
 //            its geometry has its live files packed into a new container
 //            (ContainerPacker), then is freed when none of its files is

@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "io/clone_store.h"
 #include "io/file_writer.h"
 #include "io/shadow_store.h"
 #include "jobs/container_inventory.h"
@@ -121,6 +122,8 @@ Status SmartPoolsJob::Run(JobContext& context) {
   uint64_t scanned = 0;
   Result<ContainerInventory> inventory =
       ContainerInventory::Take(metadata_, [&](const meta::FileRecord& r) {
+        // Snapshots and clones keep the bytes they share where they are.
+        if (r.ns == io::kSnapshotNamespace || r.is_cloned()) return;
         ++scanned;
         if (r.is_packed() || r.packing_policy != meta::PackingPlace::kNative ||
             r.packing_target != meta::PackingPlace::kNative || in.match(r.ns, r.path) >= 0) {

@@ -17,9 +17,10 @@
 //   unpack      each file is written back natively under its own policy
 //               and switched with ReplacePlacement;
 //   attributes  the records whose attributes alone changed.
-// Every switch compares the object id the file had when it was read, so a
-// client's write always wins; a half-done run leaves every file readable,
-// and running again from the start (after a master change) carries on.
+// Snapshot records and clones (io/clone_store.h) are left as they are: they
+// share their bytes in a clone store. Every switch compares the object id the file had when it was
+// read, so a client's write always wins; a half-done run leaves every file readable, and running
+// again from the start (after a master change) carries on.
 //
 // Impact: low (the default) works a quarter of the time, medium half,
 // high all of it; the report's working time leaves out the pauses.

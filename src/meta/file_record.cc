@@ -41,6 +41,7 @@ json ToJson(const FileRecord& r) {
             {"protection", r.protection}};
   if (r.packed) {
     j["container"] = {{"sin", r.packed->sin}, {"offset", r.packed->offset}};
+    if (r.packed->clone) j["container"]["clone"] = true;
   } else {
     j["geometry"] = geometry;
     j["drives"] = drives;
@@ -67,7 +68,8 @@ Result<FileRecord> FileRecordFromJson(const json& j) {
     ASSIGN_OR_RETURN(r.packing_target, ParsePackingPlace(j.value("packing_target", "native")));
     if (j.contains("container")) {
       const json& c = j.at("container");
-      r.packed = ContainerExtent{c.at("sin").get<uint64_t>(), c.at("offset").get<uint64_t>()};
+      r.packed = ContainerExtent{c.at("sin").get<uint64_t>(), c.at("offset").get<uint64_t>(),
+                                 c.value("clone", false)};
       return r;
     }
     const json& g = j.at("geometry");

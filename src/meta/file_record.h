@@ -21,12 +21,14 @@ struct DriveRef {
   friend bool operator==(const DriveRef&, const DriveRef&) = default;
 };
 
-// Where a packed file's bytes are: [offset, offset + size) of the shadow
-// store (container) `sin`. See io/shadow_store.h for how offsets map to the
-// container's chunks.
+// Where a packed or cloned file's bytes are: [offset, offset + size) of the
+// shadow store `sin`: a container of packed small files, or (clone) a clone
+// store holding one file's content that several files share. See
+// io/shadow_store.h for how offsets map to stored files.
 struct ContainerExtent {
   uint64_t sin = 0;
   uint64_t offset = 0;
+  bool clone = false;
   friend bool operator==(const ContainerExtent&, const ContainerExtent&) = default;
 };
 
@@ -59,7 +61,9 @@ struct FileRecord {
   PackingPlace packing_policy = PackingPlace::kNative;
   PackingPlace packing_target = PackingPlace::kNative;
 
+  // Packed or cloned: the bytes are in a shadow store, not pieces of its own.
   bool is_packed() const { return packed.has_value(); }
+  bool is_cloned() const { return packed.has_value() && packed->clone; }
   bool packing_complete() const {
     return is_packed() == (packing_target == PackingPlace::kContainer);
   }

@@ -64,6 +64,21 @@ TEST(FileRecordTest, PackedRoundTripHasNoPlacement) {
   EXPECT_TRUE(back->packing_complete());
 }
 
+TEST(FileRecordTest, CloneReferencesRoundTrip) {
+  FileRecord r = StripedRecord();
+  r.geometry = {};
+  r.drives.clear();
+  r.packed = ContainerExtent{0x99, 0, true};
+  EXPECT_TRUE(r.is_cloned());
+  EXPECT_EQ(ToJson(r)["container"]["clone"], true);
+  Result<FileRecord> back = DecodeFileRecord(EncodeFileRecord(r));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, r);
+  r.packed->clone = false;
+  EXPECT_FALSE(ToJson(r)["container"].contains("clone"));
+  EXPECT_FALSE(r.is_cloned());
+}
+
 TEST(FileRecordTest, PackingCompleteIsWhetherTheFileIsWhereItsTargetSays) {
   FileRecord r = StripedRecord();
   EXPECT_TRUE(r.packing_complete());  // native, target native

@@ -67,7 +67,7 @@ json ContainersJson(const jobs::ContainerInventory& inventory, uint64_t min_size
               {"refs", c.refs},
               {"filesize", c.filesize},
               {"created_ns", c.created_ns},
-              {"type", "container"},
+              {"type", c.clone ? "clone" : "container"},
               {"underfull", c.filesize < min_size},
               {"fragmentation", c.fragmentation()},
               {"efficiency", c.efficiency()},
