@@ -12,7 +12,7 @@
 //   packing phase=read_native  the same threads GET every file from the node
 //                              after its writer (falling back to the writer on
 //                              404) and compare byte for byte
-//   packing_space when=before  after POST /v1/admin/compact on every node:
+//   packing_space when=before  after POST /v1/admin/compact?full=1 on every node:
 //                              allocated bytes (du) of every drive directory,
 //                              split into segments and piece index, against
 //                              the logical bytes
@@ -36,8 +36,8 @@
 // cluster held and what the files left native take).
 //
 // --segment-size sets the drives' segment_size before loading (the nodes are
-// restarted for it): compaction reclaims only sealed segments at least half
-// dead, so on a small cluster the segment size bounds what du can show.
+// restarted for it). Background compaction takes only sealed segments at
+// least half dead; the full passes the bench asks for take every dead byte.
 //
 // Exit status: 0 if every request, command and job succeeded, every packable
 // file was packed and every byte matched, 1 otherwise, 2 on bad arguments.
@@ -384,8 +384,9 @@ class Bench {
     Emit(line);
   }
 
-  // One compaction pass on every node (POST /v1/admin/compact), repeated
-  // while a pass still reclaims something (at most 5 passes).
+  // A full compaction pass on every node (POST /v1/admin/compact?full=1:
+  // every dead byte, the active segment included), repeated while a pass
+  // still reclaims something (at most 5 passes).
   void Compact(const LocalCluster& cluster) {
     uint64_t total = 0;
     for (int pass = 0; pass < 5; ++pass) {
@@ -393,7 +394,7 @@ class Bench {
       for (const ClusterNode& n : cluster.nodes()) {
         httplib::Client client(n.host, n.port);
         client.set_read_timeout(600, 0);
-        auto res = client.Post("/v1/admin/compact");
+        auto res = client.Post("/v1/admin/compact?full=1");
         if (!res || res->status != 200) {
           Fail("POST /v1/admin/compact on " + n.name + " failed" +
                (res ? ": HTTP " + std::to_string(res->status) + " " + res->body : ""));

@@ -122,6 +122,65 @@ TEST_F(FileIoTest, RangeReadsMatchTheContent) {
             StatusCode::kInvalidArgument);
 }
 
+// Counts the pieces read through it; forwards everything to the drives.
+class CountingStore final : public PieceStore {
+ public:
+  explicit CountingStore(PieceStore& base) : base_(base) {}
+  layout::Topology WritableTopology() override { return base_.WritableTopology(); }
+  Status Append(const meta::DriveRef& d, const store::PieceId& id,
+                std::span<const uint8_t> bytes) override {
+    return base_.Append(d, id, bytes);
+  }
+  Status Sync(const std::vector<meta::DriveRef>& drives) override { return base_.Sync(drives); }
+  Result<std::vector<uint8_t>> Read(const meta::DriveRef& d, const store::PieceId& id) override {
+    ++reads;
+    return base_.Read(d, id);
+  }
+  Status Delete(const meta::DriveRef& d, const store::PieceId& id) override {
+    return base_.Delete(d, id);
+  }
+  int reads = 0;
+
+ private:
+  PieceStore& base_;
+};
+
+TEST_F(FileIoTest, ASmallRangeReadsOnlyTheUnitsItCoversUnlessOneIsLost) {
+  auto drives = OpenStore(6);
+  CountingStore store(*drives);
+  auto content = RandomBytes(5 * kMiB, 8);
+  auto record = Write(store, "+2", content, 12);  // 4+2: stripes of 4 x 128 KiB
+  ASSERT_EQ(record.geometry.data_units, 4);
+  auto read = [&](uint64_t offset, uint64_t length) {
+    std::vector<uint8_t> out;
+    FileReader reader(store, record);
+    EXPECT_TRUE(reader
+                    .Read(offset, length,
+                          [&](std::span<const uint8_t> b) {
+                            out.insert(out.end(), b.begin(), b.end());
+                            return Status::Ok();
+                          })
+                    .ok());
+    EXPECT_EQ(out,
+              std::vector<uint8_t>(content.begin() + offset, content.begin() + offset + length));
+  };
+  store.reads = 0;
+  read(200000, 1000);  // inside data unit 1 of stripe 0
+  EXPECT_EQ(store.reads, 1);
+  store.reads = 0;
+  read(131000, 2000);  // across units 0 and 1
+  EXPECT_EQ(store.reads, 2);
+  // Lose the unit the range needs: the stripe is rebuilt from the others.
+  for (const PieceInfo& p : PiecesOfStripe(record, 0)) {
+    if (p.unit == 1) {
+      ASSERT_TRUE(drives->Delete(p.drive, p.id).ok());
+    }
+  }
+  store.reads = 0;
+  read(200000, 1000);
+  EXPECT_GE(store.reads, 1 + 4);
+}
+
 TEST_F(FileIoTest, SurvivesLosingUpToParityDrives) {
   std::vector<std::vector<uint8_t>> contents;
   std::vector<meta::FileRecord> records;

@@ -31,12 +31,17 @@ FileReader::FileReader(PieceStore& store, const meta::FileRecord& record)
 
 Result<std::vector<uint8_t>> FileReader::ReadMirrorUnit(uint64_t unit) {
   Status last_error;
-  for (const PieceInfo& copy : PiecesOfStripe(record_, unit)) {
+  std::vector<PieceInfo> copies = PiecesOfStripe(record_, unit);
+  std::stable_partition(copies.begin(), copies.end(),
+                        [this](const PieceInfo& c) { return store_.IsLocal(c.drive); });
+  bool failed = false;
+  for (const PieceInfo& copy : copies) {
     Result<std::vector<uint8_t>> bytes = ReadPiece(store_, copy);
     if (bytes.ok()) {
-      if (copy.unit > 0) ++degraded_units_;
+      if (failed) ++degraded_units_;
       return bytes;
     }
+    failed = true;
     last_error = bytes.status().WithContext(Describe(copy));
   }
   return Status(last_error.code(), "every copy of unit " + std::to_string(unit) + " of " +
@@ -90,6 +95,36 @@ Result<std::vector<uint8_t>> FileReader::ReadStripeData(uint64_t stripe) {
   return data;
 }
 
+Result<std::vector<uint8_t>> FileReader::ReadStripeRange(uint64_t stripe, uint64_t from,
+                                                         uint64_t to) {
+  const int k = record_.geometry.data_units;
+  std::vector<PieceInfo> pieces = PiecesOfStripe(record_, stripe);
+  const uint64_t unit_length = pieces.front().length;
+  if (unit_length == 0 || to > unit_length * k) {
+    return Status::Corruption("stripe " + std::to_string(stripe) + " of " + record_.path +
+                              " is shorter than the file record says");
+  }
+  const int first = static_cast<int>(from / unit_length);
+  const int last = static_cast<int>((to - 1) / unit_length);
+  std::vector<uint8_t> out;
+  out.reserve(to - from);
+  for (int unit = first; unit <= last; ++unit) {
+    Result<std::vector<uint8_t>> bytes = ReadPiece(store_, pieces[unit]);
+    if (!bytes.ok()) {
+      // Rebuild: the whole stripe, from any k units.
+      ASSIGN_OR_RETURN(std::vector<uint8_t> data, ReadStripeData(stripe));
+      return std::vector<uint8_t>(data.begin() + static_cast<ptrdiff_t>(from),
+                                  data.begin() + static_cast<ptrdiff_t>(to));
+    }
+    const uint64_t base = unit * unit_length;
+    const uint64_t a = std::max(from, base) - base;
+    const uint64_t b = std::min(to, base + unit_length) - base;
+    out.insert(out.end(), bytes->begin() + static_cast<ptrdiff_t>(a),
+               bytes->begin() + static_cast<ptrdiff_t>(b));
+  }
+  return out;
+}
+
 Status FileReader::Read(uint64_t offset, uint64_t length, const ByteSink& sink) {
   if (offset > record_.size || length > record_.size - offset) {
     return Status::InvalidArgument("range " + std::to_string(offset) + "+" +
@@ -103,11 +138,15 @@ Status FileReader::Read(uint64_t offset, uint64_t length, const ByteSink& sink) 
       striped ? record_.geometry.data_units * record_.geometry.unit_size : kStripeUnitSize;
   const uint64_t end = offset + length;
   for (uint64_t index = offset / span; index * span < end; ++index) {
-    ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
-                     striped ? ReadStripeData(index) : ReadMirrorUnit(index));
     uint64_t start = index * span;
     uint64_t from = std::max(offset, start) - start;
     uint64_t to = std::min({end, start + span, record_.size}) - start;
+    if (striped) {
+      ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, ReadStripeRange(index, from, to));
+      RETURN_IF_ERROR(sink(bytes));
+      continue;
+    }
+    ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, ReadMirrorUnit(index));
     if (to > bytes.size()) {
       return Status::Corruption("unit " + std::to_string(index) + " of " + record_.path +
                                 " is shorter than the file record says");

@@ -1,9 +1,11 @@
 // Reads a stored file's bytes back, stripe by stripe, in order.
 //
-// Mirrored units come from the first copy that reads back intact. Striped
-// data units that are missing, on a down drive or fail their checksums are
-// rebuilt from any k surviving units of their stripe; the read fails only
-// when more than m units of one stripe are lost. Memory stays at one stripe.
+// Mirrored units come from the first copy that reads back intact, a copy
+// on this node first. A range of a striped file reads only the data units
+// it covers; units that are missing, on a down drive or fail their
+// checksums are rebuilt from any k surviving units of their stripe, and the
+// read fails only when more than m units of one stripe are lost. Memory
+// stays at one stripe.
 //
 // Not thread-safe: one reader per request; many readers may share a store.
 #pragma once
@@ -35,6 +37,9 @@ class FileReader {
  private:
   Result<std::vector<uint8_t>> ReadMirrorUnit(uint64_t unit);
   Result<std::vector<uint8_t>> ReadStripeData(uint64_t stripe);
+  // Bytes [from, to) of a stripe's data: only the data units they cover,
+  // the whole stripe (rebuilt) when one of those fails.
+  Result<std::vector<uint8_t>> ReadStripeRange(uint64_t stripe, uint64_t from, uint64_t to);
 
   PieceStore& store_;
   const meta::FileRecord& record_;

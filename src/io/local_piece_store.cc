@@ -144,10 +144,10 @@ std::vector<DriveStatus> LocalPieceStore::Drives() {
   return out;
 }
 
-Result<store::CompactionStats> LocalPieceStore::CompactAll() {
+Result<store::CompactionStats> LocalPieceStore::CompactAll(bool full) {
   store::CompactionStats total;
   for (auto& [lnum, drive] : drives_) {
-    ASSIGN_OR_RETURN(store::CompactionStats stats, drive->Compact());
+    ASSIGN_OR_RETURN(store::CompactionStats stats, drive->Compact(full));
     total.segments_removed += stats.segments_removed;
     total.pieces_moved += stats.pieces_moved;
     total.bytes_moved += stats.bytes_moved;

@@ -45,8 +45,8 @@ class LocalPieceStore final : public PieceStore {
   Status Delete(const meta::DriveRef& drive, const store::PieceId& id) override;
 
   std::vector<DriveStatus> Drives();
-  // One compaction pass on every up drive; totals what it did.
-  Result<store::CompactionStats> CompactAll();
+  // One compaction pass on every up drive (Drive::Compact); totals what it did.
+  Result<store::CompactionStats> CompactAll(bool full = false);
 
  private:
   // Syncs one drive on behalf of many writers: a writer takes a ticket after

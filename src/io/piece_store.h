@@ -31,6 +31,11 @@ class PieceStore {
                                             const store::PieceId& id) = 0;
   // Forgets a piece. Missing pieces and down drives are not errors here.
   virtual Status Delete(const meta::DriveRef& drive, const store::PieceId& id) = 0;
+  // Whether `drive` is on this node: a reader picks such a copy first.
+  virtual bool IsLocal(const meta::DriveRef& drive) const {
+    (void)drive;
+    return true;
+  }
 };
 
 }  // namespace tessera::io

@@ -34,6 +34,7 @@ class RoutingPieceStore final : public PieceStore {
   Status Sync(const std::vector<meta::DriveRef>& drives) override;
   Result<std::vector<uint8_t>> Read(const meta::DriveRef& drive, const store::PieceId& id) override;
   Status Delete(const meta::DriveRef& drive, const store::PieceId& id) override;
+  bool IsLocal(const meta::DriveRef& drive) const override { return drive.node == self_; }
 
  private:
   // The store for `node`; nullptr when there is none.

@@ -295,8 +295,8 @@ void RegisterHttpApi(httplib::Server& server, StorageNode& node, ClusterHooks cl
                                       "--config)"));
     });
   }
-  server.Post("/v1/admin/compact", [&node](const httplib::Request&, httplib::Response& res) {
-    Result<store::CompactionStats> stats = node.Compact();
+  server.Post("/v1/admin/compact", [&node](const httplib::Request& req, httplib::Response& res) {
+    Result<store::CompactionStats> stats = node.Compact(req.get_param_value("full") == "1");
     if (!stats.ok()) return SendError(res, stats.status());
     SendJson(res, 200,
              {{"segments_removed", stats->segments_removed},

@@ -301,7 +301,9 @@ json StorageNode::StatJson(const meta::FileRecord& record) {
   return j;
 }
 
-Result<store::CompactionStats> StorageNode::Compact() { return pieces_->CompactAll(); }
+Result<store::CompactionStats> StorageNode::Compact(bool full) {
+  return pieces_->CompactAll(full);
+}
 
 void StorageNode::CompactionLoop() {
   std::unique_lock<std::mutex> lock(stop_mutex_);

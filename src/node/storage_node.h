@@ -82,7 +82,9 @@ class StorageNode {
   nlohmann::json Info();
   // The record with every unit's placement, as GET /v1/stat shows it.
   static nlohmann::json StatJson(const meta::FileRecord& record);
-  Result<store::CompactionStats> Compact();
+  // `full`: Drive::Compact's full pass (every dead byte, the active
+  // segment included).
+  Result<store::CompactionStats> Compact(bool full = false);
 
   // Asked just before a file's record is committed; an error aborts the
   // write (its pieces are deleted) and is returned. A cluster node passes

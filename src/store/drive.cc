@@ -40,10 +40,10 @@
 #include <mutex>
 #include <set>
 
+#include "common/fs_util.h"
 #include "common/units.h"
 #include "store/drive_identity.h"
 #include "store/drive_testing.h"
-#include "common/fs_util.h"
 #include "store/piece_index.h"
 #include "store/piece_record.h"
 #include "store/segment_file.h"
@@ -114,7 +114,7 @@ class Drive::Impl {
   Status Delete(const PieceId& id);
   std::vector<PieceId> ListPieces();
   DriveUsage Usage();
-  Result<CompactionStats> Compact();
+  Result<CompactionStats> Compact(bool full);
 
  private:
   // kActive takes reservations; kFull takes none and is sealed (fdatasynced)
@@ -523,18 +523,40 @@ DriveUsage Drive::Impl::Usage() {
 // ---------------------------------------------------------------------------
 // Compaction
 
-Result<CompactionStats> Drive::Impl::Compact() {
+Result<CompactionStats> Drive::Impl::Compact(bool full) {
   std::lock_guard clock(compact_mu_);
   CompactionStats stats;
   std::set<uint32_t> candidates;
+  auto dead_bytes = [](const Segment& seg) {
+    return seg.size - std::min(seg.size, seg.live_record_bytes);
+  };
+  if (full) {
+    // Seal the active segment if it holds dead bytes: the next append rolls
+    // to a new one, as when a segment fills.
+    uint32_t to_seal = 0;
+    {
+      std::lock_guard lock(mu_);
+      if (!failed_.ok()) return failed_;
+      if (active_id_ != 0) {
+        Segment& active = segments_.at(active_id_);
+        if (active.state == SegmentState::kActive && dead_bytes(active) > 0 &&
+            active.inflight == 0) {
+          active.state = SegmentState::kSealing;
+          to_seal = active_id_;
+        }
+      }
+    }
+    if (to_seal != 0) SealSegment(to_seal);
+  }
   {
     std::lock_guard lock(mu_);
     if (!failed_.ok()) return failed_;
+    const double ratio = full ? 0.0 : options_.compact_dead_ratio;
     for (const auto& [id, seg] : segments_) {
       if (seg.state != SegmentState::kSealed) continue;
-      const uint64_t dead = seg.size - std::min(seg.size, seg.live_record_bytes);
-      if (seg.size == 0 || static_cast<double>(dead) >=
-                               options_.compact_dead_ratio * static_cast<double>(seg.size)) {
+      const uint64_t dead = dead_bytes(seg);
+      if (seg.size == 0 ||
+          (dead > 0 && static_cast<double>(dead) >= ratio * static_cast<double>(seg.size))) {
         candidates.insert(id);
       }
     }
@@ -917,6 +939,6 @@ Result<uint64_t> Drive::PieceLength(const PieceId& id) { return impl_->PieceLeng
 Status Drive::Delete(const PieceId& id) { return impl_->Delete(id); }
 std::vector<PieceId> Drive::ListPieces() { return impl_->ListPieces(); }
 DriveUsage Drive::Usage() { return impl_->Usage(); }
-Result<CompactionStats> Drive::Compact() { return impl_->Compact(); }
+Result<CompactionStats> Drive::Compact(bool full) { return impl_->Compact(full); }
 
 }  // namespace tessera::store

@@ -107,7 +107,11 @@ class Drive {
   DriveUsage Usage();
   // One compaction pass over sealed segments above the dead ratio. May use
   // the reserve Append may not (it is how a full drive gets space back).
-  Result<CompactionStats> Compact();
+  // `full`: every segment with any dead bytes, the active one included (it
+  // is sealed first, unless a write is in flight in it; new pieces then go
+  // to a new segment): what an operator asks for after freeing much at
+  // once, so that the space shows at once.
+  Result<CompactionStats> Compact(bool full = false);
 
  private:
   class Impl;

@@ -130,6 +130,36 @@ TEST(DriveCompactionTest, FullyDeadSegmentsAreRemovedWithoutCopying) {
   EXPECT_EQ(drive->Usage().live_bytes, 0u);
 }
 
+TEST(DriveCompactionTest, AFullPassTakesEveryDeadByteTheActiveSegmentsToo) {
+  TempDir dir;
+  DriveOptions options = CompactionOptions();
+  options.compact_dead_ratio = 0.9;  // a normal pass leaves half-dead segments alone
+  auto drive = OpenOrDie(dir.path(), options);
+  FillAndDeleteHalf(*drive);
+  const uint64_t before = SumOfSegmentFiles(dir.path());
+  auto normal = drive->Compact();
+  ASSERT_TRUE(normal.ok());
+  EXPECT_EQ(normal->bytes_reclaimed, 0u);
+
+  auto full = drive->Compact(/*full=*/true);
+  ASSERT_TRUE(full.ok()) << full.status().ToString();
+  EXPECT_GT(full->bytes_reclaimed, 0u);
+  const uint64_t after = SumOfSegmentFiles(dir.path());
+  // Every dead byte went: what is left is the live half plus record headers.
+  EXPECT_LT(after, before * 6 / 10) << before << " -> " << after;
+  EXPECT_LE(after, uint64_t{kPieces / 2} * RecordSize(kLength) + 4096);
+  ExpectOnlyOddPieces(*drive);
+  // New pieces still go in, and the drive reopens with everything.
+  ASSERT_TRUE(drive->Append(Id(1000), PieceBytes(Id(1000), kLength)).ok());
+  ASSERT_TRUE(drive->Sync().ok());
+  drive.reset();
+  drive = OpenOrDie(dir.path(), options);
+  EXPECT_EQ(drive->ListPieces().size(), kPieces / 2 + 1);
+  EXPECT_EQ(*drive->Read(Id(1000)), PieceBytes(Id(1000), kLength));
+  EXPECT_EQ(*drive->Read(Id(kPieces - 1)), PieceBytes(Id(kPieces - 1), kLength));
+  EXPECT_EQ(drive->Read(Id(0)).status().code(), StatusCode::kNotFound);
+}
+
 TEST(DriveCompactionTest, ReadersNeverSeeAnErrorWhileCompactionRuns) {
   TempDir dir;
   auto drive = OpenOrDie(dir.path(), CompactionOptions());
