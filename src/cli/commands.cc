@@ -384,6 +384,84 @@ void RunStat(const Env& env, const StatArgs& args) {
   }
 }
 
+// ---- clone, snapshot ----
+
+struct CloneArgs {
+  std::optional<std::string> node;
+  std::optional<std::string> cluster;
+  std::string source;
+  std::string dest;
+};
+
+void RunClone(const Env& env, const CloneArgs& args) {
+  std::string url = ResolveNodeUrl(env, args.node, args.cluster);
+  ObjectRef from = ParseFileArg(env, args.source);
+  ObjectRef to = ParseFileArg(env, args.dest);
+  auto client = Connect(env, url);
+  Result<json> clone = client->Clone(from.ToString(), to.ToString());
+  FailIfError(env, clone.status());
+  env.out << "cloned " << from.ToString() << " to " << to.ToString() << " (" << SizeField(*clone)
+          << " bytes, shared)\n";
+}
+
+struct SnapshotArgs {
+  std::optional<std::string> node;
+  std::optional<std::string> cluster;
+  std::string name;
+  std::vector<std::string> files;
+  bool json_output = false;
+};
+
+void RunSnapshotCreate(const Env& env, const SnapshotArgs& args) {
+  std::string url = ResolveNodeUrl(env, args.node, args.cluster);
+  std::vector<std::string> files;
+  for (const std::string& f : args.files) files.push_back(ParseFileArg(env, f).ToString());
+  auto client = Connect(env, url);
+  Result<json> snapshot = client->CreateSnapshot(args.name, files);
+  FailIfError(env, snapshot.status());
+  env.out << "snapshot " << args.name << ": " << IntField(*snapshot, "files") << " files, "
+          << FormatSize(static_cast<uint64_t>(IntField(*snapshot, "bytes"))) << ", taken "
+          << TextField(*snapshot, "created") << "\n";
+}
+
+void RunSnapshotList(const Env& env, const SnapshotArgs& args) {
+  std::string url = ResolveNodeUrl(env, args.node, args.cluster);
+  auto client = Connect(env, url);
+  Result<json> list = client->ListSnapshots();
+  FailIfError(env, list.status());
+  if (args.json_output) {
+    env.out << list->dump(2) << "\n";
+    return;
+  }
+  env.out << Pad("Name", 24, false) << Pad("Files", 8, true) << Pad("Size", 10, true)
+          << "  Taken\n";
+  for (const json& s : (*list)["snapshots"]) {
+    env.out << Pad(TextField(s, "name"), 24, false)
+            << Pad(std::to_string(IntField(s, "files")), 8, true)
+            << Pad(FormatSize(static_cast<uint64_t>(IntField(s, "bytes"))), 10, true) << "  "
+            << TextField(s, "created") << "\n";
+  }
+}
+
+void RunSnapshotShow(const Env& env, const SnapshotArgs& args) {
+  std::string url = ResolveNodeUrl(env, args.node, args.cluster);
+  auto client = Connect(env, url);
+  Result<json> shown = client->ShowSnapshot(args.name);
+  FailIfError(env, shown.status());
+  for (const json& f : (*shown)["files"]) {
+    env.out << Pad(std::to_string(IntField(f, "size")), 12, true) << "  "
+            << TextField(f, "modified") << "  " << TextField(f, "file") << "  (clone from "
+            << TextField(f, "source") << ")\n";
+  }
+}
+
+void RunSnapshotDelete(const Env& env, const SnapshotArgs& args) {
+  std::string url = ResolveNodeUrl(env, args.node, args.cluster);
+  auto client = Connect(env, url);
+  FailIfError(env, client->DeleteSnapshot(args.name));
+  env.out << "deleted snapshot " << args.name << "\n";
+}
+
 // ---- cp ----
 
 struct CpArgs {
@@ -663,6 +741,57 @@ void AddClientCommands(CLI::App& app, ClientCommandOptions options) {
     sub->add_option("NS/PATH", args->target, "Namespace and path of the file")->required();
     sub->add_flag("--json", args->json_output, "Print the node's JSON record as is");
     sub->callback([env, args] { RunCommand(*env, [&] { RunStat(*env, *args); }); });
+  }
+  {
+    auto args = std::make_shared<CloneArgs>();
+    CLI::App* sub = AddCommand(
+        app, "clone", "Make DEST a copy-on-write clone of SOURCE",
+        "DEST shares SOURCE's stored bytes until either is written; deleting or rewriting one "
+        "never changes the other. SOURCE may be any file, or a file of a snapshot: "
+        "_snap/NAME/NS/PATH. Replaces any file at DEST.");
+    AddNodeOptions(sub, args->node, args->cluster);
+    sub->add_option("SOURCE", args->source, "NS/PATH to clone, or _snap/NAME/NS/PATH")->required();
+    sub->add_option("DEST", args->dest, "NS/PATH of the clone")->required();
+    sub->callback([env, args] { RunCommand(*env, [&] { RunClone(*env, *args); }); });
+  }
+  {
+    CLI::App* snapshot =
+        app.add_subcommand("snapshot", "Consistency-group snapshots of files, to clone from later");
+    snapshot->require_subcommand(1);
+    auto create_args = std::make_shared<SnapshotArgs>();
+    CLI::App* create = AddCommand(
+        *snapshot, "create", "Snapshot FILE... together as NAME",
+        "Takes every FILE at one moment (a file rewritten meanwhile makes it try again) and "
+        "shares their bytes: the snapshot costs no copy. Clone from it with `tessera clone "
+        "_snap/NAME/NS/PATH DEST`.");
+    AddNodeOptions(create, create_args->node, create_args->cluster);
+    create->add_option("NAME", create_args->name, "Snapshot name (A-Z a-z 0-9 . _ -)")->required();
+    create->add_option("FILE", create_args->files, "NS/PATH of each file")->required();
+    create->callback(
+        [env, create_args] { RunCommand(*env, [&] { RunSnapshotCreate(*env, *create_args); }); });
+    auto list_args = std::make_shared<SnapshotArgs>();
+    CLI::App* list = AddCommand(*snapshot, "list", "Every snapshot: name, files, size, when",
+                                "Sizes are the files' logical sizes; the bytes are shared.");
+    AddNodeOptions(list, list_args->node, list_args->cluster);
+    list->add_flag("--json", list_args->json_output, "Print the node's JSON");
+    list->callback(
+        [env, list_args] { RunCommand(*env, [&] { RunSnapshotList(*env, *list_args); }); });
+    auto show_args = std::make_shared<SnapshotArgs>();
+    CLI::App* show = AddCommand(*snapshot, "show", "The files of snapshot NAME",
+                                "One line per file: size, modified time, NS/PATH and the "
+                                "source to clone it from.");
+    AddNodeOptions(show, show_args->node, show_args->cluster);
+    show->add_option("NAME", show_args->name, "Snapshot name")->required();
+    show->callback(
+        [env, show_args] { RunCommand(*env, [&] { RunSnapshotShow(*env, *show_args); }); });
+    auto delete_args = std::make_shared<SnapshotArgs>();
+    CLI::App* del = AddCommand(*snapshot, "delete", "Delete snapshot NAME",
+                               "Clones made from it stay; shared bytes are freed by the "
+                               "ShadowStoreDelete job once nothing refers to them.");
+    AddNodeOptions(del, delete_args->node, delete_args->cluster);
+    del->add_option("NAME", delete_args->name, "Snapshot name")->required();
+    del->callback(
+        [env, delete_args] { RunCommand(*env, [&] { RunSnapshotDelete(*env, *delete_args); }); });
   }
   {
     auto args = std::make_shared<CpArgs>();

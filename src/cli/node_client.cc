@@ -531,4 +531,36 @@ Status NodeClient::Delete(std::string_view ns, std::string_view path) {
 
 Result<json> NodeClient::NodeInfo() { return GetJson("/v1/node"); }
 
+Result<json> NodeClient::PostJson(const std::string& target, const json& body) {
+  httplib::Result res = http_->Post(target, body.dump(), "application/json");
+  if (!res) return TransportError(url_, res.error());
+  if (res->status != 200 && res->status != 201) {
+    return StatusFromHttp(res->status, res->body, "POST " + target);
+  }
+  return ParseJsonBody(res->body, "POST " + target);
+}
+
+Result<json> NodeClient::Clone(const std::string& from, const std::string& to) {
+  return PostJson("/v1/clone", {{"from", from}, {"to", to}});
+}
+
+Result<json> NodeClient::CreateSnapshot(const std::string& name,
+                                        const std::vector<std::string>& files) {
+  return PostJson("/v1/snapshots", {{"name", name}, {"files", files}});
+}
+
+Result<json> NodeClient::ListSnapshots() { return GetJson("/v1/snapshots"); }
+
+Result<json> NodeClient::ShowSnapshot(const std::string& name) {
+  return GetJson("/v1/snapshots/" + PercentEncode(name, false));
+}
+
+Status NodeClient::DeleteSnapshot(const std::string& name) {
+  const std::string target = "/v1/snapshots/" + PercentEncode(name, false);
+  httplib::Result res = http_->Delete(target);
+  if (!res) return TransportError(url_, res.error());
+  if (res->status != 204) return StatusFromHttp(res->status, res->body, "DELETE " + target);
+  return Status::Ok();
+}
+
 }  // namespace tessera::cli

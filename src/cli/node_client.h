@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -85,10 +86,19 @@ class NodeClient {
   Status Delete(std::string_view ns, std::string_view path);
   Result<nlohmann::json> NodeInfo();
 
+  // Clones and snapshots (docs/api.md): the node's JSON answers.
+  Result<nlohmann::json> Clone(const std::string& from, const std::string& to);
+  Result<nlohmann::json> CreateSnapshot(const std::string& name,
+                                        const std::vector<std::string>& files);
+  Result<nlohmann::json> ListSnapshots();
+  Result<nlohmann::json> ShowSnapshot(const std::string& name);
+  Status DeleteSnapshot(const std::string& name);
+
  private:
   NodeClient(NodeUrl url, std::unique_ptr<httplib::Client> http);
 
   Result<nlohmann::json> GetJson(const std::string& target);
+  Result<nlohmann::json> PostJson(const std::string& target, const nlohmann::json& body);
   Result<FetchedFile> Download(std::string_view ns, std::string_view path, const SinkFn& sink,
                                const ProgressFn& progress);
 

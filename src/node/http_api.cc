@@ -101,14 +101,80 @@ std::string Hex32(uint32_t v) {
   return buf;
 }
 
-// Containers are written only by the cluster's own jobs: a client that
-// overwrote or deleted a chunk would break every file packed into it.
+// Shadow stores and snapshots are written only by the cluster itself: a
+// client that overwrote or deleted a chunk would break every file packed or
+// cloned into it; snapshot records change only by snapshot requests.
 bool RefuseReservedNamespace(const std::string& ns, httplib::Response& res) {
-  if (ns != io::kShadowStoreNamespace) return false;
-  SendErrorAndClose(
-      res, 403, "forbidden",
-      "namespace " + ns + " holds the cluster's containers; only its jobs write there");
-  return true;
+  if (ns == io::kShadowStoreNamespace) {
+    SendErrorAndClose(res, 403, "forbidden",
+                      "namespace " + ns +
+                          " holds the cluster's shadow stores; only the cluster "
+                          "writes there");
+    return true;
+  }
+  if (ns == io::kSnapshotNamespace) {
+    SendErrorAndClose(res, 403, "forbidden",
+                      "namespace " + ns + " holds snapshots; use /v1/snapshots");
+    return true;
+  }
+  return false;
+}
+
+// "ns/path" of a request body; InvalidArgument naming `field` otherwise.
+Result<std::pair<std::string, std::string>> SplitFileName(const json& body, const char* field) {
+  auto it = body.find(field);
+  if (it == body.end() || !it->is_string()) {
+    return Status::InvalidArgument(std::string("\"") + field + "\" must be a string NS/PATH");
+  }
+  const std::string text = it->get<std::string>();
+  const size_t slash = text.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == text.size()) {
+    return Status::InvalidArgument(std::string("\"") + field + "\" '" + text + "' is not NS/PATH");
+  }
+  return std::make_pair(text.substr(0, slash), text.substr(slash + 1));
+}
+
+Result<json> JsonBody(const httplib::Request& req) {
+  json body = json::parse(req.body, nullptr, false);
+  if (!body.is_object()) return Status::InvalidArgument("the request body is not a JSON object");
+  return body;
+}
+
+json SnapshotJson(const io::SnapshotInfo& s) {
+  return {
+      {"name", s.name}, {"files", s.files}, {"bytes", s.bytes}, {"created", Rfc3339(s.created_ns)}};
+}
+
+void CloneHandler(StorageNode& node, const httplib::Request& req, httplib::Response& res) {
+  Result<json> body = JsonBody(req);
+  if (!body.ok()) return SendError(res, body.status());
+  auto from = SplitFileName(*body, "from");
+  if (!from.ok()) return SendError(res, from.status());
+  auto to = SplitFileName(*body, "to");
+  if (!to.ok()) return SendError(res, to.status());
+  Result<io::CloneResult> clone = node.CloneFile(from->first, from->second, to->first, to->second);
+  if (!clone.ok()) return SendError(res, clone.status());
+  SendJson(res, clone->replaced ? 200 : 201, meta::ToJson(clone->clone));
+}
+
+void CreateSnapshotHandler(StorageNode& node, const httplib::Request& req, httplib::Response& res) {
+  Result<json> body = JsonBody(req);
+  if (!body.ok()) return SendError(res, body.status());
+  auto name = body->find("name");
+  auto files = body->find("files");
+  if (name == body->end() || !name->is_string() || files == body->end() || !files->is_array()) {
+    return SendError(res, Status::InvalidArgument(
+                              "a snapshot request is {\"name\": NAME, \"files\": [NS/PATH, ...]}"));
+  }
+  std::vector<std::pair<std::string, std::string>> members;
+  for (const json& f : *files) {
+    auto member = SplitFileName({{"file", f}}, "file");
+    if (!member.ok()) return SendError(res, member.status());
+    members.push_back(*member);
+  }
+  Result<io::SnapshotInfo> snapshot = node.CreateSnapshot(name->get<std::string>(), members);
+  if (!snapshot.ok()) return SendError(res, snapshot.status());
+  SendJson(res, 201, SnapshotJson(*snapshot));
 }
 
 void PutFileHandler(StorageNode& node, const httplib::Request& req, httplib::Response& res,
@@ -265,6 +331,43 @@ void RegisterHttpApi(httplib::Server& server, StorageNode& node, ClusterHooks cl
                   if (RefuseReservedNamespace(req.matches[1], res)) return;
                   Status s = node.DeleteFile(req.matches[1], req.matches[2]);
                   if (!s.ok()) return SendError(res, s);
+                  res.status = 204;
+                });
+  server.Post("/v1/clone", [&node, writable](const httplib::Request& req, httplib::Response& res) {
+    if (Status s = writable(); !s.ok()) return SendError(res, s);
+    CloneHandler(node, req, res);
+  });
+  server.Post("/v1/snapshots",
+              [&node, writable](const httplib::Request& req, httplib::Response& res) {
+                if (Status s = writable(); !s.ok()) return SendError(res, s);
+                CreateSnapshotHandler(node, req, res);
+              });
+  server.Get("/v1/snapshots", [&node](const httplib::Request&, httplib::Response& res) {
+    Result<std::vector<io::SnapshotInfo>> list = node.ListSnapshots();
+    if (!list.ok()) return SendError(res, list.status());
+    json snapshots = json::array();
+    for (const io::SnapshotInfo& s : *list) snapshots.push_back(SnapshotJson(s));
+    SendJson(res, 200, {{"snapshots", snapshots}});
+  });
+  server.Get(R"(/v1/snapshots/([^/]+))",
+             [&node](const httplib::Request& req, httplib::Response& res) {
+               Result<std::vector<meta::FileRecord>> files = node.SnapshotFiles(req.matches[1]);
+               if (!files.ok()) return SendError(res, files.status());
+               json list = json::array();
+               for (const meta::FileRecord& r : *files) {
+                 list.push_back({{"file", r.path.substr(r.path.find('/') + 1)},
+                                 {"source", std::string(io::kSnapshotNamespace) + "/" + r.path},
+                                 {"size", r.size},
+                                 {"sha256", r.sha256},
+                                 {"modified", Rfc3339(r.modified_ns)}});
+               }
+               SendJson(res, 200, {{"name", req.matches[1]}, {"files", list}});
+             });
+  server.Delete(R"(/v1/snapshots/([^/]+))",
+                [&node, writable](const httplib::Request& req, httplib::Response& res) {
+                  if (Status s = writable(); !s.ok()) return SendError(res, s);
+                  Result<uint64_t> removed = node.DeleteSnapshot(req.matches[1]);
+                  if (!removed.ok()) return SendError(res, removed.status());
                   res.status = 204;
                 });
   server.Get(R"(/v1/stat/([^/]+)/([\s\S]+))",

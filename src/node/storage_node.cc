@@ -192,12 +192,7 @@ Result<PutResult> StorageNode::PutFile(const std::string& ns, const std::string&
       written->Record(ns, path, object_id, options_.protection.ToString(), NowNs());
   // Asked again at the commit: a long upload that began while the node was
   // writable must not commit after it stopped being so.
-  std::function<Status()> gate;
-  {
-    std::lock_guard<std::mutex> lock(gate_mutex_);
-    gate = commit_gate_;
-  }
-  if (Status s = gate ? gate() : Status::Ok(); !s.ok()) {
+  if (Status s = AskCommitGate(); !s.ok()) {
     writer.Abort();
     return s;
   }
@@ -215,6 +210,54 @@ Result<PutResult> StorageNode::PutFile(const std::string& ns, const std::string&
   }
   result.record = std::move(record);
   return result;
+}
+
+Status StorageNode::AskCommitGate() {
+  std::function<Status()> gate;
+  {
+    std::lock_guard<std::mutex> lock(gate_mutex_);
+    gate = commit_gate_;
+  }
+  return gate ? gate() : Status::Ok();
+}
+
+Result<io::CloneResult> StorageNode::CloneFile(const std::string& from_ns,
+                                               const std::string& from_path,
+                                               const std::string& to_ns,
+                                               const std::string& to_path) {
+  RETURN_IF_ERROR(ValidateNamespace(from_ns));
+  RETURN_IF_ERROR(ValidatePath(from_path));
+  RETURN_IF_ERROR(ValidateNamespace(to_ns));
+  RETURN_IF_ERROR(ValidatePath(to_path));
+  if (to_ns == io::kShadowStoreNamespace || to_ns == io::kSnapshotNamespace) {
+    return Status::InvalidArgument("cannot clone into " + to_ns +
+                                   ": that namespace is the cluster's own");
+  }
+  RETURN_IF_ERROR(AskCommitGate());
+  return io::CloneFile(
+      *router_, *metadata_, from_ns, from_path, to_ns, to_path, [this] { return NewObjectId(); },
+      NowNs());
+}
+
+Result<io::SnapshotInfo> StorageNode::CreateSnapshot(
+    const std::string& name, const std::vector<std::pair<std::string, std::string>>& files) {
+  RETURN_IF_ERROR(AskCommitGate());
+  return io::CreateSnapshot(
+      *metadata_, name, files, [this] { return NewObjectId(); }, NowNs());
+}
+
+Result<std::vector<io::SnapshotInfo>> StorageNode::ListSnapshots() {
+  return io::ListSnapshots(*metadata_);
+}
+
+Result<std::vector<meta::FileRecord>> StorageNode::SnapshotFiles(const std::string& name) {
+  return io::SnapshotFiles(*metadata_, name);
+}
+
+Result<uint64_t> StorageNode::DeleteSnapshot(const std::string& name) {
+  RETURN_IF_ERROR(io::ValidateSnapshotName(name));
+  RETURN_IF_ERROR(AskCommitGate());
+  return io::DeleteSnapshot(*metadata_, name);
 }
 
 Result<uint64_t> StorageNode::NewObjectId() {
@@ -301,9 +344,7 @@ json StorageNode::StatJson(const meta::FileRecord& record) {
   return j;
 }
 
-Result<store::CompactionStats> StorageNode::Compact(bool full) {
-  return pieces_->CompactAll(full);
-}
+Result<store::CompactionStats> StorageNode::Compact(bool full) { return pieces_->CompactAll(full); }
 
 void StorageNode::CompactionLoop() {
   std::unique_lock<std::mutex> lock(stop_mutex_);

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "io/clone_store.h"
 #include "io/file_reader.h"
 #include "io/local_piece_store.h"
 #include "io/routing_piece_store.h"
@@ -78,6 +79,17 @@ class StorageNode {
   Result<meta::Listing> ListFiles(const std::string& ns, const std::string& prefix,
                                   const std::string& marker, size_t limit);
 
+  // Clones and snapshots (io/clone_store.h). Writes, so the commit gate is
+  // asked first. A clone's target may not be in a namespace of the
+  // cluster's own (_sstore, _snap): InvalidArgument.
+  Result<io::CloneResult> CloneFile(const std::string& from_ns, const std::string& from_path,
+                                    const std::string& to_ns, const std::string& to_path);
+  Result<io::SnapshotInfo> CreateSnapshot(
+      const std::string& name, const std::vector<std::pair<std::string, std::string>>& files);
+  Result<std::vector<io::SnapshotInfo>> ListSnapshots();
+  Result<std::vector<meta::FileRecord>> SnapshotFiles(const std::string& name);
+  Result<uint64_t> DeleteSnapshot(const std::string& name);
+
   // Identity, protection and drives, as GET /v1/node shows them.
   nlohmann::json Info();
   // The record with every unit's placement, as GET /v1/stat shows it.
@@ -114,6 +126,7 @@ class StorageNode {
  private:
   StorageNode(NodeOptions options, NodeState state);
   Status OpenDrives();
+  Status AskCommitGate();
   void CompactionLoop();
 
   NodeOptions options_;
