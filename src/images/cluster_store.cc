@@ -121,6 +121,25 @@ Status ClusterStore::Write(const std::string& path, const std::string& body) {
       handle);
 }
 
+Result<uint64_t> ClusterStore::Clone(const std::string& source, const std::string& path) {
+  const std::string what = "CLONE " + source + " to " + ns_ + "/" + path;
+  const std::string body = nlohmann::json{{"from", source}, {"to", ns_ + "/" + path}}.dump();
+  uint64_t size = 0;
+  auto handle = [&](const httplib::Response& r) -> Status {
+    if (r.status != 200 && r.status != 201) return StatusFromNode(r.status, r.body, what);
+    nlohmann::json j = nlohmann::json::parse(r.body, nullptr, false);
+    if (!j.is_object() || !j.contains("size") || !j["size"].is_number_unsigned()) {
+      return Status::Corruption(what + ": the node's answer has no size");
+    }
+    size = j["size"].get<uint64_t>();
+    return Status::Ok();
+  };
+  RETURN_IF_ERROR(WithNode(
+      what, [&](httplib::Client& c) { return c.Post("/v1/clone", body, "application/json"); },
+      handle));
+  return size;
+}
+
 Status ClusterStore::Remove(const std::string& path) {
   std::string what = "DELETE " + ns_ + "/" + path;
   auto handle = [&](const httplib::Response& r) -> Status {

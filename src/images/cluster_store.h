@@ -61,6 +61,11 @@ class ClusterStore {
   Status WriteStream(const std::string& path, std::optional<uint64_t> length,
                      const std::function<Status(const Writer&)>& produce);
 
+  // Makes `path` a copy-on-write clone of `source` ("NS/PATH", any
+  // namespace; the node's POST /v1/clone): no bytes are copied. The clone's
+  // size.
+  Result<uint64_t> Clone(const std::string& source, const std::string& path);
+
   // Reads [offset, offset + length) into `sink` (false: stop). A failure
   // part-way returns an error after the sink has seen a prefix; the caller
   // may resume from where it stopped.

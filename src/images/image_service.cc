@@ -590,6 +590,69 @@ void ImageService::Import(const httplib::Request& req, httplib::Response& res) {
   res.status = 202;
 }
 
+ApiStatus ImageService::DigestStored(Stored* stored) {
+  BackgroundDigest digest;
+  Status read = store_.ReadRange(stored->path, 0, stored->size, [&](const char* data, size_t n) {
+    digest.Add(std::make_shared<const std::string>(data, n));
+    return true;
+  });
+  digest.Finish(&stored->md5, &stored->sha512);
+  return read.ok() ? ApiStatus::Ok() : ApiStatus::FromStatus(read);
+}
+
+void ImageService::CloneAction(const httplib::Request& req, httplib::Response& res) {
+  const std::string id = req.matches[1];
+  json body;
+  if (ApiStatus s = ParseJsonBody(req.body, &body); !s.ok()) return SendError(res, s);
+  const bool from_image = body.is_object() && body.contains("source_image");
+  const bool from_file = body.is_object() && body.contains("source_file");
+  if (from_image == from_file || !body[from_image ? "source_image" : "source_file"].is_string()) {
+    return SendError(res, ApiStatus::Error(400,
+                                           "The clone body needs one of {\"source_image\": ID} "
+                                           "or {\"source_file\": \"NS/PATH\"}"));
+  }
+  const std::string source = body[from_image ? "source_image" : "source_file"];
+  Stored stored;
+  std::string from = source;
+  if (from_image) {
+    json image;
+    if (ApiStatus s = Load(source, &image); !s.ok()) return SendError(res, s);
+    const std::string status = image.value("status", "");
+    if ((status != "active" && status != "deactivated") || DataPath(image).empty()) {
+      return SendError(
+          res, ApiStatus::Error(409, "Image " + source + " has no data to clone (" + status + ")"));
+    }
+    from = store_.ns() + "/" + DataPath(image);
+    stored.md5 = image.value("checksum", "");
+    stored.sha512 = image.value("os_hash_value", "");
+  }
+  std::string token;
+  if (ApiStatus s = BeginWrite(id, "saving", &token); !s.ok()) return SendError(res, s);
+  stored.path = DataPrefix(id) + token;
+  ApiStatus outcome;
+  Result<uint64_t> size = store_.Clone(from, stored.path);
+  if (!size.ok()) {
+    outcome = size.status().code() == StatusCode::kNotFound
+                  ? ApiStatus::Error(404, "No file " + source + " in the cluster to clone")
+                  : ApiStatus::FromStatus(size.status());
+  } else {
+    stored.size = *size;
+    // A file's digests are not known: read it back once (the bytes stay shared).
+    if (!from_image) outcome = DigestStored(&stored);
+  }
+  if (ApiStatus s = EndWrite(id, token, outcome, stored, "active", json::object()); !s.ok()) {
+    return SendError(res, s);
+  }
+  {
+    std::lock_guard lock(LockFor(id));
+    json record;
+    if (ApiStatus s = Load(id, &record); !s.ok()) return SendError(res, s);
+    record["tessera_clone_of"] = from_image ? "image " + source : "file " + source;
+    if (ApiStatus s = Save(record); !s.ok()) return SendError(res, s);
+  }
+  res.status = 204;
+}
+
 void ImageService::WebDownload(std::string id, std::string token, std::string uri) {
   std::string rest = uri.substr(7);
   size_t slash = rest.find('/');
@@ -808,6 +871,8 @@ void ImageService::Register(httplib::Server& server) {
     }
     res.status = 204;
   };
+  server.Post(image + "/actions/clone", [this](const httplib::Request& req,
+                                               httplib::Response& res) { CloneAction(req, res); });
   server.Post(
       image + "/actions/deactivate",
       [action](const httplib::Request& req, httplib::Response& res) { action(req, res, true); });

@@ -90,6 +90,11 @@ class ImageService {
   void List(const httplib::Request& req, httplib::Response& res);
   void Import(const httplib::Request& req, httplib::Response& res);
   void WebDownload(std::string id, std::string token, std::string uri);
+  // POST /v2/images/{id}/actions/clone: a queued image takes a copy-on-write
+  // clone of an active image's data or of any cluster file.
+  void CloneAction(const httplib::Request& req, httplib::Response& res);
+  // md5 and sha512 of a stored file, read back.
+  ApiStatus DigestStored(Stored* stored);
 
   ClusterStore& store_;
   const ImageServiceOptions options_;

@@ -230,6 +230,71 @@ TEST_F(ImagesTest, RangeRequests) {
   EXPECT_EQ(r->get_header_value("Content-Range"), "bytes */" + std::to_string(content.size()));
 }
 
+// An image can be a copy-on-write clone of another image or of any file in
+// the cluster: it shares the stored bytes, and deleting the source never
+// breaks it.
+TEST_F(ImagesTest, CloneActionFromAnImageOrAClusterFile) {
+  const std::string content = Content(3 * 1024 * 1024 + 7, 21);
+  const std::string source = CreateWithFile("golden", content);
+  const json golden = Show(source);
+  const json queued = {{"name", "clone"}, {"disk_format", "raw"}, {"container_format", "bare"}};
+  const std::string id = PostImage(queued);
+  httplib::Client c = Api();
+  auto r = c.Post("/v2/images/" + id + "/actions/clone", json{{"source_image", source}}.dump(),
+                  "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 204) << r->body;
+  json clone = Show(id);
+  EXPECT_EQ(clone["status"], "active");
+  EXPECT_EQ(clone["size"], content.size());
+  EXPECT_EQ(clone["checksum"], golden["checksum"]);
+  EXPECT_EQ(clone["os_hash_value"], golden["os_hash_value"]);
+  EXPECT_EQ(clone["tessera_clone_of"], "image " + source);
+  // Deleting the source never breaks the clone; the client checks the md5.
+  ASSERT_EQ(Glance({"image-delete", source}).exit_code, 0);
+  const std::string out = dir_.Sub("clone.out");
+  CommandResult download = Glance({"image-download", "--file", out, id});
+  ASSERT_EQ(download.exit_code, 0) << download.output;
+  std::ifstream in(out, std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), content);
+
+  // From a file written through the node API: digests computed on the way.
+  httplib::Client node("127.0.0.1", node_->port());
+  const std::string file = Content(200000, 22);
+  ASSERT_EQ(StatusOf(PutFile(node, "vm/disk.raw", file)), 201);
+  const std::string from_file = PostImage(queued);
+  r = c.Post("/v2/images/" + from_file + "/actions/clone",
+             json{{"source_file", "vm/disk.raw"}}.dump(), "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 204) << r->body;
+  images::ImageDigest expected;
+  expected.Update(file.data(), file.size());
+  std::string md5, sha512;
+  expected.Finish(&md5, &sha512);
+  EXPECT_EQ(Show(from_file)["checksum"], md5);
+  EXPECT_EQ(Show(from_file)["os_hash_value"], sha512);
+  r = c.Get("/v2/images/" + from_file + "/file");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, file);
+
+  // Refused: a target that is not queued, a missing source, a bad body.
+  r = c.Post("/v2/images/" + id + "/actions/clone", json{{"source_file", "vm/disk.raw"}}.dump(),
+             "application/json");
+  EXPECT_EQ(r->status, 409) << r->body;
+  const std::string third = PostImage(queued);
+  r = c.Post("/v2/images/" + third + "/actions/clone", json{{"source_file", "vm/none"}}.dump(),
+             "application/json");
+  EXPECT_EQ(r->status, 404) << r->body;
+  EXPECT_EQ(Show(third)["status"], "queued") << "a failed clone leaves the image queued";
+  EXPECT_EQ(DataFiles(third), 0u);
+  for (const std::string& bad :
+       {std::string("{}"), std::string("[1]"), std::string(R"({"source_image": 7})"),
+        std::string(R"({"source_image": "a", "source_file": "b/c"})")}) {
+    r = c.Post("/v2/images/" + third + "/actions/clone", bad, "application/json");
+    EXPECT_EQ(r->status, 400) << bad << " -> " << r->body;
+  }
+}
+
 TEST_F(ImagesTest, ListPagesPastTwoHundredImages) {
   constexpr int kImages = 205;
   std::set<std::string> created;
