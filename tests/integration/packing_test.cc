@@ -194,9 +194,23 @@ TEST_F(PackingTest, PackReportDefragmentAndUnpack) {
     if (it->second.size() <= kMaxPackedSize && !it->second.empty()) ++deleted;
     ++it;
   }
+  // A clone store nothing refers to any more is freed by the same job.
+  {
+    httplib::Client c("127.0.0.1", cluster_.port(0));
+    const std::string image = Content(3 << 20, 77);
+    ASSERT_EQ(StatusOf(PutFile(c, "vm/base.img", image)), 201);
+    CommandResult clone = admin_.Run({"clone", "vm/base.img", "vm/copy.img"});
+    ASSERT_EQ(clone.exit_code, 0) << clone.output;
+    ASSERT_EQ(StatusOf(c.Delete("/v1/files/vm/base.img")), 204);
+    auto copy = GetFile(c, "vm/copy.img");
+    ASSERT_EQ(StatusOf(copy), 200);
+    EXPECT_EQ(copy->body, image) << "the clone outlives its source";
+    ASSERT_EQ(StatusOf(c.Delete("/v1/files/vm/copy.img")), 204);
+  }
   CommandResult dry = admin_.Run({"sstore", "defrag", "--dry-run"});
   ASSERT_EQ(dry.exit_code, 0) << dry.output;
   EXPECT_NE(dry.output.find("Shadow stores total:"), std::string::npos) << dry.output;
+  EXPECT_NE(dry.output.find("Chunks unreferenced:        1"), std::string::npos) << dry.output;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(dry.output, m, std::regex("Chunks needing defrag: +([0-9]+)")))
       << dry.output;
@@ -204,6 +218,9 @@ TEST_F(PackingTest, PackReportDefragmentAndUnpack) {
   const uint64_t before_defrag = LiveBytes();
   const std::string defrag = RunJob("ShadowStoreDelete");
   EXPECT_GT(Counter(defrag, "chunks_defragmented"), 0) << defrag;
+  EXPECT_EQ(Counter(defrag, "chunks_freed"), Counter(defrag, "chunks_defragmented") + 1)
+      << "the unreferenced clone store is freed too\n"
+      << defrag;
   EXPECT_GT(Counter(defrag, "files_moved"), 0) << defrag;
   ASSERT_TRUE(WaitFor([&] { return LiveBytes() < before_defrag * 4 / 5; }, 60s))
       << "drives hold " << LiveBytes() << " live bytes, " << before_defrag << " before defrag\n"
