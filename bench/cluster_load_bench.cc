@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "bench/load_common.h"
+#include "bench/local_cluster.h"
 #include "bench/resource_meter.h"
 #include "tests/support/node_process.h"
 
@@ -76,109 +77,6 @@ struct Options {
   int up_timeout = 120;
 };
 
-struct ClusterNode {
-  std::string name;
-  std::string host;
-  int port = 0;
-};
-
-// A cluster started with `tessera up` in `dir`, stopped (data kept) by Down().
-class LocalCluster {
- public:
-  LocalCluster(const Options& opt, std::string dir, int nodes)
-      : opt_(opt), dir_(std::move(dir)), count_(nodes) {}
-  ~LocalCluster() { Down(); }
-
-  bool Up() {
-    std::vector<std::string> argv = {opt_.binary,    "up",
-                                     "--nodes",      std::to_string(count_),
-                                     "--drives",     std::to_string(opt_.drives),
-                                     "--dir",        dir_,
-                                     "--protection", opt_.protection,
-                                     "--timeout",    std::to_string(opt_.up_timeout)};
-    std::string command;
-    for (const std::string& a : argv) command += (command.empty() ? "" : " ") + a;
-    Log("starting: " + command);
-    started_ = true;
-    auto result = RunCommand(argv);
-    if (result.exit_code != 0) {
-      Log("ERROR: tessera up exited " + std::to_string(result.exit_code) + ":\n" +
-          Tail(result.output, 40));
-      return false;
-    }
-    std::ifstream in(dir_ + "/cluster.json");
-    json file = json::parse(in, nullptr, false);
-    if (!file.is_object() || !file.contains("nodes")) {
-      Log("ERROR: " + dir_ + "/cluster.json is missing or malformed");
-      return false;
-    }
-    etcd_members_ = file.value("etcd", json::array()).size();
-    for (const json& n : file["nodes"]) {
-      std::string api = n.value("api", "");
-      size_t colon = api.rfind(':');
-      if (colon == std::string::npos) continue;
-      nodes_.push_back(
-          {n.value("name", ""), api.substr(0, colon), std::stoi(api.substr(colon + 1))});
-    }
-    if (static_cast<int>(nodes_.size()) != count_) {
-      Log("ERROR: cluster.json lists " + std::to_string(nodes_.size()) + " nodes, wanted " +
-          std::to_string(count_));
-      return false;
-    }
-    Log("cluster of " + std::to_string(count_) + " nodes up in " + dir_);
-    return true;
-  }
-
-  void Down() {
-    if (!started_) return;
-    started_ = false;
-    auto result = RunCommand({opt_.binary, "down", "--dir", dir_});
-    if (result.exit_code != 0) {
-      ++g_total_failures;
-      Log("ERROR: tessera down exited " + std::to_string(result.exit_code) + ":\n" +
-          Tail(result.output, 20));
-    }
-  }
-
-  // Every node's process still runs and answers GET /v1/node.
-  bool Healthy(std::string* why) const {
-    for (const ClusterNode& n : nodes_) {
-      httplib::Client client(n.host, n.port);
-      client.set_connection_timeout(5, 0);
-      client.set_read_timeout(30, 0);
-      auto res = client.Get("/v1/node");
-      if (!res || res->status != 200) {
-        *why = n.name + " does not answer GET /v1/node";
-        return false;
-      }
-    }
-    return true;
-  }
-
-  std::string LogTails() const {
-    std::string out;
-    for (const ClusterNode& n : nodes_) {
-      std::ifstream in(dir_ + "/logs/" + n.name + ".log");
-      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      out += "--- " + n.name + ".log (last lines):\n" + Tail(text, 15) + "\n";
-    }
-    return out;
-  }
-
-  const std::vector<ClusterNode>& nodes() const { return nodes_; }
-  const std::string& dir() const { return dir_; }
-  size_t etcd_members() const { return etcd_members_; }
-  std::string NodeDir(const ClusterNode& n) const { return dir_ + "/" + n.name; }
-
- private:
-  const Options& opt_;
-  std::string dir_;
-  int count_;
-  bool started_ = false;
-  size_t etcd_members_ = 0;
-  std::vector<ClusterNode> nodes_;
-};
-
 class Bench {
  public:
   explicit Bench(Options options) : opt_(std::move(options)), machine_(MachineInfo()) {}
@@ -210,11 +108,12 @@ class Bench {
       return;
     }
     std::string dir = work + "/n" + std::to_string(nodes) + "-" + ds.label;
-    LocalCluster cluster(opt_, dir, nodes);
-    if (!cluster.Up()) {
-      ++g_total_failures;
-      return;
-    }
+    LocalCluster cluster({opt_.binary, nodes, opt_.drives, opt_.protection, 0, opt_.up_timeout},
+                         dir, [](const std::string& why) {
+                           ++g_total_failures;
+                           Log("ERROR: " + why);
+                         });
+    if (!cluster.Up()) return;
     // What an empty cluster already holds (drive identities, the piece indexes'
     // preallocated logs), so that the space line can say what the data added.
     ::sync();
@@ -240,20 +139,6 @@ class Bench {
     ++g_total_failures;
     Log("ERROR: after the " + when + ": " + why + "\n" + cluster.LogTails());
   }
-
-  // One keep-alive client per node, made when the thread first needs it.
-  struct NodeClients {
-    const LocalCluster* cluster;
-    std::vector<std::unique_ptr<httplib::Client>> clients;
-    httplib::Client& operator[](int node) {
-      if (clients.empty()) clients.resize(cluster->nodes().size());
-      if (!clients[node]) {
-        const ClusterNode& n = cluster->nodes()[node];
-        clients[node] = MakeClient(n.host, n.port);
-      }
-      return *clients[node];
-    }
-  };
 
   void WritePhase(const Dataset& ds, const std::vector<SourceFile>& files, uint64_t logical,
                   const LocalCluster& cluster, ResourceMeter& meter, std::vector<int>* writer) {
@@ -353,7 +238,7 @@ class Bench {
     uint64_t total = 0;
     for (const ClusterNode& n : cluster.nodes()) {
       for (int d = 0; d < opt_.drives; ++d) {
-        total += DiskUsage(cluster.NodeDir(n) + "/d" + std::to_string(d));
+        total += DiskUsage(cluster.Drive(n, d));
       }
     }
     return total;
@@ -368,7 +253,7 @@ class Bench {
     for (const ClusterNode& n : cluster.nodes()) {
       uint64_t node_physical = 0;
       for (int d = 0; d < opt_.drives; ++d) {
-        std::string drive = cluster.NodeDir(n) + "/d" + std::to_string(d);
+        std::string drive = cluster.Drive(n, d);
         node_physical += DiskUsage(drive);
         apparent += ApparentBytes(drive);
         segments += DiskUsage(drive + "/segments");

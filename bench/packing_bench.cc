@@ -57,6 +57,7 @@
 #include <vector>
 
 #include "bench/load_common.h"
+#include "bench/local_cluster.h"
 #include "bench/resource_meter.h"
 #include "tests/support/node_process.h"
 
@@ -102,125 +103,6 @@ struct Options {
   int job_timeout = 3600;
 };
 
-struct ClusterNode {
-  std::string name;
-  std::string host;
-  int port = 0;
-};
-
-// A cluster started with `tessera up` in `dir`, stopped (data kept) by Down().
-class LocalCluster {
- public:
-  LocalCluster(const Options& opt, std::string dir) : opt_(opt), dir_(std::move(dir)) {}
-  ~LocalCluster() { Down(); }
-
-  // `tessera up` of a new cluster.
-  bool Up() {
-    std::vector<std::string> argv = {opt_.binary,      "up",
-                                     "--nodes",        std::to_string(opt_.nodes),
-                                     "--drives",       std::to_string(opt_.drives),
-                                     "--dir",          dir_,
-                                     "--protection",   opt_.protection,
-                                     "--etcd-members", "1",
-                                     "--timeout",      std::to_string(opt_.up_timeout)};
-    if (!Start(argv)) return false;
-    std::ifstream in(cluster_file());
-    json file = json::parse(in, nullptr, false);
-    if (!file.is_object() || !file.contains("nodes")) {
-      Fail(cluster_file() + " is missing or malformed");
-      return false;
-    }
-    for (const json& n : file["nodes"]) {
-      std::string api = n.value("api", "");
-      size_t colon = api.rfind(':');
-      if (colon == std::string::npos) continue;
-      nodes_.push_back(
-          {n.value("name", ""), api.substr(0, colon), std::stoi(api.substr(colon + 1))});
-    }
-    if (static_cast<int>(nodes_.size()) != opt_.nodes) {
-      Fail(cluster_file() + " lists " + std::to_string(nodes_.size()) + " nodes");
-      return false;
-    }
-    return true;
-  }
-
-  // Stops the cluster and starts it again (same ports and data), so that
-  // settings of the restart kind take effect.
-  bool Restart() {
-    Down();
-    return Start({opt_.binary, "up", "--dir", dir_, "--timeout", std::to_string(opt_.up_timeout)});
-  }
-
-  void Down() {
-    if (!started_) return;
-    started_ = false;
-    CommandResult result = RunCommand({opt_.binary, "down", "--dir", dir_});
-    if (result.exit_code != 0) {
-      Fail("tessera down exited " + std::to_string(result.exit_code) + ":\n" +
-           Tail(result.output, 20));
-    }
-  }
-
-  // `tessera ARGS --cluster FILE`.
-  CommandResult Admin(std::vector<std::string> args) const {
-    args.insert(args.begin(), opt_.binary);
-    args.insert(args.end(), {"--cluster", cluster_file()});
-    return RunCommand(args);
-  }
-  // Runs an admin command that must succeed; its output.
-  std::string MustAdmin(const std::vector<std::string>& args) const {
-    CommandResult r = Admin(args);
-    if (r.exit_code != 0) {
-      std::string command;
-      for (const std::string& a : args) command += " " + a;
-      Fail("tessera" + command + " exited " + std::to_string(r.exit_code) + ": " +
-           Tail(r.output, 10));
-    }
-    return r.output;
-  }
-
-  std::string cluster_file() const { return dir_ + "/cluster.json"; }
-  const std::vector<ClusterNode>& nodes() const { return nodes_; }
-  const std::string& dir() const { return dir_; }
-  std::string Drive(const ClusterNode& n, int d) const {
-    return dir_ + "/" + n.name + "/d" + std::to_string(d);
-  }
-
- private:
-  bool Start(const std::vector<std::string>& argv) {
-    std::string command;
-    for (const std::string& a : argv) command += (command.empty() ? "" : " ") + a;
-    Log("starting: " + command);
-    started_ = true;
-    CommandResult result = RunCommand(argv);
-    if (result.exit_code != 0) {
-      Fail("tessera up exited " + std::to_string(result.exit_code) + ":\n" +
-           Tail(result.output, 40));
-      return false;
-    }
-    return true;
-  }
-
-  const Options& opt_;
-  std::string dir_;
-  bool started_ = false;
-  std::vector<ClusterNode> nodes_;
-};
-
-// One keep-alive client per node, made when the thread first needs it.
-struct NodeClients {
-  const LocalCluster* cluster;
-  std::vector<std::unique_ptr<httplib::Client>> clients;
-  httplib::Client& operator[](int node) {
-    if (clients.empty()) clients.resize(cluster->nodes().size());
-    if (!clients[node]) {
-      const ClusterNode& n = cluster->nodes()[node];
-      clients[node] = MakeClient(n.host, n.port);
-    }
-    return *clients[node];
-  }
-};
-
 // The value of "NAME: N" in a job report (-1 when absent).
 int64_t Counter(const std::string& report, const std::string& name) {
   std::smatch m;
@@ -260,7 +142,9 @@ class Bench {
         " bytes)");
     if (files_.empty()) return Fail("the data set " + data_dir + " has no regular files");
 
-    LocalCluster cluster(opt_, work + "/cluster");
+    LocalCluster cluster(
+        {opt_.binary, opt_.nodes, opt_.drives, opt_.protection, 1, opt_.up_timeout},
+        work + "/cluster", Fail);
     if (!cluster.Up()) return;
     // FlexProtect must not start on its own while the nodes are busy.
     cluster.MustAdmin({"config", "set", "flexprotect_grace_seconds", "1h"});
