@@ -118,7 +118,6 @@ Status SmartPoolsJob::Run(JobContext& context) {
 
   RETURN_IF_ERROR(context.BeginPhase("scan", 0));
   std::vector<meta::FileRecord> candidates;  // files a policy matches, or packed ones
-  Status stop;
   uint64_t scanned = 0;
   Result<ContainerInventory> inventory =
       ContainerInventory::Take(metadata_, [&](const meta::FileRecord& r) {
@@ -132,7 +131,6 @@ Status SmartPoolsJob::Run(JobContext& context) {
       });
   if (!inventory.ok()) return inventory.status();
 
-  std::map<std::string, uint64_t> matched, skipped_counts;
   std::map<std::string, std::set<std::string>> directories;
   std::map<std::string, uint64_t> counts;  // "policy X: counter" -> n
   std::vector<Work> pack, unpack, attributes;
@@ -208,7 +206,7 @@ Status SmartPoolsJob::Run(JobContext& context) {
   ContainerPacker::Options options{in.protection, in.container_max_size, std::nullopt};
   const ContainerUsage* open = nullptr;
   for (const auto& [sin, c] : inventory->containers()) {
-    if (c.protection != protection || c.next_chunk() >= io::kMaxContainerChunks ||
+    if (c.clone || c.protection != protection || c.next_chunk() >= io::kMaxContainerChunks ||
         c.filesize >= in.container_max_size) {
       continue;
     }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/units.h"
+#include "io/clone_store.h"
 #include "io/shadow_store.h"
 #include "jobs/container_inventory.h"
 #include "jobs/sfse_assess.h"
@@ -106,7 +107,8 @@ void RegisterPackingApi(httplib::Server& server, StorageNode& node) {
     if (!container.ok()) return ReplyError(res, container.status());
     jobs::SfseAssessor assessor(*max_size, *container);
     Status scanned = node.metadata().ForEach([&](const meta::FileRecord& r) {
-      if (r.ns == io::kShadowStoreNamespace) return true;
+      // Shadow stores and snapshots share bytes already; they are not assessed.
+      if (r.ns == io::kShadowStoreNamespace || r.ns == io::kSnapshotNamespace) return true;
       if (prefix.empty() || (r.ns + "/" + r.path).rfind(prefix, 0) == 0) assessor.Add(r);
       return true;
     });

@@ -87,6 +87,15 @@ class PackingTest : public ArchiveClusterTest {
 
 TEST_F(PackingTest, PackReportDefragmentAndUnpack) {
   ASSERT_NO_FATAL_FAILURE(SetUpPacking("high", "16M"));
+  // A clone (outside the policy's path) shares a clone store while packing runs.
+  const std::string clone_image = Content(3 << 20, 77);
+  {
+    httplib::Client c("127.0.0.1", cluster_.port(0));
+    ASSERT_EQ(StatusOf(PutFile(c, "vm/base.img", clone_image)), 201);
+    CommandResult clone = admin_.Run({"clone", "vm/base.img", "vm/copy.img"});
+    ASSERT_EQ(clone.exit_code, 0) << clone.output;
+  }
+
   const uint64_t native_bytes = LiveBytes();
 
   CommandResult assess = admin_.Run({"sfse-assess", "--path", kNs + "/mix/"});
@@ -170,7 +179,16 @@ TEST_F(PackingTest, PackReportDefragmentAndUnpack) {
   json containers = json::parse(list.output);
   uint64_t refs = 0;
   for (const json& c : containers["containers"]) refs += c["refs"].get<uint64_t>();
-  EXPECT_EQ(refs, static_cast<uint64_t>(packable_)) << list.output;
+  EXPECT_EQ(refs, static_cast<uint64_t>(packable_) + 2) << list.output;
+  int clone_stores = 0;
+  for (const json& c : containers["containers"]) {
+    if (c["type"] == "clone") {
+      ++clone_stores;
+      EXPECT_EQ(c["refs"], 2) << "SmartPools never appends to a clone store: " << c.dump();
+      EXPECT_EQ(c["chunks"], 1) << c.dump();
+    }
+  }
+  EXPECT_EQ(clone_stores, 1) << list.output;
   EXPECT_GE(containers["containers"].size(), 2u) << "16M containers: several" << list.output;
   EXPECT_EQ(containers["dangling_refs"], 0);
   CommandResult table = admin_.Run({"sstore", "list", "-v"});
@@ -197,14 +215,10 @@ TEST_F(PackingTest, PackReportDefragmentAndUnpack) {
   // A clone store nothing refers to any more is freed by the same job.
   {
     httplib::Client c("127.0.0.1", cluster_.port(0));
-    const std::string image = Content(3 << 20, 77);
-    ASSERT_EQ(StatusOf(PutFile(c, "vm/base.img", image)), 201);
-    CommandResult clone = admin_.Run({"clone", "vm/base.img", "vm/copy.img"});
-    ASSERT_EQ(clone.exit_code, 0) << clone.output;
     ASSERT_EQ(StatusOf(c.Delete("/v1/files/vm/base.img")), 204);
     auto copy = GetFile(c, "vm/copy.img");
     ASSERT_EQ(StatusOf(copy), 200);
-    EXPECT_EQ(copy->body, image) << "the clone outlives its source";
+    EXPECT_EQ(copy->body, clone_image) << "the clone outlives its source";
     ASSERT_EQ(StatusOf(c.Delete("/v1/files/vm/copy.img")), 204);
   }
   CommandResult dry = admin_.Run({"sstore", "defrag", "--dry-run"});
