@@ -412,11 +412,42 @@ struct SnapshotArgs {
   bool json_output = false;
 };
 
+// Every file under `prefix`, all pages, as NS/PATH.
+std::vector<std::string> ListFilesUnder(const Env& env, NodeClient& client,
+                                        const ObjectRef& prefix) {
+  std::vector<std::string> files;
+  std::string marker;
+  while (true) {
+    Result<json> page = client.List(prefix.ns, prefix.path, marker, kListPageSize);
+    FailIfError(env, page.status());
+    for (const json& file : (*page)["files"]) {
+      files.push_back(prefix.ns + "/" + TextField(file, "path"));
+    }
+    std::string next = page->value("next_marker", "");
+    if (!page->value("truncated", false)) break;
+    if (next.empty() || next == marker) {
+      Fail(env, kExitFailed,
+           "node at " + client.url() + " returned a truncated listing without a new next_marker");
+    }
+    marker = std::move(next);
+  }
+  return files;
+}
+
 void RunSnapshotCreate(const Env& env, const SnapshotArgs& args) {
   std::string url = ResolveNodeUrl(env, args.node, args.cluster);
-  std::vector<std::string> files;
-  for (const std::string& f : args.files) files.push_back(ParseFileArg(env, f).ToString());
   auto client = Connect(env, url);
+  // A member ending in '/' stands for the files under it as listed now.
+  std::vector<std::string> files;
+  for (const std::string& f : args.files) {
+    if (f.ends_with('/')) {
+      std::vector<std::string> under = ListFilesUnder(env, *client, ParsePrefixArg(env, f));
+      if (under.empty()) Fail(env, kExitFailed, "no file under " + f + " to snapshot");
+      files.insert(files.end(), under.begin(), under.end());
+    } else {
+      files.push_back(ParseFileArg(env, f).ToString());
+    }
+  }
   Result<json> snapshot = client->CreateSnapshot(args.name, files);
   FailIfError(env, snapshot.status());
   env.out << "snapshot " << args.name << ": " << IntField(*snapshot, "files") << " files, "
@@ -762,11 +793,13 @@ void AddClientCommands(CLI::App& app, ClientCommandOptions options) {
     CLI::App* create = AddCommand(
         *snapshot, "create", "Snapshot FILE... together as NAME",
         "Takes every FILE at one moment (a file rewritten meanwhile makes it try again) and "
-        "shares their bytes: the snapshot costs no copy. Clone from it with `tessera clone "
-        "_snap/NAME/NS/PATH DEST`.");
+        "shares their bytes: the snapshot costs no copy. A FILE ending in '/' stands for every "
+        "file under that prefix when the command lists it (an image's bytes: "
+        "images/data/ID/). Clone from it with `tessera clone _snap/NAME/NS/PATH DEST`.");
     AddNodeOptions(create, create_args->node, create_args->cluster);
     create->add_option("NAME", create_args->name, "Snapshot name (A-Z a-z 0-9 . _ -)")->required();
-    create->add_option("FILE", create_args->files, "NS/PATH of each file")->required();
+    create->add_option("FILE", create_args->files, "NS/PATH of each file, or NS/PREFIX/")
+        ->required();
     create->callback(
         [env, create_args] { RunCommand(*env, [&] { RunSnapshotCreate(*env, *create_args); }); });
     auto list_args = std::make_shared<SnapshotArgs>();

@@ -153,11 +153,24 @@ Status ClusterStore::Remove(const std::string& path) {
 }
 
 Result<std::vector<ClusterStore::Entry>> ClusterStore::List(const std::string& prefix) {
+  return ListIn(ns_, prefix);
+}
+
+Result<std::vector<ClusterStore::Entry>> ClusterStore::ListSnapshot(const std::string& snapshot,
+                                                                    const std::string& prefix) {
+  const std::string root = snapshot + "/" + ns_ + "/";
+  ASSIGN_OR_RETURN(std::vector<Entry> entries, ListIn(kSnapshotNamespace, root + prefix));
+  for (Entry& e : entries) e.path = std::string(kSnapshotNamespace) + "/" + e.path;
+  return entries;
+}
+
+Result<std::vector<ClusterStore::Entry>> ClusterStore::ListIn(const std::string& ns,
+                                                              const std::string& prefix) {
   std::vector<Entry> entries;
   std::string marker;
   while (true) {
-    std::string what = "LIST " + ns_ + "/" + prefix;
-    std::string target = "/v1/files/" + cli::PercentEncode(ns_, false) +
+    std::string what = "LIST " + ns + "/" + prefix;
+    std::string target = "/v1/files/" + cli::PercentEncode(ns, false) +
                          "/?limit=10000&prefix=" + cli::PercentEncode(prefix, false) +
                          (marker.empty() ? "" : "&marker=" + cli::PercentEncode(marker, false));
     bool truncated = false;

@@ -27,6 +27,9 @@ class Client;
 
 namespace tessera::images {
 
+// The namespace where the nodes keep snapshots (io/clone_store.h).
+inline constexpr const char* kSnapshotNamespace = "_snap";
+
 class ClusterStore {
  public:
   using Resolver = std::function<Result<std::string>()>;
@@ -51,6 +54,10 @@ class ClusterStore {
   };
   // Every file whose path starts with `prefix`, in path order.
   Result<std::vector<Entry>> List(const std::string& prefix);
+  // The files of snapshot `snapshot` (`tessera snapshot create`) that were
+  // taken from this namespace with paths starting with `prefix`. Each path is
+  // the snapshot's copy, "_snap/NAME/NS/PATH", ready for Clone().
+  Result<std::vector<Entry>> ListSnapshot(const std::string& snapshot, const std::string& prefix);
 
   // Streams a new file. `produce` is called once and pushes the bytes through
   // the writer it is given (false: the node is gone, stop); it returns OK to
@@ -78,6 +85,7 @@ class ClusterStore {
   void Release(const std::string& url, std::unique_ptr<httplib::Client> client);
   void Forget(const std::string& url);  // the node did not answer: resolve again
   std::string Target(const std::string& path) const;
+  Result<std::vector<Entry>> ListIn(const std::string& ns, const std::string& prefix);
   // Runs `call(client)` on a pooled connection and returns `handle(response)`;
   // when the node cannot be reached, resolves a node again and retries once.
   template <typename Call, typename Handle>

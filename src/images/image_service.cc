@@ -617,15 +617,38 @@ void ImageService::CloneAction(const httplib::Request& req, httplib::Response& r
   if (ApiStatus s = ParseJsonBody(req.body, &body); !s.ok()) return SendError(res, s);
   const bool from_image = body.is_object() && body.contains("source_image");
   const bool from_file = body.is_object() && body.contains("source_file");
-  if (from_image == from_file || !body[from_image ? "source_image" : "source_file"].is_string()) {
+  const bool in_snapshot = body.is_object() && body.contains("source_snapshot");
+  if (from_image == from_file || !body[from_image ? "source_image" : "source_file"].is_string() ||
+      (in_snapshot && (!from_image || !body["source_snapshot"].is_string()))) {
     return SendError(res, ApiStatus::Error(400,
-                                           "The clone body needs one of {\"source_image\": ID} "
-                                           "or {\"source_file\": \"NS/PATH\"}"));
+                                           "The clone body needs one of {\"source_image\": ID}, "
+                                           "{\"source_image\": ID, \"source_snapshot\": NAME} or "
+                                           "{\"source_file\": \"NS/PATH\"}"));
   }
   const std::string source = body[from_image ? "source_image" : "source_file"];
   Stored stored;
   std::string from = source;
-  if (from_image) {
+  std::string clone_of = (from_image ? "image " : "file ") + source;
+  if (in_snapshot) {
+    // The image's bytes as snapshot NAME took them: the one file it holds
+    // under the image's data prefix (`tessera snapshot create NAME
+    // NS/data/ID/`). Their digests are computed again below.
+    const std::string snapshot = body["source_snapshot"];
+    if (snapshot.empty() || snapshot.find('/') != std::string::npos || !IsUuid(source)) {
+      return SendError(res, ApiStatus::Error(400,
+                                             "source_snapshot must be a snapshot name and "
+                                             "source_image an image id"));
+    }
+    Result<std::vector<ClusterStore::Entry>> taken =
+        store_.ListSnapshot(snapshot, DataPrefix(source));
+    if (!taken.ok()) return SendError(res, ApiStatus::FromStatus(taken.status()));
+    if (taken->size() != 1) {
+      return SendError(
+          res, ApiStatus::Error(404, "Snapshot " + snapshot + " holds no data of image " + source));
+    }
+    from = taken->front().path;
+    clone_of += " in snapshot " + snapshot;
+  } else if (from_image) {
     json image;
     if (ApiStatus s = Load(source, &image); !s.ok()) return SendError(res, s);
     const std::string status = image.value("status", "");
@@ -649,7 +672,7 @@ void ImageService::CloneAction(const httplib::Request& req, httplib::Response& r
   } else {
     stored.size = *size;
     // A file's digests are not known: read it back once (the bytes stay shared).
-    if (!from_image) outcome = DigestStored(&stored);
+    if (!from_image || in_snapshot) outcome = DigestStored(&stored);
   }
   if (ApiStatus s = EndWrite(id, token, outcome, stored, "active", json::object()); !s.ok()) {
     return SendError(res, s);
@@ -658,7 +681,7 @@ void ImageService::CloneAction(const httplib::Request& req, httplib::Response& r
     std::lock_guard lock(LockFor(id));
     json record;
     if (ApiStatus s = Load(id, &record); !s.ok()) return SendError(res, s);
-    record["tessera_clone_of"] = from_image ? "image " + source : "file " + source;
+    record["tessera_clone_of"] = clone_of;
     if (ApiStatus s = Save(record); !s.ok()) return SendError(res, s);
   }
   res.status = 204;

@@ -103,6 +103,22 @@ TEST_F(CloneTest, SnapshotsKeepTheirMomentForClonesMadeLater) {
 
   EXPECT_NE(Tessera({"snapshot", "create", "nightly", "vm/disk"}).exit_code, 0)
       << "a name is taken once";
+
+  // A member ending in '/' is every file under it.
+  Put("vm/tree/a", "first");
+  Put("vm/tree/sub/b", "second");
+  Put("vm/treetop", "not under vm/tree/");
+  CommandResult tree = Tessera({"snapshot", "create", "tree", "vm/tree/", "vm/disk"});
+  ASSERT_EQ(tree.exit_code, 0) << tree.output;
+  EXPECT_NE(tree.output.find("snapshot tree: 3 files"), std::string::npos) << tree.output;
+  ASSERT_EQ(Tessera({"rm", "vm/tree/sub/b"}).exit_code, 0);
+  ASSERT_EQ(Tessera({"clone", "_snap/tree/vm/tree/sub/b", "vm/b-restored"}).exit_code, 0);
+  EXPECT_EQ(Get("vm/b-restored"), "second");
+  EXPECT_NE(Tessera({"clone", "_snap/tree/vm/treetop", "vm/x"}).exit_code, 0);
+  CommandResult empty = Tessera({"snapshot", "create", "none", "vm/nothing-here/"});
+  EXPECT_EQ(empty.exit_code, 1) << empty.output;
+  EXPECT_NE(empty.output.find("no file under vm/nothing-here/ to snapshot"), std::string::npos)
+      << empty.output;
   ASSERT_EQ(Tessera({"snapshot", "delete", "nightly"}).exit_code, 0);
   EXPECT_EQ(Get("vm/disk-restored"), disk) << "a clone outlives its snapshot";
   CommandResult gone = Tessera({"snapshot", "show", "nightly"});

@@ -295,6 +295,65 @@ TEST_F(ImagesTest, CloneActionFromAnImageOrAClusterFile) {
   }
 }
 
+// Two images snapshotted together with `tessera snapshot create`, deleted,
+// then brought back as new images from the snapshot.
+TEST_F(ImagesTest, CloneActionFromAnImageInASnapshot) {
+  const std::string disk = Content(2 * 1024 * 1024 + 3, 31), kernel = Content(70000, 32);
+  const std::string disk_id = CreateWithFile("disk", disk);
+  const std::string kernel_id = CreateWithFile("kernel", kernel);
+  const json disk_record = Show(disk_id);
+  CommandResult snap = RunCommand({TesseraBinary(), "snapshot", "create", "release-1",
+                                   std::string(kNamespace) + "/data/" + disk_id + "/",
+                                   std::string(kNamespace) + "/data/" + kernel_id + "/"},
+                                  {"TESSERA_NODE=" + node_->url()});
+  ASSERT_EQ(snap.exit_code, 0) << snap.output;
+  EXPECT_NE(snap.output.find("snapshot release-1: 2 files"), std::string::npos) << snap.output;
+  ASSERT_EQ(Glance({"image-delete", disk_id}).exit_code, 0);
+  ASSERT_EQ(Glance({"image-delete", kernel_id}).exit_code, 0);
+
+  const json queued = {{"name", "restored"}, {"disk_format", "raw"}, {"container_format", "bare"}};
+  httplib::Client c = Api();
+  for (const auto& [id, content] : {std::pair{disk_id, disk}, std::pair{kernel_id, kernel}}) {
+    const std::string restored = PostImage(queued);
+    auto r = c.Post("/v2/images/" + restored + "/actions/clone",
+                    json{{"source_image", id}, {"source_snapshot", "release-1"}}.dump(),
+                    "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 204) << r->body;
+    const json record = Show(restored);
+    EXPECT_EQ(record["status"], "active");
+    EXPECT_EQ(record["size"], content.size());
+    EXPECT_EQ(record["tessera_clone_of"], "image " + id + " in snapshot release-1");
+    if (id == disk_id) {
+      EXPECT_EQ(record["os_hash_value"], disk_record["os_hash_value"]);
+    }
+    const std::string out = dir_.Sub(restored + ".out");
+    CommandResult download = Glance({"image-download", "--file", out, restored});
+    ASSERT_EQ(download.exit_code, 0) << download.output;
+    std::ifstream in(out, std::ios::binary);
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), content);
+  }
+
+  // A snapshot without that image, or a body that names no image: refused,
+  // and the target stays queued with no data.
+  const std::string target = PostImage(queued);
+  const std::string other = PostImage(queued);
+  auto r = c.Post("/v2/images/" + target + "/actions/clone",
+                  json{{"source_image", other}, {"source_snapshot", "release-1"}}.dump(),
+                  "application/json");
+  EXPECT_EQ(r->status, 404) << r->body;
+  for (const json& bad : {json{{"source_snapshot", "release-1"}},
+                          json{{"source_file", "x/y"}, {"source_snapshot", "release-1"}},
+                          json{{"source_image", disk_id}, {"source_snapshot", "../release-1"}},
+                          json{{"source_image", "not-a-uuid"}, {"source_snapshot", "release-1"}},
+                          json{{"source_image", disk_id}, {"source_snapshot", 1}}}) {
+    r = c.Post("/v2/images/" + target + "/actions/clone", bad.dump(), "application/json");
+    EXPECT_EQ(r->status, 400) << bad.dump() << " -> " << r->body;
+  }
+  EXPECT_EQ(Show(target)["status"], "queued");
+  EXPECT_EQ(DataFiles(target), 0u);
+}
+
 TEST_F(ImagesTest, ListPagesPastTwoHundredImages) {
   constexpr int kImages = 205;
   std::set<std::string> created;
