@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <map>
+#include <optional>
 
 #include "cluster/admin/admin_context.h"
 #include "cluster/config/config_store.h"
@@ -81,14 +82,31 @@ Result<ConfigSnapshot> Load(ConfigStore& store) {
   return snapshot;
 }
 
-int RunList(const PackingFlags& flags, std::ostream& out, std::ostream& err) {
-  Result<AdminContext> ctx = OpenCluster(flags.cluster);
+// The cluster's settings store and its checked settings, or the exit code
+// of a failure already reported on `err`.
+struct OpenedSettings {
+  std::optional<AdminContext> ctx;
+  std::unique_ptr<ConfigStore> store;
+  ConfigSnapshot snapshot;
+};
+std::optional<int> OpenSettings(const std::string& cluster, std::ostream& err,
+                                OpenedSettings* opened) {
+  Result<AdminContext> ctx = OpenCluster(cluster);
   if (!ctx.ok()) return Fail(err, ctx.status().message());
   Result<std::unique_ptr<ConfigStore>> store = StoreFor(*ctx);
   if (!store.ok()) return Fail(err, store.status().message());
   Result<ConfigSnapshot> snapshot = Load(**store);
   if (!snapshot.ok()) return Failed(err, *ctx, snapshot.status());
-  out << filepool::FormatPackingSettings(filepool::PackingSettingsFrom(*snapshot));
+  opened->ctx = std::move(ctx).value();
+  opened->store = std::move(store).value();
+  opened->snapshot = std::move(snapshot).value();
+  return std::nullopt;
+}
+
+int RunList(const PackingFlags& flags, std::ostream& out, std::ostream& err) {
+  OpenedSettings opened;
+  if (std::optional<int> failed = OpenSettings(flags.cluster, err, &opened)) return *failed;
+  out << filepool::FormatPackingSettings(filepool::PackingSettingsFrom(opened.snapshot));
   return kExitOk;
 }
 
@@ -146,23 +164,19 @@ int RunSet(const SetFlags& flags, std::ostream& out, std::ostream& err) {
     err << "tessera: packing set: give at least one setting to change (see --help)\n";
     return kExitUsage;
   }
-  Result<AdminContext> ctx = OpenCluster(flags.cluster);
-  if (!ctx.ok()) return Fail(err, ctx.status().message());
-  Result<std::unique_ptr<ConfigStore>> store = StoreFor(*ctx);
-  if (!store.ok()) return Fail(err, store.status().message());
   // Then together with the values they join.
-  Result<ConfigSnapshot> snapshot = Load(**store);
-  if (!snapshot.ok()) return Failed(err, *ctx, snapshot.status());
-  ConfigSnapshot next = *snapshot;
+  OpenedSettings opened;
+  if (std::optional<int> failed = OpenSettings(flags.cluster, err, &opened)) return *failed;
+  ConfigSnapshot next = opened.snapshot;
   for (const auto& [name, value] : given) next.values[name].value = value;
   Status valid = filepool::ValidatePackingSettings(filepool::PackingSettingsFrom(next));
   if (!valid.ok()) return Fail(err, std::string(valid.message()) + "; nothing changed");
   for (const auto& [name, text] : writes) {
-    Status st = (*store)->Set(name, text);
-    if (!st.ok()) return Failed(err, *ctx, st);
+    Status st = opened.store->Set(name, text);
+    if (!st.ok()) return Failed(err, *opened.ctx, st);
   }
-  Result<ConfigSnapshot> after = Load(**store);
-  if (!after.ok()) return Failed(err, *ctx, after.status());
+  Result<ConfigSnapshot> after = Load(*opened.store);
+  if (!after.ok()) return Failed(err, *opened.ctx, after.status());
   out << filepool::FormatPackingSettings(filepool::PackingSettingsFrom(*after));
   err << "tessera: note: run `tessera config apply` to make nodes use the new settings\n";
   return kExitOk;
