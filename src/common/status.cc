@@ -30,6 +30,8 @@ std::string_view StatusCodeName(StatusCode code) {
       return "Internal";
     case StatusCode::kIndeterminate:
       return "Indeterminate";
+    case StatusCode::kConditionFailed:
+      return "ConditionFailed";
   }
   return "Unknown";
 }

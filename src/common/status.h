@@ -26,6 +26,7 @@ enum class StatusCode {
   kTooLarge,            // the input exceeds a hard limit
   kInternal,            // a bug
   kIndeterminate,       // it may or may not have taken effect (e.g. replication cut short)
+  kConditionFailed,     // a conditional write found the target changed; nothing was written
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -51,6 +52,9 @@ class [[nodiscard]] Status {
   static Status TooLarge(std::string m) { return {StatusCode::kTooLarge, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
   static Status Indeterminate(std::string m) { return {StatusCode::kIndeterminate, std::move(m)}; }
+  static Status ConditionFailed(std::string m) {
+    return {StatusCode::kConditionFailed, std::move(m)};
+  }
   // IOError with strerror(errno_value) and the operation appended.
   static Status FromErrno(int errno_value, std::string_view what);
 

@@ -75,6 +75,12 @@ Result<CloneResult> CloneFile(PieceStore& pieces, meta::MetadataStore& metadata,
                               const std::string& from_ns, const std::string& from_path,
                               const std::string& to_ns, const std::string& to_path,
                               const ObjectIdFn& new_object_id, int64_t now_ns) {
+  // A container chunk or clone store shared again would hand its pieces to
+  // a store only the clone refers to, stranding every file packed in it.
+  if (from_ns == kShadowStoreNamespace) {
+    return Status::InvalidArgument("cannot clone " + from_ns + "/" + from_path + ": namespace " +
+                                   from_ns + " is the cluster's own");
+  }
   ASSIGN_OR_RETURN(meta::FileRecord shared,
                    ShareFile(metadata, from_ns, from_path, new_object_id, now_ns));
   meta::FileRecord clone = shared;
@@ -122,6 +128,8 @@ Result<SnapshotInfo> CreateSnapshot(meta::MetadataStore& metadata, const std::st
       return Status::InvalidArgument("cannot snapshot " + ns + "/" + path + ": namespace " + ns +
                                      " is the cluster's own");
     }
+    // The member must itself be a valid path to clone from later.
+    RETURN_IF_ERROR(ValidatePath(name + "/" + ns + "/" + path));
   }
   const std::string snap_ns(kSnapshotNamespace);
   ASSIGN_OR_RETURN(meta::Listing existing, metadata.List(snap_ns, name + "/", "", 1));

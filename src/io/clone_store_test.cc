@@ -140,6 +140,26 @@ TEST_F(CloneStoreTest, SnapshotsAreConsistentGroupsToCloneFrom) {
   EXPECT_EQ(DeleteSnapshot(*metadata_, "nightly").status().code(), StatusCode::kNotFound);
 }
 
+TEST_F(CloneStoreTest, ContainerChunksAndCloneStoresAreNeverCloned) {
+  // A chunk shared again would strand every file packed in it.
+  meta::FileRecord chunk = Put("chunk", test_util::RandomBytes(5000, 4));
+  chunk.ns = std::string(kShadowStoreNamespace);
+  chunk.path = "0000000000000001/0000";
+  ASSERT_TRUE(metadata_->Put(chunk).ok());
+  auto refused = CloneFile(*pieces_, *metadata_, chunk.ns, chunk.path, "vm", "x", ids(), 2);
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(metadata_->Get(chunk.ns, chunk.path)->object_id, chunk.object_id);
+  EXPECT_FALSE(metadata_->Get(chunk.ns, chunk.path)->is_cloned());
+  EXPECT_EQ(metadata_->Get("vm", "x").status().code(), StatusCode::kNotFound);
+  // A snapshot member whose name would be too long to clone from is refused too.
+  Put(std::string(4050, 'p'), test_util::RandomBytes(10, 5));
+  EXPECT_EQ(
+      CreateSnapshot(*metadata_, std::string(64, 's'), {{"vm", std::string(4050, 'p')}}, ids(), 1)
+          .status()
+          .code(),
+      StatusCode::kInvalidArgument);
+}
+
 TEST_F(CloneStoreTest, BadSnapshotRequestsChangeNothing) {
   Put("a", test_util::RandomBytes(100, 1));
   EXPECT_EQ(CreateSnapshot(*metadata_, "bad/name", {{"vm", "a"}}, ids(), 1).status().code(),

@@ -37,6 +37,8 @@ int HttpStatusFor(StatusCode code) {
       return 409;
     case StatusCode::kIndeterminate:
       return 504;  // the write may have committed: the client must check or retry
+    case StatusCode::kConditionFailed:
+      return 412;
     default:
       return 500;
   }
@@ -190,18 +192,34 @@ void PutFileHandler(StorageNode& node, const httplib::Request& req, httplib::Res
     }
     length = v;
   }
-  Result<PutResult> put = node.PutFile(ns, path, length, [&](const io::ByteSink& sink) {
-    Status inner;
-    bool complete = content_reader([&](const char* data, size_t size) {
-      inner = sink({reinterpret_cast<const uint8_t*>(data), size});
-      return inner.ok();
-    });
-    if (!inner.ok()) return inner;
-    if (!complete) return Status::InvalidArgument("the request body was cut short");
-    return Status::Ok();
-  });
+  // If-Match: "<sha256>" (the ETag a GET gives) or *.
+  std::optional<std::string> if_match;
+  if (req.has_header("If-Match")) {
+    std::string tag = req.get_header_value("If-Match");
+    if (tag.size() >= 2 && tag.front() == '"' && tag.back() == '"')
+      tag = tag.substr(1, tag.size() - 2);
+    if (tag.empty() || tag.find_first_of("\", ") != std::string::npos) {
+      return SendErrorAndClose(
+          res, Status::InvalidArgument("If-Match takes one ETag as a GET gives it, or *"));
+    }
+    if_match = tag;
+  }
+  Result<PutResult> put = node.PutFile(
+      ns, path, length,
+      [&](const io::ByteSink& sink) {
+        Status inner;
+        bool complete = content_reader([&](const char* data, size_t size) {
+          inner = sink({reinterpret_cast<const uint8_t*>(data), size});
+          return inner.ok();
+        });
+        if (!inner.ok()) return inner;
+        if (!complete) return Status::InvalidArgument("the request body was cut short");
+        return Status::Ok();
+      },
+      if_match);
   if (!put.ok()) {
-    if (put.status().code() != StatusCode::kInvalidArgument) {
+    if (put.status().code() != StatusCode::kInvalidArgument &&
+        put.status().code() != StatusCode::kConditionFailed) {
       spdlog::warn("PUT {}/{}: {}", ns, path, put.status().ToString());
     }
     return SendErrorAndClose(res, put.status());

@@ -159,7 +159,8 @@ Status StorageNode::OpenDrives() {
 
 Result<PutResult> StorageNode::PutFile(const std::string& ns, const std::string& path,
                                        std::optional<uint64_t> content_length,
-                                       const ByteSource& source) {
+                                       const ByteSource& source,
+                                       const std::optional<std::string>& if_match) {
   RETURN_IF_ERROR(ValidateNamespace(ns));
   RETURN_IF_ERROR(ValidatePath(path));
   const uint64_t max_file_size = this->max_file_size();
@@ -196,7 +197,8 @@ Result<PutResult> StorageNode::PutFile(const std::string& ns, const std::string&
     writer.Abort();
     return s;
   }
-  Result<std::optional<meta::FileRecord>> previous = metadata_->Put(record);
+  Result<std::optional<meta::FileRecord>> previous =
+      if_match ? ReplaceIfMatch(record, *if_match) : metadata_->Put(record);
   if (!previous.ok()) {
     // An indeterminate commit may yet stand: its pieces must stay.
     if (previous.status().code() != StatusCode::kIndeterminate) writer.Abort();
@@ -210,6 +212,26 @@ Result<PutResult> StorageNode::PutFile(const std::string& ns, const std::string&
   }
   result.record = std::move(record);
   return result;
+}
+
+Result<std::optional<meta::FileRecord>> StorageNode::ReplaceIfMatch(const meta::FileRecord& record,
+                                                                    const std::string& if_match) {
+  const std::string what = record.ns + "/" + record.path;
+  Result<meta::FileRecord> current = metadata_->Get(record.ns, record.path);
+  if (current.status().code() == StatusCode::kNotFound) {
+    return Status::ConditionFailed(what + " does not exist (If-Match " + if_match + ")");
+  }
+  RETURN_IF_ERROR(current.status());
+  if (if_match != "*" && current->sha256 != if_match) {
+    return Status::ConditionFailed(what + " has changed: its ETag is now \"" + current->sha256 +
+                                   "\", not \"" + if_match + "\"");
+  }
+  // The object id pins the content read above: a write in between fails this.
+  meta::FileRecord replacement = record;
+  replacement.created_ns = current->created_ns;
+  ASSIGN_OR_RETURN(bool replaced, metadata_->ReplacePlacement(replacement, current->object_id));
+  if (!replaced) return Status::ConditionFailed(what + " changed while it was being written");
+  return std::optional<meta::FileRecord>(std::move(current).value());
 }
 
 Status StorageNode::AskCommitGate() {

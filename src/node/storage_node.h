@@ -67,8 +67,12 @@ class StorageNode {
   ~StorageNode();
 
   // `content_length` when known up front (checked against max_file_size).
+  // With `if_match` (a sha256 in hex, or "*" for any content) the file is
+  // replaced only if it exists with that content up to the commit, else
+  // ConditionFailed and nothing changes: a read-modify-write without a lock.
   Result<PutResult> PutFile(const std::string& ns, const std::string& path,
-                            std::optional<uint64_t> content_length, const ByteSource& source);
+                            std::optional<uint64_t> content_length, const ByteSource& source,
+                            const std::optional<std::string>& if_match = std::nullopt);
   // A cluster-unique object id for new pieces (ClusterObjectId).
   Result<uint64_t> NewObjectId();
   Result<meta::FileRecord> StatFile(const std::string& ns, const std::string& path);
@@ -127,6 +131,9 @@ class StorageNode {
   StorageNode(NodeOptions options, NodeState state);
   Status OpenDrives();
   Status AskCommitGate();
+  // PutFile's commit under If-Match: the replaced record, or ConditionFailed.
+  Result<std::optional<meta::FileRecord>> ReplaceIfMatch(const meta::FileRecord& record,
+                                                         const std::string& if_match);
   void CompactionLoop();
 
   NodeOptions options_;

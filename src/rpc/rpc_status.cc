@@ -50,6 +50,8 @@ grpc::StatusCode ToGrpcCode(StatusCode code) {
       return grpc::StatusCode::INTERNAL;
     case StatusCode::kIndeterminate:
       return grpc::StatusCode::ABORTED;
+    case StatusCode::kConditionFailed:
+      return grpc::StatusCode::FAILED_PRECONDITION;
   }
   return grpc::StatusCode::UNKNOWN;
 }

@@ -137,6 +137,7 @@ TEST_F(CloneTest, ReservedNamespacesAndBadRequestsChangeNothing) {
        {std::string("not json"), std::string("[]"), std::string(R"({"from": "vm/a"})"),
         std::string(R"({"from": "vm", "to": "vm/b"})"),
         std::string(R"({"from": "vm/a", "to": "_snap/x/y"})"),
+        std::string(R"({"from": "_sstore/0000000000000001/0000", "to": "vm/b"})"),
         std::string(R"({"from": 7, "to": "vm/b"})")}) {
     auto res = client_->Post("/v1/clone", body, "application/json");
     EXPECT_EQ(StatusOf(res), 400) << body << " -> " << (res ? res->body : "");

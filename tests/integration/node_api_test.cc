@@ -78,6 +78,41 @@ TEST_F(NodeApiTest, ReplaceHeadDeleteAndMissing) {
   EXPECT_EQ(client_->Delete("/v1/files/ns/a/b")->status, 404);
 }
 
+// If-Match makes a PUT a compare-and-swap on the ETag a GET gave.
+TEST_F(NodeApiTest, ConditionalPutReplacesOnlyTheContentItRead) {
+  auto put_if = [&](const std::string& name, const std::string& body, const std::string& tag) {
+    return client_->Put("/v1/files/ns/" + name, {{"If-Match", tag}}, body,
+                        "application/octet-stream");
+  };
+  ASSERT_EQ(StatusOf(PutFile(*client_, "ns/cas", "version 1")), 201);
+  auto first = GetFile(*client_, "ns/cas");
+  const std::string etag = first->get_header_value("ETag");
+  ASSERT_EQ(etag.size(), 66u) << etag;  // "sha256"
+  auto created = json::parse(PutFile(*client_, "ns/other", "x")->body);
+
+  auto won = put_if("cas", "version 2", etag);
+  ASSERT_TRUE(won);
+  EXPECT_EQ(won->status, 200) << won->body;
+  EXPECT_EQ(GetFile(*client_, "ns/cas")->body, "version 2");
+  auto lost = put_if("cas", "version 2 from a stale read", etag);
+  EXPECT_EQ(lost->status, 412) << lost->body;
+  EXPECT_EQ(json::parse(lost->body)["error"]["code"], "ConditionFailed");
+  EXPECT_EQ(GetFile(*client_, "ns/cas")->body, "version 2");
+
+  EXPECT_EQ(put_if("cas", "any version", "*")->status, 200);
+  EXPECT_EQ(GetFile(*client_, "ns/cas")->body, "any version");
+  EXPECT_EQ(put_if("missing", "x", "*")->status, 412);
+  EXPECT_EQ(GetFile(*client_, "ns/missing")->status, 404) << "a failed condition creates nothing";
+  for (const std::string& bad :
+       {std::string("W/\"weak\""), std::string("\"\""), std::string("\"a\", \"b\"")}) {
+    EXPECT_EQ(put_if("cas", "bad", bad)->status, 400) << bad;
+  }
+  EXPECT_EQ(GetFile(*client_, "ns/cas")->body, "any version");
+  // The replaced file keeps its creation time, like any replace.
+  auto replaced = json::parse(put_if("other", "y", "*")->body);
+  EXPECT_EQ(replaced["created_ns"], created["created_ns"]);
+}
+
 TEST_F(NodeApiTest, RangeRequests) {
   std::string body = Content(3 * kMiB, 7);
   ASSERT_EQ(StatusOf(PutFile(*client_, "ns/r", body)), 201);
