@@ -12,6 +12,9 @@ ApiStatus ApiStatus::FromStatus(const Status& status) {
     case StatusCode::kAlreadyExists:
     case StatusCode::kFailedPrecondition:
       return Error(409, status.message());
+    case StatusCode::kConditionFailed:
+      return Error(409, "The image was changed by another request meanwhile; try again (" +
+                            status.message() + ")");
     case StatusCode::kTooLarge:
       return Error(413, status.message());
     case StatusCode::kNoSpace:

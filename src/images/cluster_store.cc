@@ -21,6 +21,7 @@ Status StatusFromNode(int http, const std::string& body, const std::string& what
   }
   std::string text = what + ": " + message;
   if (code == "NotFound" || http == 404) return Status::NotFound(text);
+  if (code == "ConditionFailed" || http == 412) return Status::ConditionFailed(text);
   if (code == "InvalidArgument" || http == 400 || http == 416) return Status::InvalidArgument(text);
   if (code == "TooLarge" || http == 413) return Status::TooLarge(text);
   if (code == "NoSpace" || http == 507) return Status::NoSpace(text);
@@ -110,14 +111,18 @@ Result<std::string> ClusterStore::Read(const std::string& path) {
       what, [&](httplib::Client& c) { return c.Get(Target(path)); }, handle);
 }
 
-Status ClusterStore::Write(const std::string& path, const std::string& body) {
+Status ClusterStore::Write(const std::string& path, const std::string& body,
+                           const std::optional<std::string>& if_match) {
   std::string what = "PUT " + ns_ + "/" + path;
   auto handle = [&](const httplib::Response& r) -> Status {
     if (r.status != 200 && r.status != 201) return StatusFromNode(r.status, r.body, what);
     return Status::Ok();
   };
+  httplib::Headers headers;
+  if (if_match) headers.emplace("If-Match", "\"" + *if_match + "\"");
   return WithNode(
-      what, [&](httplib::Client& c) { return c.Put(Target(path), body, "application/json"); },
+      what,
+      [&](httplib::Client& c) { return c.Put(Target(path), headers, body, "application/json"); },
       handle);
 }
 

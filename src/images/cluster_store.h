@@ -42,8 +42,11 @@ class ClusterStore {
 
   // The whole (small) file; NotFound when absent.
   Result<std::string> Read(const std::string& path);
-  // Creates or atomically replaces a small file.
-  Status Write(const std::string& path, const std::string& body);
+  // Creates or atomically replaces a small file. With `if_match` (the sha256
+  // of the content it replaces) only if the file still holds that content:
+  // ConditionFailed, and nothing written, when another writer got there first.
+  Status Write(const std::string& path, const std::string& body,
+               const std::optional<std::string>& if_match = std::nullopt);
   // OK when the file is gone, whether or not it was there.
   Status Remove(const std::string& path);
 

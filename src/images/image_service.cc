@@ -5,6 +5,7 @@
 #include <chrono>
 #include <random>
 
+#include "common/sha256.h"
 #include "common/units.h"
 #include "images/background_digest.h"
 #include "images/image_query.h"
@@ -21,6 +22,13 @@ constexpr size_t kWriteChunk = 1 << 20;  // bytes per write to the node
 // receives; relaying each as it comes costs the client a read per 4 KiB.
 constexpr size_t kRelayChunk = 256 << 10;
 constexpr const char* kPatchV21 = "application/openstack-images-v2.1-json-patch";
+// In a loaded record's internal part, never stored: the sha256 of the
+// content it was read from.
+constexpr const char* kLoadedFrom = "loaded_from_sha256";
+// Re-reads allowed to a write that keeps losing to concurrent changes.
+constexpr int kSaveAttempts = 5;
+// EndWriteOnce's answer when its save lost such a race (never sent).
+constexpr int kConflictRetry = -1;
 constexpr const char* kPatchV20 = "application/openstack-images-v2.0-json-patch";
 
 int64_t NowMs() {
@@ -161,11 +169,23 @@ ApiStatus ImageService::LoadRaw(const std::string& id, json* record) {
   } catch (const json::parse_error& e) {
     return ApiStatus::Error(500, "image record " + id + " is unreadable: " + e.what());
   }
+  Internal(*record)[kLoadedFrom] = Sha256::Hex(*text);
   return ApiStatus::Ok();
 }
 
+Status ImageService::SaveIfUnchanged(const json& record) {
+  json stored = record;
+  std::optional<std::string> loaded_from;
+  json& internal = Internal(stored);
+  if (internal.contains(kLoadedFrom)) {
+    loaded_from = internal[kLoadedFrom].get<std::string>();
+    internal.erase(kLoadedFrom);
+  }
+  return store_.Write(RecordPath(record.value("id", "")), stored.dump(), loaded_from);
+}
+
 ApiStatus ImageService::Save(const json& record) {
-  return ApiStatus::FromStatus(store_.Write(RecordPath(record.value("id", "")), record.dump()));
+  return ApiStatus::FromStatus(SaveIfUnchanged(record));
 }
 
 void ImageService::RemoveData(const std::string& id, const std::string& keep) {
@@ -195,7 +215,8 @@ ApiStatus ImageService::Recover(json& record) {
   record.erase("tessera_import_bytes");
   record["status"] = "queued";
   record["updated_at"] = IsoTime(NowMs());
-  return Save(record);
+  if (ApiStatus s = Save(record); !s.ok()) return s;
+  return LoadRaw(id, &record);  // the content a later write must replace
 }
 
 ApiStatus ImageService::Load(const std::string& id, json* record) {
@@ -209,13 +230,17 @@ ApiStatus ImageService::Load(const std::string& id, json* record) {
 
 bool ImageService::RenewLease(const std::string& id, const std::string& token, const json& extra) {
   std::lock_guard lock(LockFor(id));
-  json record;
-  if (!LoadRaw(id, &record).ok()) return false;
-  json& internal = Internal(record);
-  if (internal.value("lease_token", "") != token) return false;
-  internal["lease_expires_ms"] = NowMs() + options_.lease_ms;
-  for (const auto& [k, v] : extra.items()) record[k] = v;
-  return Save(record).ok();
+  for (int attempt = 0; attempt < kSaveAttempts; ++attempt) {
+    json record;
+    if (!LoadRaw(id, &record).ok()) return false;
+    json& internal = Internal(record);
+    if (internal.value("lease_token", "") != token) return false;
+    internal["lease_expires_ms"] = NowMs() + options_.lease_ms;
+    for (const auto& [k, v] : extra.items()) record[k] = v;
+    Status saved = SaveIfUnchanged(record);
+    if (saved.code() != StatusCode::kConditionFailed) return saved.ok();
+  }
+  return false;
 }
 
 ApiStatus ImageService::BeginWrite(const std::string& id, const std::string& to_status,
@@ -246,6 +271,26 @@ ApiStatus ImageService::EndWrite(const std::string& id, const std::string& token
                                  const ApiStatus& outcome, const Stored& stored,
                                  const std::string& final_status, const json& on_failure) {
   std::lock_guard lock(LockFor(id));
+  // A change made meanwhile by another service (a PATCH) is re-read.
+  for (int attempt = 1;; ++attempt) {
+    ApiStatus ended = EndWriteOnce(id, token, outcome, stored, final_status, on_failure);
+    if (ended.http != kConflictRetry || attempt == kSaveAttempts) {
+      return ended.http == kConflictRetry
+                 ? ApiStatus::Error(409, "Image " + id + " kept changing while it was saved")
+                 : ended;
+    }
+  }
+}
+
+ApiStatus ImageService::SaveForEndWrite(const json& record) {
+  Status saved = SaveIfUnchanged(record);
+  if (saved.code() == StatusCode::kConditionFailed) return ApiStatus::Error(kConflictRetry, "");
+  return ApiStatus::FromStatus(saved);
+}
+
+ApiStatus ImageService::EndWriteOnce(const std::string& id, const std::string& token,
+                                     const ApiStatus& outcome, const Stored& stored,
+                                     const std::string& final_status, const json& on_failure) {
   json record;
   ApiStatus loaded = LoadRaw(id, &record);
   bool ours = loaded.ok() && Internal(record).value("lease_token", "") == token;
@@ -259,7 +304,7 @@ ApiStatus ImageService::EndWrite(const std::string& id, const std::string& token
       record.erase("tessera_import_bytes");
       for (const auto& [k, v] : on_failure.items()) record[k] = v;
       record["updated_at"] = IsoTime(NowMs());
-      if (ApiStatus s = Save(record); !s.ok()) return s;
+      if (ApiStatus s = SaveForEndWrite(record); !s.ok()) return s;
     }
     if (!outcome.ok()) return outcome;
     if (loaded.http == 404)
@@ -283,7 +328,7 @@ ApiStatus ImageService::EndWrite(const std::string& id, const std::string& token
   } else {
     internal["staged"] = stored.path;
   }
-  return Save(record);
+  return SaveForEndWrite(record);
 }
 
 ApiStatus ImageService::StoreBytes(const std::string& id, const std::string& token,

@@ -59,8 +59,12 @@ class ImageService {
   std::recursive_mutex& LockFor(const std::string& id);
   // The stored record; an expired upload lease is recovered first.
   ApiStatus Load(const std::string& id, json* record);
+  // LoadRaw notes in the record which stored content it came from; Save then
+  // writes only over that content (If-Match), so a read-modify-write racing
+  // another image service fails instead of losing the other's change.
   ApiStatus LoadRaw(const std::string& id, json* record);  // no recovery
   ApiStatus Save(const json& record);
+  Status SaveIfUnchanged(const json& record);  // ConditionFailed: re-read and retry
   // Puts an image whose writer died back to `queued` (lock held by caller).
   ApiStatus Recover(json& record);
   // Deletes every file under data/<id>/ except `keep`.
@@ -81,6 +85,10 @@ class ImageService {
   // Takes a queued image for an upload (to `saving` or `uploading`).
   ApiStatus BeginWrite(const std::string& id, const std::string& to_status, std::string* token);
   // Ends it: success → `final_status` with the stored bytes, failure → queued.
+  ApiStatus EndWriteOnce(const std::string& id, const std::string& token, const ApiStatus& outcome,
+                         const Stored& stored, const std::string& final_status,
+                         const json& on_failure);
+  ApiStatus SaveForEndWrite(const json& record);
   ApiStatus EndWrite(const std::string& id, const std::string& token, const ApiStatus& outcome,
                      const Stored& stored, const std::string& final_status, const json& on_failure);
 

@@ -12,6 +12,8 @@
 #include <regex>
 #include <thread>
 
+#include "common/sha256.h"
+#include "images/cluster_store.h"
 #include "images/image_digest.h"
 #include "tests/integration/images_test_util.h"
 #include "tests/integration/test_files.h"
@@ -293,6 +295,31 @@ TEST_F(ImagesTest, CloneActionFromAnImageOrAClusterFile) {
     r = c.Post("/v2/images/" + third + "/actions/clone", bad, "application/json");
     EXPECT_EQ(r->status, 400) << bad << " -> " << r->body;
   }
+}
+
+// The image service's record writes are compare-and-swaps on the content
+// they read (If-Match), so two services never lose each other's change.
+TEST_F(ImagesTest, RecordWritesReplaceOnlyTheContentTheyRead) {
+  images::ClusterStore store([&]() -> Result<std::string> { return node_->url(); }, kNamespace);
+  ASSERT_TRUE(store.Write("cas/record.json", R"({"v":1})").ok());
+  const std::string read = *store.Read("cas/record.json");
+  ASSERT_TRUE(store.Write("cas/record.json", R"({"v":2})", Sha256::Hex(read)).ok());
+  Status stale = store.Write("cas/record.json", R"({"v":"lost"})", Sha256::Hex(read));
+  EXPECT_EQ(stale.code(), StatusCode::kConditionFailed) << stale.ToString();
+  EXPECT_EQ(*store.Read("cas/record.json"), R"({"v":2})");
+  EXPECT_EQ(store.Write("cas/absent.json", "{}", Sha256::Hex("{}")).code(),
+            StatusCode::kConditionFailed);
+  EXPECT_EQ(store.Read("cas/absent.json").status().code(), StatusCode::kNotFound);
+
+  // Through the service: a record never shows the bookkeeping of the read.
+  const std::string id = PostImage({{"name", "cas"}});
+  httplib::Client c = Api();
+  auto patched =
+      c.Patch("/v2/images/" + id, R"([{"op": "add", "path": "/p", "value": "1"}])", kPatchV21);
+  ASSERT_EQ(patched->status, 200) << patched->body;
+  EXPECT_EQ(Show(id)["p"], "1");
+  const std::string stored = *store.Read("images/" + id + ".json");
+  EXPECT_EQ(stored.find("loaded_from"), std::string::npos) << stored;
 }
 
 // Two images snapshotted together with `tessera snapshot create`, deleted,
