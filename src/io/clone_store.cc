@@ -44,7 +44,12 @@ Result<meta::FileRecord> ShareFile(meta::MetadataStore& metadata, const std::str
   const std::string store_ns(kShadowStoreNamespace);
   for (int attempt = 0; attempt < kShareAttempts; ++attempt) {
     ASSIGN_OR_RETURN(meta::FileRecord file, metadata.Get(ns, path));
-    if (file.is_packed() || file.size == 0) return file;
+    if (file.size == 0) return file;
+    if (file.is_packed()) {
+      // The caller is about to add a reference to the store: say so first.
+      RETURN_IF_ERROR(TouchStoredFile(metadata, *file.packed, now_ns));
+      return file;
+    }
     ASSIGN_OR_RETURN(uint64_t sin, new_object_id());
     ASSIGN_OR_RETURN(uint64_t ref_id, new_object_id());
     meta::FileRecord store = file;  // the same pieces, now the store's

@@ -1,5 +1,6 @@
 #include "io/shadow_store.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -61,6 +62,24 @@ ChunkName StoredFileOf(const meta::ContainerExtent& extent) {
 
 uint64_t OffsetInStoredFile(const meta::ContainerExtent& extent) {
   return extent.clone ? extent.offset : extent.offset - ChunkBase(ChunkOf(extent.offset));
+}
+
+Status TouchStoredFile(meta::MetadataStore& metadata, const meta::ContainerExtent& extent,
+                       int64_t now_ns) {
+  const ChunkName name = StoredFileOf(extent);
+  const std::string ns(kShadowStoreNamespace), path = ChunkPath(name);
+  // Retried while SmartPools rewrites the chunk meanwhile (a new object id).
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    Result<meta::FileRecord> stored = metadata.Get(ns, path);
+    if (!stored.ok() || stored->size == 0) {
+      return Status::NotFound(DescribeStoredFile(name) + " is gone");
+    }
+    meta::FileRecord touched = *stored;
+    touched.modified_ns = std::max(now_ns, stored->modified_ns + 1);
+    ASSIGN_OR_RETURN(bool replaced, metadata.ReplacePlacement(touched, stored->object_id));
+    if (replaced) return Status::Ok();
+  }
+  return Status::Unavailable(DescribeStoredFile(name) + " kept changing; try again");
 }
 
 Status ReadPackedFile(PieceStore& pieces, meta::MetadataStore& metadata,

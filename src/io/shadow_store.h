@@ -68,6 +68,15 @@ std::string DescribeStoredFile(const ChunkName& name);
 ChunkName StoredFileOf(const meta::ContainerExtent& extent);
 uint64_t OffsetInStoredFile(const meta::ContainerExtent& extent);
 
+// Marks the chunk or clone store `extent` lies in as just given a new
+// reference: its record's modified_ns moves forward (its pieces and object
+// id stay). Clones and snapshots call it before they write the reference,
+// so ShadowStoreDelete, which frees only stores untouched since before its
+// scan, never frees one a reference made during the scan points to.
+// NotFound when the store is gone or freed.
+Status TouchStoredFile(meta::MetadataStore& metadata, const meta::ContainerExtent& extent,
+                       int64_t now_ns);
+
 // Reads [offset, offset + length) of packed or cloned file `record` from
 // its container chunk or clone store. NotFound naming the chunk when the chunk record is gone
 // or freed (the file was moved meanwhile: the caller may fetch the record

@@ -12,6 +12,22 @@ std::string Name(const meta::FileRecord& r) { return r.ns + "/" + r.path; }
 
 bool Unreferenced(const ChunkUsage& c) { return !c.freed() && c.refs == 0; }
 
+// A share cut short (by a crash) is certainly over after this long.
+constexpr int64_t kUnfinishedShareAgeNs = 3600LL * 1'000'000'000;
+
+// modified_ns of every chunk and clone store, by path.
+Result<std::map<std::string, int64_t>> StoreVersions(meta::MetadataStore& metadata) {
+  std::map<std::string, int64_t> versions;
+  std::string marker;
+  while (true) {
+    ASSIGN_OR_RETURN(meta::Listing page,
+                     metadata.List(std::string(io::kShadowStoreNamespace), "", marker, 1000));
+    for (const meta::FileRecord& r : page.files) versions[r.path] = r.modified_ns;
+    if (!page.truncated) return versions;
+    marker = page.next_marker;
+  }
+}
+
 }  // namespace
 
 DefragAssessment AssessDefrag(const ContainerInventory& inventory, double target) {
@@ -66,6 +82,7 @@ Result<bool> FreeChunk(io::PieceStore& pieces, meta::MetadataStore& metadata,
 Status ShadowStoreDeleteJob::Run(JobContext& context) {
   ASSIGN_OR_RETURN(Inputs in, inputs_());
   RETURN_IF_ERROR(context.BeginPhase("scan", 0));
+  ASSIGN_OR_RETURN(const auto versions_before_scan, StoreVersions(metadata_));
   // Packed files by the chunk they are in, for the defragmenter.
   std::map<std::pair<uint64_t, uint32_t>, std::vector<meta::FileRecord>> packed;
   ASSIGN_OR_RETURN(ContainerInventory inventory,
@@ -83,7 +100,18 @@ Status ShadowStoreDeleteJob::Run(JobContext& context) {
                    " packed file(s) point into a chunk that does not exist");
   }
 
+  // Not given a reference since before the scan (see the header).
+  auto untouched = [&](const meta::FileRecord& chunk) {
+    auto before = versions_before_scan.find(chunk.path);
+    if (before == versions_before_scan.end()) return false;
+    Result<meta::FileRecord> now = metadata_.Get(chunk.ns, chunk.path);
+    return now.ok() && now->object_id == chunk.object_id && now->modified_ns == before->second;
+  };
   auto free_chunk = [&](const ChunkUsage& chunk) {
+    if (!untouched(chunk.record)) {
+      context.Count("chunks_in_use_kept");
+      return;
+    }
     Result<bool> freed = FreeChunk(pieces_, metadata_, chunk.record);
     if (!freed.ok()) {
       context.Count("errors");
@@ -100,9 +128,12 @@ Status ShadowStoreDeleteJob::Run(JobContext& context) {
       if (!Unreferenced(chunk)) continue;
       if (chunk.clone() && inventory.NativeFileOwns(chunk.record.object_id)) {
         // Sharing was cut short: the file still owns these pieces. Only the
-        // store's record goes.
-        Result<meta::FileRecord> removed = metadata_.Delete(chunk.record.ns, chunk.record.path);
-        if (removed.ok()) context.Count("unfinished_clone_stores_removed");
+        // store's record goes, once no share can still be finishing.
+        if (chunk.record.created_ns + kUnfinishedShareAgeNs < in.now_ns &&
+            untouched(chunk.record)) {
+          Result<meta::FileRecord> removed = metadata_.Delete(chunk.record.ns, chunk.record.path);
+          if (removed.ok()) context.Count("unfinished_clone_stores_removed");
+        }
       } else {
         free_chunk(chunk);
       }

@@ -60,10 +60,15 @@ class ShadowStoreDeleteJob final : public Job {
     bool defrag_enabled = false;
     layout::ProtectionPolicy protection;  // for evacuated data
     uint64_t container_max_size = 1ull << 30;
+    int64_t now_ns = 0;  // wall clock at the start
   };
   using InputsFn = std::function<Result<Inputs>()>;
   using ObjectIdFn = std::function<Result<uint64_t>()>;
 
+  // Clones and snapshots may add references while the job scans (its scan
+  // is not one consistent view), so it frees only chunks and clone stores
+  // that are unchanged since before the scan began (io::TouchStoredFile),
+  // and drops the record of a share cut short only an hour after it began.
   ShadowStoreDeleteJob(io::PieceStore& pieces, meta::MetadataStore& metadata, InputsFn inputs,
                        ObjectIdFn new_object_id)
       : pieces_(pieces),

@@ -81,7 +81,7 @@ std::unique_ptr<jobs::Job> MakeClusterJob(const cluster::JobRecord& record, Stor
         [&node, &agent]() -> Result<jobs::ShadowStoreDeleteJob::Inputs> {
           return jobs::ShadowStoreDeleteJob::Inputs{
               agent.SettingNumber("sstore_defrag_enabled") != 0, node.options().protection,
-              Packing(agent).container_max_size};
+              Packing(agent).container_max_size, NowNs()};
         },
         new_object_id);
   }
