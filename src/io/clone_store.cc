@@ -44,12 +44,7 @@ Result<meta::FileRecord> ShareFile(meta::MetadataStore& metadata, const std::str
   const std::string store_ns(kShadowStoreNamespace);
   for (int attempt = 0; attempt < kShareAttempts; ++attempt) {
     ASSIGN_OR_RETURN(meta::FileRecord file, metadata.Get(ns, path));
-    if (file.size == 0) return file;
-    if (file.is_packed()) {
-      // The caller is about to add a reference to the store: say so first.
-      RETURN_IF_ERROR(TouchStoredFile(metadata, *file.packed, now_ns));
-      return file;
-    }
+    if (file.is_packed() || file.size == 0) return file;
     ASSIGN_OR_RETURN(uint64_t sin, new_object_id());
     ASSIGN_OR_RETURN(uint64_t ref_id, new_object_id());
     meta::FileRecord store = file;  // the same pieces, now the store's
@@ -97,6 +92,18 @@ Result<CloneResult> CloneFile(PieceStore& pieces, meta::MetadataStore& metadata,
   // decides about it by the clone's own policy.
   clone.packing_policy = clone.packing_target = meta::PackingPlace::kNative;
   ASSIGN_OR_RETURN(std::optional<meta::FileRecord> replaced, metadata.Put(clone));
+  if (clone.packed) {
+    if (Status touched = TouchStoredFile(metadata, *clone.packed, now_ns); !touched.ok()) {
+      // The store was freed before the clone could say it refers to it:
+      // undo the clone (what it replaced comes back, pieces and all).
+      if (replaced) {
+        (void)metadata.Put(*replaced);
+      } else {
+        (void)metadata.Delete(to_ns, to_path);
+      }
+      return touched.WithContext("cloning " + from_ns + "/" + from_path);
+    }
+  }
   if (replaced) DeleteFilePieces(pieces, *replaced);
   return CloneResult{std::move(clone), std::move(replaced)};
 }
@@ -162,6 +169,15 @@ Result<SnapshotInfo> CreateSnapshot(meta::MetadataStore& metadata, const std::st
       RETURN_IF_ERROR(metadata.Put(r).status());
       ++info.files;
       info.bytes += r.size;
+    }
+    // Each store the members refer to is told so (see TouchStoredFile); one
+    // freed meanwhile undoes the snapshot.
+    for (const meta::FileRecord& r : shared) {
+      if (!r.packed) continue;
+      if (Status touched = TouchStoredFile(metadata, *r.packed, now_ns); !touched.ok()) {
+        (void)DeleteSnapshot(metadata, name);
+        return touched.WithContext("snapshot '" + name + "'");
+      }
     }
     return info;
   }

@@ -68,7 +68,8 @@ Status TouchStoredFile(meta::MetadataStore& metadata, const meta::ContainerExten
                        int64_t now_ns) {
   const ChunkName name = StoredFileOf(extent);
   const std::string ns(kShadowStoreNamespace), path = ChunkPath(name);
-  // Retried while SmartPools rewrites the chunk meanwhile (a new object id).
+  // Retried while another touch or SmartPools changes the record meanwhile;
+  // one ShadowStoreDelete freed is a tombstone, which the re-read finds.
   for (int attempt = 0; attempt < 5; ++attempt) {
     Result<meta::FileRecord> stored = metadata.Get(ns, path);
     if (!stored.ok() || stored->size == 0) {
@@ -76,7 +77,8 @@ Status TouchStoredFile(meta::MetadataStore& metadata, const meta::ContainerExten
     }
     meta::FileRecord touched = *stored;
     touched.modified_ns = std::max(now_ns, stored->modified_ns + 1);
-    ASSIGN_OR_RETURN(bool replaced, metadata.ReplacePlacement(touched, stored->object_id));
+    ASSIGN_OR_RETURN(bool replaced,
+                     metadata.ReplacePlacement(touched, stored->object_id, stored->modified_ns));
     if (replaced) return Status::Ok();
   }
   return Status::Unavailable(DescribeStoredFile(name) + " kept changing; try again");

@@ -70,10 +70,11 @@ uint64_t OffsetInStoredFile(const meta::ContainerExtent& extent);
 
 // Marks the chunk or clone store `extent` lies in as just given a new
 // reference: its record's modified_ns moves forward (its pieces and object
-// id stay). Clones and snapshots call it before they write the reference,
-// so ShadowStoreDelete, which frees only stores untouched since before its
-// scan, never frees one a reference made during the scan points to.
-// NotFound when the store is gone or freed.
+// id stay). Clones and snapshots call it once they have written the
+// reference, before they answer. ShadowStoreDelete frees a store only by a
+// compare-and-swap on the version it saw before its scan, so a store that
+// gained a reference during the scan is never freed; and a store freed
+// first makes this fail (NotFound), so the clone or snapshot is undone.
 Status TouchStoredFile(meta::MetadataStore& metadata, const meta::ContainerExtent& extent,
                        int64_t now_ns);
 

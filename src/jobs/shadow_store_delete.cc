@@ -74,7 +74,10 @@ Result<bool> FreeChunk(io::PieceStore& pieces, meta::MetadataStore& metadata,
   tombstone.geometry.kind = layout::Geometry::Kind::kMirror;
   tombstone.geometry.copies = 1;
   tombstone.drives = {chunk.drives.empty() ? meta::DriveRef{} : chunk.drives.front()};
-  ASSIGN_OR_RETURN(bool replaced, metadata.ReplacePlacement(tombstone, chunk.object_id));
+  // A new version, so that a touch that read the live chunk fails.
+  tombstone.modified_ns = chunk.modified_ns + 1;
+  ASSIGN_OR_RETURN(bool replaced,
+                   metadata.ReplacePlacement(tombstone, chunk.object_id, chunk.modified_ns));
   if (replaced) io::DeleteFilePieces(pieces, chunk);
   return replaced;
 }
@@ -103,22 +106,20 @@ Status ShadowStoreDeleteJob::Run(JobContext& context) {
   // Not given a reference since before the scan (see the header).
   auto untouched = [&](const meta::FileRecord& chunk) {
     auto before = versions_before_scan.find(chunk.path);
-    if (before == versions_before_scan.end()) return false;
-    Result<meta::FileRecord> now = metadata_.Get(chunk.ns, chunk.path);
-    return now.ok() && now->object_id == chunk.object_id && now->modified_ns == before->second;
+    return before != versions_before_scan.end() && before->second == chunk.modified_ns;
   };
   auto free_chunk = [&](const ChunkUsage& chunk) {
-    if (!untouched(chunk.record)) {
-      context.Count("chunks_in_use_kept");
-      return;
-    }
-    Result<bool> freed = FreeChunk(pieces_, metadata_, chunk.record);
+    // FreeChunk swaps only the version scanned, which is the one from before.
+    Result<bool> freed =
+        untouched(chunk.record) ? FreeChunk(pieces_, metadata_, chunk.record) : Result<bool>(false);
     if (!freed.ok()) {
       context.Count("errors");
       context.Detail("freeing " + Name(chunk.record) + ": " + freed.status().message());
     } else if (*freed) {
       context.Count("chunks_freed");
       context.Count("bytes_freed", chunk.physical_bytes);
+    } else {
+      context.Count("chunks_in_use_kept");
     }
   };
 

@@ -49,8 +49,8 @@ using cluster::DefragAssessment;
 DefragAssessment AssessDefrag(const ContainerInventory& inventory, double target = kDefragTarget);
 
 // Frees one chunk: its record becomes a tombstone (only while it is still
-// `chunk`'s object), then its pieces are deleted. False when the chunk
-// changed meanwhile.
+// `chunk`, same object id and modified_ns), then its pieces are deleted.
+// False when the chunk changed meanwhile (rewritten, moved or touched).
 Result<bool> FreeChunk(io::PieceStore& pieces, meta::MetadataStore& metadata,
                        const meta::FileRecord& chunk);
 
@@ -67,8 +67,9 @@ class ShadowStoreDeleteJob final : public Job {
 
   // Clones and snapshots may add references while the job scans (its scan
   // is not one consistent view), so it frees only chunks and clone stores
-  // that are unchanged since before the scan began (io::TouchStoredFile),
-  // and drops the record of a share cut short only an hour after it began.
+  // whose version is the one noted before the scan began
+  // (io::TouchStoredFile), and drops the record of a share cut short only
+  // an hour after it began.
   ShadowStoreDeleteJob(io::PieceStore& pieces, meta::MetadataStore& metadata, InputsFn inputs,
                        ObjectIdFn new_object_id)
       : pieces_(pieces),

@@ -36,8 +36,9 @@ class PagedScanStore final : public meta::MetadataStore {
   Result<std::optional<meta::FileRecord>> Put(meta::FileRecord record) override {
     return inner_.Put(std::move(record));
   }
-  Result<bool> ReplacePlacement(const meta::FileRecord& record, uint64_t expected) override {
-    return inner_.ReplacePlacement(record, expected);
+  Result<bool> ReplacePlacement(const meta::FileRecord& record, uint64_t expected,
+                                std::optional<int64_t> expected_modified_ns) override {
+    return inner_.ReplacePlacement(record, expected, expected_modified_ns);
   }
   Result<meta::FileRecord> Delete(const std::string& ns, const std::string& path) override {
     return inner_.Delete(ns, path);
@@ -166,27 +167,33 @@ TEST_F(ShadowStoreDeleteTest, AnUnreferencedCloneStoreIsFreed) {
 // The only reference to a clone store moves behind the scan: a snapshot is
 // taken of a file the scan has not reached (into _snap, already scanned),
 // then the file is rewritten.
+// Before the scan reaches the stores (the store's version changes before it
+// is read) or after (it changes after): either way the store stays.
 TEST_F(ShadowStoreDeleteTest, AStoreGivenAReferenceDuringTheScanIsKept) {
-  const meta::FileRecord disk = PutNative("disk", 300000, 1);
-  const std::vector<uint8_t> content = *Read("vm", "disk");
-  ASSERT_TRUE(io::CloneFile(*pieces_, *store_, "vm", "disk", "vm", "copy", ids(), 5).ok());
-  Remove("vm", "copy");
-  bool acted = false;
-  store_->before_namespace = [&](const std::string& ns) {
-    if (ns != "vm" || std::exchange(acted, true)) return;
-    ASSERT_TRUE(io::CreateSnapshot(*store_, "s1", {{"vm", "disk"}}, ids(), 7).ok());
-    PutNative("disk", 1000, 2);
-  };
-  CountingContext context = RunJob(false);
-  EXPECT_EQ(context.counters["chunks_freed"], 0u);
-  EXPECT_EQ(context.counters["chunks_in_use_kept"], 1u);
-  Result<std::vector<uint8_t>> snapped = Read("_snap", "s1/vm/disk");
-  ASSERT_TRUE(snapped.ok()) << snapped.status().ToString();
-  EXPECT_EQ(*snapped, content);
-  // Unreferenced for good now: the next run frees it.
-  store_->before_namespace = nullptr;
-  ASSERT_TRUE(io::DeleteSnapshot(*store_, "s1").ok());
-  EXPECT_EQ(RunJob(false).counters["chunks_freed"], 1u);
+  for (const std::string act_before : {"_sstore", "vm"}) {
+    SCOPED_TRACE("acting before the scan reaches " + act_before);
+    const std::string file = "disk" + act_before, snapshot = "s" + act_before;
+    PutNative(file, 300000, 1);
+    const std::vector<uint8_t> content = *Read("vm", file);
+    ASSERT_TRUE(io::CloneFile(*pieces_, *store_, "vm", file, "vm", "copy", ids(), 5).ok());
+    Remove("vm", "copy");
+    bool acted = false;
+    store_->before_namespace = [&](const std::string& ns) {
+      if (ns != act_before || std::exchange(acted, true)) return;
+      ASSERT_TRUE(io::CreateSnapshot(*store_, snapshot, {{"vm", file}}, ids(), 7).ok());
+      PutNative(file, 1000, 2);
+    };
+    CountingContext context = RunJob(false);
+    EXPECT_EQ(context.counters["chunks_freed"], 0u);
+    EXPECT_EQ(context.counters["chunks_in_use_kept"], 1u);
+    Result<std::vector<uint8_t>> snapped = Read("_snap", snapshot + "/vm/" + file);
+    ASSERT_TRUE(snapped.ok()) << snapped.status().ToString();
+    EXPECT_EQ(*snapped, content);
+    // Unreferenced for good now: the next run frees it.
+    store_->before_namespace = nullptr;
+    ASSERT_TRUE(io::DeleteSnapshot(*store_, snapshot).ok());
+    EXPECT_EQ(RunJob(false).counters["chunks_freed"], 1u);
+  }
 }
 
 // The defragmenter evacuates the files it scanned; a clone of one of them
@@ -221,6 +228,27 @@ TEST_F(ShadowStoreDeleteTest, ADefragmentedChunkAClonePointsIntoIsKept) {
   ASSERT_TRUE(clone.ok()) << clone.status().ToString();
   EXPECT_EQ(*clone, kept);
   EXPECT_EQ(*Read("vm", "f2"), kept);
+}
+
+// A store freed before a clone or snapshot could say it refers to it (the
+// job saw no reference): the clone or snapshot is undone, not left dangling.
+TEST_F(ShadowStoreDeleteTest, ACloneOfAFreedStoreIsUndone) {
+  PutNative("disk", 300000, 1);
+  ASSERT_TRUE(io::CloneFile(*pieces_, *store_, "vm", "disk", "vm", "copy", ids(), 5).ok());
+  const meta::FileRecord disk = *store_->Get("vm", "disk");
+  const std::string store_path = io::ChunkPath(io::StoredFileOf(*disk.packed));
+  auto stored = store_->Get(std::string(io::kShadowStoreNamespace), store_path);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_TRUE(*FreeChunk(*pieces_, *store_, *stored));
+
+  const std::vector<uint8_t> other = io::test_util::RandomBytes(100, 9);
+  PutNative("kept", 100, 9);
+  auto clone = io::CloneFile(*pieces_, *store_, "vm", "disk", "vm", "kept", ids(), 6);
+  EXPECT_EQ(clone.status().code(), StatusCode::kNotFound) << clone.status().ToString();
+  EXPECT_EQ(*Read("vm", "kept"), other) << "the file the clone would have replaced is back";
+  auto snapshot = io::CreateSnapshot(*store_, "s2", {{"vm", "disk"}}, ids(), 6);
+  EXPECT_EQ(snapshot.status().code(), StatusCode::kNotFound) << snapshot.status().ToString();
+  EXPECT_TRUE(io::ListSnapshots(*store_)->empty());
 }
 
 // A share cut short by a crash: the store's record names pieces a native

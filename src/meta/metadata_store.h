@@ -40,11 +40,14 @@ class MetadataStore {
   virtual Result<std::optional<FileRecord>> Put(FileRecord record) = 0;
 
   // Replaces the record of record.ns/record.path with `record` only while
-  // the stored one is still the content `expected_object_id` names: the way
-  // a repair moves a file (to new pieces, possibly under a new object id)
+  // the stored one is still the content `expected_object_id` names (and,
+  // if given, still has modified_ns `expected_modified_ns`): the way a
+  // repair moves a file (to new pieces, possibly under a new object id)
   // without racing a client that rewrites or deletes it. False, and nothing
   // changed, when the file was rewritten or deleted meanwhile.
-  virtual Result<bool> ReplacePlacement(const FileRecord& record, uint64_t expected_object_id) = 0;
+  virtual Result<bool> ReplacePlacement(
+      const FileRecord& record, uint64_t expected_object_id,
+      std::optional<int64_t> expected_modified_ns = std::nullopt) = 0;
 
   // Removes and returns the record. NotFound if absent.
   virtual Result<FileRecord> Delete(const std::string& ns, const std::string& path) = 0;

@@ -28,7 +28,9 @@ class RocksDbMetadataStore final : public MetadataStore {
   Result<uint64_t> NewObjectId() override;
   Result<FileRecord> Get(const std::string& ns, const std::string& path) override;
   Result<std::optional<FileRecord>> Put(FileRecord record) override;
-  Result<bool> ReplacePlacement(const FileRecord& record, uint64_t expected_object_id) override;
+  Result<bool> ReplacePlacement(
+      const FileRecord& record, uint64_t expected_object_id,
+      std::optional<int64_t> expected_modified_ns = std::nullopt) override;
   Result<FileRecord> Delete(const std::string& ns, const std::string& path) override;
   Result<Listing> List(const std::string& ns, const std::string& prefix, const std::string& marker,
                        size_t limit) override;

@@ -74,6 +74,15 @@ TEST(RocksDbMetadataStoreTest, ReplacePlacementOnlyWhileContentIsUnchanged) {
   ASSERT_TRUE(stale.ok());
   EXPECT_FALSE(*stale);
   EXPECT_EQ(s.Get("ns", "a")->object_id, 8u);
+
+  // With a version: only while modified_ns is still that one too.
+  FileRecord touched = *s.Get("ns", "a");
+  const int64_t version = touched.modified_ns;
+  touched.modified_ns = version + 1;
+  EXPECT_FALSE(*s.ReplacePlacement(touched, 8, version - 1));
+  EXPECT_EQ(s.Get("ns", "a")->modified_ns, version);
+  EXPECT_TRUE(*s.ReplacePlacement(touched, 8, version));
+  EXPECT_EQ(s.Get("ns", "a")->modified_ns, version + 1);
 }
 
 TEST(RocksDbMetadataStoreTest, ListingPagesByPrefixAndMarker) {

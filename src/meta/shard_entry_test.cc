@@ -73,6 +73,16 @@ TEST(ShardRequestTest, RequestsAndRepliesRoundTrip) {
   EXPECT_EQ(back->epoch, 9);
   EXPECT_EQ(back->shard, 3u);
   EXPECT_EQ(back->record, put.record);
+  EXPECT_FALSE(back->expected_modified_ns);
+
+  ShardRequest replace = put;
+  replace.op = ShardRequest::Op::kReplacePlacement;
+  replace.expected_object_id = 41;
+  replace.expected_modified_ns = -7;
+  back = DecodeShardRequest(EncodeShardRequest(replace));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->expected_object_id, 41u);
+  EXPECT_EQ(back->expected_modified_ns, -7);
 
   ShardRequest list;
   list.op = ShardRequest::Op::kList;

@@ -41,6 +41,7 @@ std::string EncodeShardRequest(const ShardRequest& r) {
             {"marker", r.marker},
             {"limit", r.limit},
             {"expected_object_id", r.expected_object_id}};
+  if (r.expected_modified_ns) j["expected_modified_ns"] = *r.expected_modified_ns;
   if (r.op == ShardRequest::Op::kPut || r.op == ShardRequest::Op::kReplacePlacement) {
     j["record"] = ToJson(r.record);
   } else {
@@ -70,6 +71,9 @@ Result<ShardRequest> DecodeShardRequest(std::string_view bytes) {
     r.marker = j.at("marker").get<std::string>();
     r.limit = j.at("limit").get<size_t>();
     r.expected_object_id = j.value("expected_object_id", uint64_t{0});
+    if (j.contains("expected_modified_ns")) {
+      r.expected_modified_ns = j.at("expected_modified_ns").get<int64_t>();
+    }
     if (j.contains("record")) {
       ASSIGN_OR_RETURN(r.record, FileRecordFromJson(j.at("record")));
     } else {

@@ -22,10 +22,11 @@ struct ShardRequest {
   // kPut, kReplacePlacement: the record. kGet, kDelete: ns and path.
   // kScan: ns and path of the last record seen ("" for the start).
   FileRecord record;
-  std::string prefix;               // kList
-  std::string marker;               // kList
-  size_t limit = 0;                 // kList, kScan
-  uint64_t expected_object_id = 0;  // kReplacePlacement: the content it must still be
+  std::string prefix;                           // kList
+  std::string marker;                           // kList
+  size_t limit = 0;                             // kList, kScan
+  uint64_t expected_object_id = 0;              // kReplacePlacement: the content it must still be
+  std::optional<int64_t> expected_modified_ns;  // kReplacePlacement, if set: and this version
 };
 
 struct ShardReply {

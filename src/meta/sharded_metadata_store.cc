@@ -228,12 +228,14 @@ Result<std::optional<FileRecord>> ShardedMetadataStore::Put(FileRecord record) {
 }
 
 Result<bool> ShardedMetadataStore::ReplacePlacement(const FileRecord& record,
-                                                    uint64_t expected_object_id) {
+                                                    uint64_t expected_object_id,
+                                                    std::optional<int64_t> expected_modified_ns) {
   ShardRequest request;
   request.op = ShardRequest::Op::kReplacePlacement;
   request.shard = cluster::ShardOf(record.ns, record.path, options_.shard_count);
   request.record = record;
   request.expected_object_id = expected_object_id;
+  request.expected_modified_ns = expected_modified_ns;
   ASSIGN_OR_RETURN(ShardReply reply, Route(std::move(request)));
   return reply.replaced;
 }
@@ -488,7 +490,10 @@ void ShardedMetadataStore::RunBatch(uint32_t shard, LedShard& led,
         w->reply.record = current;
         break;
       case ShardRequest::Op::kReplacePlacement:
-        if (!current || current->object_id != r.expected_object_id) continue;  // replaced = false
+        if (!current || current->object_id != r.expected_object_id ||
+            (r.expected_modified_ns && current->modified_ns != *r.expected_modified_ns)) {
+          continue;  // replaced = false
+        }
         w->reply.replaced = true;
         break;
       case ShardRequest::Op::kDelete:

@@ -229,6 +229,12 @@ TEST_F(ShardedMetadataStoreTest, AnyNodeWritesAndReadsEveryShard) {
   EXPECT_EQ(Node(1).Get("ns", "dir2/f2")->drives, moved.drives);
   EXPECT_EQ(Node(2).Get("ns", "dir2/f2")->object_id, 1102u);
   EXPECT_FALSE(*Node(3).ReplacePlacement(moved, 102));  // not the stored content any more
+  FileRecord touched = moved;
+  touched.modified_ns = moved.modified_ns + 5;
+  EXPECT_FALSE(*Node(2).ReplacePlacement(touched, 1102, moved.modified_ns - 1));  // older version
+  EXPECT_EQ(Node(1).Get("ns", "dir2/f2")->modified_ns, moved.modified_ns);
+  EXPECT_TRUE(*Node(2).ReplacePlacement(touched, 1102, moved.modified_ns));
+  EXPECT_EQ(Node(3).Get("ns", "dir2/f2")->modified_ns, moved.modified_ns + 5);
 }
 
 TEST_F(ShardedMetadataStoreTest, EveryReplicaHoldsEveryAcknowledgedWrite) {
