@@ -86,7 +86,9 @@ Result<ProtectResult> ProtectFile(io::PieceStore& store, meta::MetadataStore& me
     return Status::Corruption("rewriting " + Name(record) +
                               ": the content read back does not match its checksums");
   }
-  Result<bool> replaced = metadata.ReplacePlacement(moved, record.object_id);
+  // The version too: a clone's touch of a container chunk in between must
+  // not be undone (ShadowStoreDelete relies on it).
+  Result<bool> replaced = metadata.ReplacePlacement(moved, record.object_id, record.modified_ns);
   if (replaced.status().code() == StatusCode::kIndeterminate) {
     // Either placement may stand: free neither (space only; a later run or
     // a collector settles it).

@@ -14,6 +14,7 @@
 #include "io/io_test_util.h"
 #include "io/shadow_store.h"
 #include "jobs/container_packer.h"
+#include "jobs/flexprotect.h"
 #include "meta/rocksdb_metadata_store.h"
 #include "tests/support/temp_dir.h"
 
@@ -249,6 +250,34 @@ TEST_F(ShadowStoreDeleteTest, ACloneOfAFreedStoreIsUndone) {
   auto snapshot = io::CreateSnapshot(*store_, "s2", {{"vm", "disk"}}, ids(), 6);
   EXPECT_EQ(snapshot.status().code(), StatusCode::kNotFound) << snapshot.status().ToString();
   EXPECT_TRUE(io::ListSnapshots(*store_)->empty());
+}
+
+// FlexProtect moving a file (a chunk, say) commits only over the version it
+// read, so it never undoes a touch made meanwhile.
+TEST_F(ShadowStoreDeleteTest, FlexProtectDoesNotUndoATouch) {
+  const meta::FileRecord read = PutNative("chunk-like", 300000, 3);
+  cluster::GroupState group;
+  cluster::IdSet drives;
+  drives.InsertRange(0, 5);
+  group.members[1] = drives;
+  cluster::IdSet failing;
+  failing.Insert(read.drives.front().lnum);
+  group.soft_failed.push_back({1, failing});
+  const DeviceHealth health(group);
+
+  meta::FileRecord touched = read;
+  touched.modified_ns = read.modified_ns + 1;
+  ASSERT_TRUE(*store_->ReplacePlacement(touched, read.object_id, read.modified_ns));
+  auto stale = ProtectFile(*pieces_, *store_, read, health, next_id_++);
+  ASSERT_TRUE(stale.ok()) << stale.status().ToString();
+  EXPECT_EQ(stale->outcome, ProtectOutcome::kRaced);
+  EXPECT_EQ(store_->Get("vm", "chunk-like")->modified_ns, touched.modified_ns);
+
+  auto fresh = ProtectFile(*pieces_, *store_, *store_->Get("vm", "chunk-like"), health, next_id_++);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  EXPECT_EQ(fresh->outcome, ProtectOutcome::kRewritten);
+  EXPECT_EQ(store_->Get("vm", "chunk-like")->modified_ns, touched.modified_ns);
+  EXPECT_EQ(*Read("vm", "chunk-like"), io::test_util::RandomBytes(300000, 3));
 }
 
 // A share cut short by a crash: the store's record names pieces a native
