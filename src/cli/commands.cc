@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -280,33 +281,41 @@ struct LsArgs {
   bool long_format = false;
 };
 
-void RunLs(const Env& env, const LsArgs& args) {
-  std::string url = ResolveNodeUrl(env, args.node, args.cluster);
-  ObjectRef ref = ParsePrefixArg(env, args.prefix);
-  auto client = Connect(env, url);
-  uint64_t remaining = args.limit.value_or(UINT64_MAX);
+// Calls `visit` for each file under `prefix`, page by page, at most `limit`.
+void ForEachListedFile(const Env& env, NodeClient& client, const ObjectRef& prefix, uint64_t limit,
+                       const std::function<void(const json& file)>& visit) {
+  uint64_t remaining = limit;
   std::string marker;
   while (remaining > 0) {
     auto page_limit = static_cast<uint32_t>(std::min<uint64_t>(remaining, kListPageSize));
-    Result<json> page = client->List(ref.ns, ref.path, marker, page_limit);
+    Result<json> page = client.List(prefix.ns, prefix.path, marker, page_limit);
     FailIfError(env, page.status());
     for (const json& file : (*page)["files"]) {
       if (remaining == 0) break;
       --remaining;
-      env.out << Pad(std::to_string(SizeField(file)), 12, true) << "  "
-              << Pad(TimeField(file, "modified"), 24, false) << "  ";
-      if (args.long_format) env.out << Pad(TextField(file, "sha256"), 64, false) << "  ";
-      env.out << TextField(file, "path") << '\n';
+      visit(file);
     }
     if (!page->value("truncated", false)) break;
     std::string next = page->value("next_marker", "");
     // A marker that does not move would list the same page forever.
     if (next.empty() || next == marker) {
       Fail(env, kExitFailed,
-           "node at " + client->url() + " returned a truncated listing without a new next_marker");
+           "node at " + client.url() + " returned a truncated listing without a new next_marker");
     }
     marker = std::move(next);
   }
+}
+
+void RunLs(const Env& env, const LsArgs& args) {
+  std::string url = ResolveNodeUrl(env, args.node, args.cluster);
+  ObjectRef ref = ParsePrefixArg(env, args.prefix);
+  auto client = Connect(env, url);
+  ForEachListedFile(env, *client, ref, args.limit.value_or(UINT64_MAX), [&](const json& file) {
+    env.out << Pad(std::to_string(SizeField(file)), 12, true) << "  "
+            << Pad(TimeField(file, "modified"), 24, false) << "  ";
+    if (args.long_format) env.out << Pad(TextField(file, "sha256"), 64, false) << "  ";
+    env.out << TextField(file, "path") << '\n';
+  });
   env.out.flush();
 }
 
@@ -412,28 +421,6 @@ struct SnapshotArgs {
   bool json_output = false;
 };
 
-// Every file under `prefix`, all pages, as NS/PATH.
-std::vector<std::string> ListFilesUnder(const Env& env, NodeClient& client,
-                                        const ObjectRef& prefix) {
-  std::vector<std::string> files;
-  std::string marker;
-  while (true) {
-    Result<json> page = client.List(prefix.ns, prefix.path, marker, kListPageSize);
-    FailIfError(env, page.status());
-    for (const json& file : (*page)["files"]) {
-      files.push_back(prefix.ns + "/" + TextField(file, "path"));
-    }
-    std::string next = page->value("next_marker", "");
-    if (!page->value("truncated", false)) break;
-    if (next.empty() || next == marker) {
-      Fail(env, kExitFailed,
-           "node at " + client.url() + " returned a truncated listing without a new next_marker");
-    }
-    marker = std::move(next);
-  }
-  return files;
-}
-
 void RunSnapshotCreate(const Env& env, const SnapshotArgs& args) {
   std::string url = ResolveNodeUrl(env, args.node, args.cluster);
   auto client = Connect(env, url);
@@ -441,9 +428,12 @@ void RunSnapshotCreate(const Env& env, const SnapshotArgs& args) {
   std::vector<std::string> files;
   for (const std::string& f : args.files) {
     if (f.ends_with('/')) {
-      std::vector<std::string> under = ListFilesUnder(env, *client, ParsePrefixArg(env, f));
-      if (under.empty()) Fail(env, kExitFailed, "no file under " + f + " to snapshot");
-      files.insert(files.end(), under.begin(), under.end());
+      const ObjectRef prefix = ParsePrefixArg(env, f);
+      const size_t before = files.size();
+      ForEachListedFile(env, *client, prefix, UINT64_MAX, [&](const json& file) {
+        files.push_back(prefix.ns + "/" + TextField(file, "path"));
+      });
+      if (files.size() == before) Fail(env, kExitFailed, "no file under " + f + " to snapshot");
     } else {
       files.push_back(ParseFileArg(env, f).ToString());
     }
