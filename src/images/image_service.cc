@@ -22,14 +22,12 @@ constexpr size_t kWriteChunk = 1 << 20;  // bytes per write to the node
 // receives; relaying each as it comes costs the client a read per 4 KiB.
 constexpr size_t kRelayChunk = 256 << 10;
 constexpr const char* kPatchV21 = "application/openstack-images-v2.1-json-patch";
+constexpr const char* kPatchV20 = "application/openstack-images-v2.0-json-patch";
 // In a loaded record's internal part, never stored: the sha256 of the
 // content it was read from.
 constexpr const char* kLoadedFrom = "loaded_from_sha256";
 // Re-reads allowed to a write that keeps losing to concurrent changes.
 constexpr int kSaveAttempts = 5;
-// EndWriteOnce's answer when its save lost such a race (never sent).
-constexpr int kConflictRetry = -1;
-constexpr const char* kPatchV20 = "application/openstack-images-v2.0-json-patch";
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -272,25 +270,24 @@ ApiStatus ImageService::EndWrite(const std::string& id, const std::string& token
                                  const std::string& final_status, const json& on_failure) {
   std::lock_guard lock(LockFor(id));
   // A change made meanwhile by another service (a PATCH) is re-read.
-  for (int attempt = 1;; ++attempt) {
-    ApiStatus ended = EndWriteOnce(id, token, outcome, stored, final_status, on_failure);
-    if (ended.http != kConflictRetry || attempt == kSaveAttempts) {
-      return ended.http == kConflictRetry
-                 ? ApiStatus::Error(409, "Image " + id + " kept changing while it was saved")
-                 : ended;
-    }
+  for (int attempt = 0; attempt < kSaveAttempts; ++attempt) {
+    Result<ApiStatus> ended = EndWriteOnce(id, token, outcome, stored, final_status, on_failure);
+    if (ended.ok()) return *ended;
   }
+  return ApiStatus::Error(409, "Image " + id + " kept changing while it was saved");
 }
 
-ApiStatus ImageService::SaveForEndWrite(const json& record) {
-  Status saved = SaveIfUnchanged(record);
-  if (saved.code() == StatusCode::kConditionFailed) return ApiStatus::Error(kConflictRetry, "");
-  return ApiStatus::FromStatus(saved);
-}
-
-ApiStatus ImageService::EndWriteOnce(const std::string& id, const std::string& token,
-                                     const ApiStatus& outcome, const Stored& stored,
-                                     const std::string& final_status, const json& on_failure) {
+Result<ApiStatus> ImageService::EndWriteOnce(const std::string& id, const std::string& token,
+                                             const ApiStatus& outcome, const Stored& stored,
+                                             const std::string& final_status,
+                                             const json& on_failure) {
+  // ConditionFailed goes back to EndWrite to read again; any other error
+  // is the answer.
+  auto save = [&](const json& record) -> Result<ApiStatus> {
+    Status saved = SaveIfUnchanged(record);
+    if (saved.code() == StatusCode::kConditionFailed) return saved;
+    return ApiStatus::FromStatus(saved);
+  };
   json record;
   ApiStatus loaded = LoadRaw(id, &record);
   bool ours = loaded.ok() && Internal(record).value("lease_token", "") == token;
@@ -304,7 +301,8 @@ ApiStatus ImageService::EndWriteOnce(const std::string& id, const std::string& t
       record.erase("tessera_import_bytes");
       for (const auto& [k, v] : on_failure.items()) record[k] = v;
       record["updated_at"] = IsoTime(NowMs());
-      if (ApiStatus s = SaveForEndWrite(record); !s.ok()) return s;
+      Result<ApiStatus> saved = save(record);
+      if (!saved.ok() || !saved->ok()) return saved;
     }
     if (!outcome.ok()) return outcome;
     if (loaded.http == 404)
@@ -328,7 +326,7 @@ ApiStatus ImageService::EndWriteOnce(const std::string& id, const std::string& t
   } else {
     internal["staged"] = stored.path;
   }
-  return SaveForEndWrite(record);
+  return save(record);
 }
 
 ApiStatus ImageService::StoreBytes(const std::string& id, const std::string& token,

@@ -85,10 +85,11 @@ class ImageService {
   // Takes a queued image for an upload (to `saving` or `uploading`).
   ApiStatus BeginWrite(const std::string& id, const std::string& to_status, std::string* token);
   // Ends it: success → `final_status` with the stored bytes, failure → queued.
-  ApiStatus EndWriteOnce(const std::string& id, const std::string& token, const ApiStatus& outcome,
-                         const Stored& stored, const std::string& final_status,
-                         const json& on_failure);
-  ApiStatus SaveForEndWrite(const json& record);
+  // One try of EndWrite: the answer, or ConditionFailed when its save lost
+  // to another writer.
+  Result<ApiStatus> EndWriteOnce(const std::string& id, const std::string& token,
+                                 const ApiStatus& outcome, const Stored& stored,
+                                 const std::string& final_status, const json& on_failure);
   ApiStatus EndWrite(const std::string& id, const std::string& token, const ApiStatus& outcome,
                      const Stored& stored, const std::string& final_status, const json& on_failure);
 
