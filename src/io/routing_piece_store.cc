@@ -1,6 +1,8 @@
 #include "io/routing_piece_store.h"
 
-#include <future>
+#include <functional>
+
+#include "common/parallel.h"
 
 namespace tessera::io {
 
@@ -48,20 +50,13 @@ Status RoutingPieceStore::Append(const meta::DriveRef& drive, const store::Piece
 Status RoutingPieceStore::Sync(const std::vector<meta::DriveRef>& drives) {
   std::map<uint32_t, std::vector<meta::DriveRef>> by_node;
   for (const meta::DriveRef& d : drives) by_node[d.node].push_back(d);
-  std::vector<std::future<Status>> pending;
+  std::vector<std::function<Status()>> syncs;
   for (auto& [node, refs] : by_node) {
     std::shared_ptr<PieceStore> store = StoreFor(node);
     if (!store) return NoRoute(node);
-    if (by_node.size() == 1) return store->Sync(refs);
-    pending.push_back(std::async(std::launch::async,
-                                 [store, refs = std::move(refs)] { return store->Sync(refs); }));
+    syncs.push_back([store, refs = std::move(refs)] { return store->Sync(refs); });
   }
-  Status first = Status::Ok();
-  for (auto& f : pending) {
-    Status s = f.get();  // wait for all, so none is left running
-    if (first.ok() && !s.ok()) first = s;
-  }
-  return first;
+  return RunInParallel(std::move(syncs));
 }
 
 Result<std::vector<uint8_t>> RoutingPieceStore::Read(const meta::DriveRef& drive,

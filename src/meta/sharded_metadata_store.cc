@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <future>
+#include <functional>
 #include <set>
+
+#include "common/parallel.h"
 
 namespace tessera::meta {
 namespace {
@@ -18,21 +20,6 @@ std::string ShardName(uint32_t shard) { return "shard " + std::to_string(shard);
 bool IsWrite(ShardRequest::Op op) {
   return op == ShardRequest::Op::kPut || op == ShardRequest::Op::kReplacePlacement ||
          op == ShardRequest::Op::kDelete;
-}
-
-// Runs `calls` in parallel (the last on this thread) and returns the first error.
-Status RunAll(std::vector<std::function<Status()>> calls) {
-  if (calls.empty()) return Status::Ok();
-  std::vector<std::future<Status>> started;
-  for (size_t i = 0; i + 1 < calls.size(); ++i) {
-    started.push_back(std::async(std::launch::async, calls[i]));
-  }
-  Status result = calls.back()();
-  for (auto& f : started) {
-    Status s = f.get();
-    if (result.ok() && !s.ok()) result = s;
-  }
-  return result;
 }
 
 // A routing refusal that outlasted its retries is, to a client, the
@@ -289,7 +276,7 @@ Result<Listing> ShardedMetadataStore::List(const std::string& ns, const std::str
         return Status::Ok();
       });
     }
-    (void)RunAll(std::move(calls));
+    (void)RunInParallel(std::move(calls));
     Status failed;
     for (const auto& r : replies) {
       if (!r.ok() && failed.ok()) failed = r.status();
@@ -563,7 +550,7 @@ Status ShardedMetadataStore::Replicate(uint32_t shard, int64_t epoch,
     });
   }
   // The replicas first, then this node: a write this node serves is on every replica.
-  RETURN_IF_ERROR(RunAll(std::move(calls)));
+  RETURN_IF_ERROR(RunInParallel(std::move(calls)));
   return replica_->Append(shard, epoch, prev, entries);
 }
 
@@ -610,7 +597,7 @@ void ShardedMetadataStore::CatchUpLoop() {
         return Status::Ok();
       });
     }
-    (void)RunAll(std::move(calls));
+    (void)RunInParallel(std::move(calls));
     std::string error;
     for (Task& t : tasks) {
       LedShard& led = *led_[t.shard];
@@ -664,7 +651,7 @@ Status ShardedMetadataStore::CatchUp(uint32_t shard, int64_t epoch,
       return Status::Ok();
     });
   }
-  RETURN_IF_ERROR(RunAll(std::move(promises)));
+  RETURN_IF_ERROR(RunInParallel(std::move(promises)));
 
   // Every write a previous primary acknowledged is on every replica it had,
   // and at least one of them is in this set (survivors are kept): the most
@@ -694,7 +681,7 @@ Status ShardedMetadataStore::CatchUp(uint32_t shard, int64_t epoch,
       });
     }
   }
-  return RunAll(std::move(pushes));
+  return RunInParallel(std::move(pushes));
 }
 
 Status ShardedMetadataStore::PullFrom(ShardPeer& source, uint32_t shard, int64_t epoch,

@@ -129,7 +129,8 @@ Status RemotePieceStore::Append(const meta::DriveRef& drive, const store::PieceI
     Finish(batch, status);
     if (!status.ok()) return status;
   }
-  pending_.push_back({drive.lnum, id, std::string(bytes.begin(), bytes.end())});
+  pending_.push_back(
+      {drive.lnum, id, std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size())});
   pending_bytes_ += bytes.size();
   max_pending_bytes_ = std::max(max_pending_bytes_, pending_bytes_);
   return Status::Ok();
@@ -138,15 +139,31 @@ Status RemotePieceStore::Append(const meta::DriveRef& drive, const store::PieceI
 Status RemotePieceStore::Sync(const std::vector<meta::DriveRef>& drives) {
   for (const meta::DriveRef& drive : drives) RETURN_IF_ERROR(CheckNode(drive));
   std::unique_lock<std::mutex> lock(mutex_);
-  Batch batch = TakePending();
-  // A batch taken earlier may hold pieces appended before this Sync; the node
-  // must have them before it syncs, or they would miss this sync.
-  landed_cv_.wait(lock, [&] { return *in_flight_.begin() == batch.seq; });
-  lock.unlock();
-  Status status = Send(batch, /*sync=*/true, drives);
-  lock.lock();
-  Finish(batch, status);
-  if (!status.ok()) return status;
+  ++sync_calls_;
+  if (!open_group_) open_group_ = std::make_shared<SyncGroup>();
+  std::shared_ptr<SyncGroup> group = open_group_;
+  for (const meta::DriveRef& drive : drives) group->lnums.insert(drive.lnum);
+  // Someone else leads the group, or this caller does once no sync is in flight.
+  landed_cv_.wait(lock, [&] { return group->done || (!sync_sending_ && open_group_ == group); });
+  if (!group->done) {
+    open_group_.reset();
+    sync_sending_ = true;
+    ++sync_rounds_;
+    Batch batch = TakePending();
+    // A batch taken earlier may hold pieces appended before this Sync; the
+    // node must have them before it syncs, or they would miss this sync.
+    landed_cv_.wait(lock, [&] { return *in_flight_.begin() == batch.seq; });
+    std::vector<meta::DriveRef> group_drives;
+    for (uint32_t lnum : group->lnums) group_drives.push_back({node_, lnum});
+    lock.unlock();
+    Status status = Send(batch, /*sync=*/true, group_drives);
+    lock.lock();
+    group->status = status;
+    group->done = true;
+    sync_sending_ = false;
+    Finish(batch, status);  // wakes the group and the next one's callers
+  }
+  if (!group->status.ok()) return group->status;
   for (const meta::DriveRef& drive : drives) {
     auto it = lost_.lower_bound({drive.lnum, store::PieceId{}});
     if (it != lost_.end() && it->first.first == drive.lnum) {
@@ -242,6 +259,16 @@ size_t RemotePieceStore::buffered_bytes() const {
 size_t RemotePieceStore::max_buffered_bytes() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return max_pending_bytes_;
+}
+
+uint64_t RemotePieceStore::sync_calls() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return sync_calls_;
+}
+
+uint64_t RemotePieceStore::sync_rounds() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return sync_rounds_;
 }
 
 }  // namespace tessera::rpc

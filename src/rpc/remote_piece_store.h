@@ -14,11 +14,14 @@
 //     sends the pending batch as Store(sync=false). So buffered_bytes() never
 //     exceeds flush_bytes (except for a single larger piece) whatever a file's
 //     size; each thread sending holds at most one more batch in flight.
-//   - Sync(drives) takes the pending batch (whoever appended it), waits until
-//     every batch taken before it has been answered, then sends it as
-//     Store(sync=true) naming `drives`. The node appends and then syncs, so on
-//     OK every piece appended to those drives before Sync was called, by any
-//     writer, is durable.
+//   - Sync(drives) is group commit: callers that arrive while a sync is in
+//     flight form the next group, and one of them, once that sync is
+//     answered, takes the pending batch (whoever appended it), waits until
+//     every batch taken before it has been answered, then sends it as one
+//     Store(sync=true) naming the union of the group's drives. The node
+//     appends and then syncs, so on OK every piece appended to those drives
+//     before any of the group called Sync, by any writer, is durable. One
+//     round trip and one flush per drive serve the whole group.
 //   - A batch that fails loses pieces of possibly several writers. The Append
 //     or Sync that sent it returns the error; every piece in it is also
 //     remembered as lost, and every later Sync covering a drive with a lost
@@ -96,6 +99,9 @@ class RemotePieceStore final : public io::PieceStore {
   // Bytes appended and not yet sent, and the most that ever were.
   size_t buffered_bytes() const;
   size_t max_buffered_bytes() const;
+  // Sync calls so far, and the Store(sync=true) round trips that served them.
+  uint64_t sync_calls() const;
+  uint64_t sync_rounds() const;
 
  private:
   struct PendingPiece {
@@ -106,6 +112,12 @@ class RemotePieceStore final : public io::PieceStore {
   struct Batch {
     uint64_t seq = 0;
     std::vector<PendingPiece> pieces;
+  };
+  // Sync callers served by one Store(sync=true).
+  struct SyncGroup {
+    std::set<uint32_t> lnums;
+    bool done = false;
+    Status status;
   };
 
   Status CheckNode(const meta::DriveRef& drive) const;
@@ -133,6 +145,10 @@ class RemotePieceStore final : public io::PieceStore {
   size_t max_pending_bytes_ = 0;
   uint64_t next_seq_ = 0;
   std::set<uint64_t> in_flight_;
+  std::shared_ptr<SyncGroup> open_group_;  // collecting Sync callers, not yet sent
+  bool sync_sending_ = false;              // a group's Store(sync=true) is in flight
+  uint64_t sync_calls_ = 0;
+  uint64_t sync_rounds_ = 0;
   // (lnum, piece) -> why it was lost, until the piece is deleted.
   std::map<std::pair<uint32_t, store::PieceId>, std::string> lost_;
 

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -216,6 +217,41 @@ TEST_F(RemotePieceStoreTest, ConcurrentWritersEachReadBackTheirOwnBytes) {
   for (int w = 0; w < kWriters; ++w)
     EXPECT_TRUE(results[w].ok()) << w << ": " << results[w].ToString();
   EXPECT_LE(remote->max_buffered_bytes(), options.flush_bytes);
+}
+
+// Writers that sync while another sync is in flight share the next round
+// trip, each still covered for its own drive.
+TEST_F(RemotePieceStoreTest, ConcurrentSyncsShareRoundTrips) {
+  auto remote = Connect();
+  constexpr int kWriters = 16;
+  constexpr int kFiles = 30;
+  std::vector<std::thread> threads;
+  std::vector<Status> results(kWriters);
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      for (int i = 0; i < kFiles && results[w].ok(); ++i) {
+        const meta::DriveRef drive{kNode, static_cast<uint32_t>(w % 3)};
+        const store::PieceId id{200u + w, static_cast<uint32_t>(i)};
+        results[w] = remote->Append(drive, id, RandomBytes(1000 + i, w * 100 + i));
+        if (results[w].ok()) results[w] = remote->Sync({drive});
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int w = 0; w < kWriters; ++w) {
+    ASSERT_TRUE(results[w].ok()) << w << ": " << results[w].ToString();
+    for (int i = 0; i < kFiles; ++i) {
+      auto back = node_.store().Read({kNode, static_cast<uint32_t>(w % 3)},
+                                     {200u + w, static_cast<uint32_t>(i)});
+      ASSERT_TRUE(back.ok()) << w << "/" << i << ": " << back.status().ToString();
+      EXPECT_EQ(*back, RandomBytes(1000 + i, w * 100 + i));
+    }
+  }
+  EXPECT_EQ(remote->sync_calls(), uint64_t{kWriters * kFiles});
+  EXPECT_LT(remote->sync_rounds(), remote->sync_calls());
+  std::printf("%llu Sync calls served by %llu round trips\n",
+              static_cast<unsigned long long>(remote->sync_calls()),
+              static_cast<unsigned long long>(remote->sync_rounds()));
 }
 
 // One writer's failed batch carried another writer's piece: the other

@@ -182,7 +182,9 @@ class Drive::Impl {
   uint32_t next_segment_id_ = kFirstSegmentId;
   uint64_t next_ticket_ = 0;
   uint64_t commit_ticket_ = 0;  // the ticket whose turn it is to commit
-  std::condition_variable commit_cv_;
+  // Writers asleep until their ticket's turn, each woken alone: waking every
+  // writer in flight at each commit costs a context switch per writer.
+  std::map<uint64_t, std::condition_variable*> turn_waiters_;
   uint64_t committed_seq_ = 0;              // records committed so far, in commit order
   std::map<uint32_t, DirtySegment> dirty_;  // committed since the last sync round
   Status failed_;                           // set once: the drive takes no more writes
@@ -283,12 +285,15 @@ void Drive::Impl::FinishTurn(const Reservation& r, bool committed) {
       ++committed_seq_;
     }
     ++commit_ticket_;
+    // Under mu_: the waiter's condition variable lives until it sees its turn.
+    if (auto next = turn_waiters_.find(commit_ticket_); next != turn_waiters_.end()) {
+      next->second->notify_one();
+    }
     if (seg.state == SegmentState::kFull && seg.inflight == 0) {
       seg.state = SegmentState::kSealing;
       to_seal = r.segment;
     }
   }
-  commit_cv_.notify_all();
   if (to_seal != 0) SealSegment(to_seal);
 }
 
@@ -343,7 +348,12 @@ Result<Drive::Impl::Reservation> Drive::Impl::WriteRecords(std::span<const iovec
   if (!valid) MarkBroken(r, st);
   {
     std::unique_lock lock(mu_);
-    commit_cv_.wait(lock, [&] { return commit_ticket_ == r.ticket; });
+    if (commit_ticket_ != r.ticket) {
+      std::condition_variable turn;
+      turn_waiters_[r.ticket] = &turn;
+      turn.wait(lock, [&] { return commit_ticket_ == r.ticket; });
+      turn_waiters_.erase(r.ticket);
+    }
     const uint64_t broken_at = segments_.at(r.segment).broken_at;
     if (valid && broken_at <= r.offset) {
       valid = false;
