@@ -5,6 +5,16 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "rpc/rpc_test_node.h"
 
@@ -97,6 +107,62 @@ TEST_F(PieceServerTest, DeleteForgetsPiecesAndToleratesAbsentOnes) {
   ASSERT_TRUE(stub_->Delete(&context, request, &reply).ok());
   EXPECT_EQ(node_.store().Read({kNode, 0}, {40, 0}).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(node_.store().Read({kNode, 1}, {40, 1}).status().code(), StatusCode::kNotFound);
+}
+
+// The server keeps the threads a burst of calls needed: a second burst right
+// after runs on them instead of starting threads of its own (gRPC's default
+// ends and starts threads for most calls under concurrency).
+TEST_F(PieceServerTest, ABurstOfCallsRunsOnTheThreadsOfTheLastOne) {
+  std::mutex mu;
+  std::set<std::string> ours;  // callers and the sampler: not the server's
+  auto threads_now = [] {
+    std::set<std::string> ids;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+      ids.insert(task.path().filename().string());
+    }
+    return ids;
+  };
+  auto burst = [&] {
+    std::vector<std::thread> callers;
+    for (int c = 0; c < 16; ++c) {
+      callers.emplace_back([&] {
+        {
+          std::lock_guard lock(mu);
+          ours.insert(std::to_string(::gettid()));
+        }
+        for (int i = 0; i < 30; ++i) {
+          DrivesRequest request;
+          request.set_sender(1);
+          request.set_epoch(7);
+          DrivesReply reply;
+          grpc::ClientContext context;
+          EXPECT_TRUE(stub_->Drives(&context, request, &reply).ok());
+        }
+      });
+    }
+    for (auto& t : callers) t.join();
+  };
+  burst();
+  const std::set<std::string> before = threads_now();
+  std::set<std::string> seen;
+  std::atomic<bool> done{false};
+  std::thread sampler([&] {
+    {
+      std::lock_guard lock(mu);
+      ours.insert(std::to_string(::gettid()));
+    }
+    while (!done) {
+      for (const std::string& id : threads_now()) seen.insert(id);
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+  });
+  burst();
+  done = true;
+  sampler.join();
+  int started = 0;
+  for (const std::string& id : seen) started += before.count(id) == 0 && ours.count(id) == 0;
+  // A few may start as the load shifts; the default starts about a hundred.
+  EXPECT_LE(started, 16) << "server threads started during a second burst of 480 calls";
 }
 
 }  // namespace
