@@ -3,8 +3,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 
 namespace tessera {
@@ -14,17 +16,18 @@ constexpr auto kIdleExit = std::chrono::seconds(30);
 
 class ThreadSet {
  public:
+  // Throws std::system_error, having queued nothing, if a thread is needed
+  // and cannot be started.
   void Run(std::function<void()> task) {
     std::lock_guard lock(mu_);
-    queue_.push_back(std::move(task));
     // Every queued task needs a thread of its own waiting for it, or a task
     // could sit behind one that blocks on it.
-    if (queue_.size() > waiting_) {
-      ++started_;
+    if (queue_.size() + 1 > waiting_) {
       std::thread([this] { Work(); }).detach();
-    } else {
-      cv_.notify_one();
+      ++started_;
     }
+    queue_.push_back(std::move(task));
+    cv_.notify_one();
   }
 
   uint64_t started() {
@@ -41,6 +44,9 @@ class ThreadSet {
         queue_.pop_front();
         lock.unlock();
         task();
+        // What the task captured goes before the lock is taken again: a
+        // destructor may be slow, or fan out itself.
+        task = nullptr;
         lock.lock();
         continue;
       }
@@ -64,6 +70,18 @@ ThreadSet& Threads() {
   return *threads;
 }
 
+// A call that throws is an error like any other: it must neither end the
+// process on a pooled thread nor leave RunInParallel before the others finish.
+Status Guarded(const std::function<Status()>& call) {
+  try {
+    return call();
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("uncaught exception: ") + e.what());
+  } catch (...) {
+    return Status::Internal("uncaught exception");
+  }
+}
+
 }  // namespace
 
 Status RunInParallel(std::vector<std::function<Status()>> calls) {
@@ -77,15 +95,25 @@ Status RunInParallel(std::vector<std::function<Status()>> calls) {
   auto shared = std::make_shared<Shared>();
   shared->left = calls.size() - 1;
   shared->results.resize(calls.size());
+  // Calls capture the caller's stack, so every started call is waited for,
+  // whatever happens here.
   for (size_t i = 0; i + 1 < calls.size(); ++i) {
-    Threads().Run([shared, i, call = std::move(calls[i])] {
-      Status status = call();
+    auto task = [shared, i, call = std::move(calls[i])]() mutable {
+      Status status = Guarded(call);
+      call = nullptr;
       std::lock_guard lock(shared->mu);
       shared->results[i] = std::move(status);
       if (--shared->left == 0) shared->done.notify_all();
-    });
+    };
+    try {
+      Threads().Run(std::move(task));
+    } catch (const std::exception& e) {  // no thread could be started
+      std::lock_guard lock(shared->mu);
+      shared->results[i] = Status::Internal(std::string("cannot start a thread: ") + e.what());
+      --shared->left;
+    }
   }
-  Status last = calls.back()();
+  Status last = Guarded(calls.back());
   std::unique_lock lock(shared->mu);
   shared->done.wait(lock, [&] { return shared->left == 0; });
   shared->results.back() = std::move(last);

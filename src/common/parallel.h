@@ -17,7 +17,7 @@
 namespace tessera {
 
 // Runs every call concurrently and returns once all have returned: the first
-// error in call order, or OK.
+// error in call order, or OK. A call that throws returns Internal.
 Status RunInParallel(std::vector<std::function<Status()>> calls);
 
 // Threads the shared set has started so far (for tests and statistics).

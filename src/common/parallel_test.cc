@@ -5,6 +5,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <stdexcept>
+#include <string>
 #include <thread>
 
 namespace tessera {
@@ -26,6 +28,27 @@ TEST(RunInParallelTest, RunsEveryCallAndReturnsTheFirstErrorInCallOrder) {
   EXPECT_EQ(status.code(), StatusCode::kNotFound) << status.ToString();
   EXPECT_TRUE(RunInParallel({}).ok());
   EXPECT_EQ(RunInParallel({[] { return Status::IOError("only"); }}).code(), StatusCode::kIOError);
+}
+
+// A throwing call, pooled or the caller's own, is an error; the others still
+// run to the end before RunInParallel returns (they may use the caller's stack).
+TEST(RunInParallelTest, AThrowingCallIsAnErrorAndTheOthersFinish) {
+  for (size_t thrower : {size_t{0}, size_t{3}}) {
+    std::atomic<int> finished{0};
+    std::vector<std::function<Status()>> calls;
+    for (size_t i = 0; i < 4; ++i) {
+      calls.push_back([&finished, i, thrower]() -> Status {
+        if (i == thrower) throw std::runtime_error("boom");
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        ++finished;
+        return Status::Ok();
+      });
+    }
+    Status status = RunInParallel(std::move(calls));
+    EXPECT_EQ(status.code(), StatusCode::kInternal) << thrower;
+    EXPECT_NE(status.message().find("boom"), std::string::npos) << status.ToString();
+    EXPECT_EQ(finished.load(), 3) << thrower;
+  }
 }
 
 // Every call waits until all of them have started: this only returns if each

@@ -640,18 +640,26 @@ Status ShardedMetadataStore::CatchUp(uint32_t shard, int64_t epoch,
     others.push_back({node, std::move(peer), {}});
   }
   std::vector<std::function<Status()>> promises;
-  for (Other& o : others) {
-    promises.push_back([&o, shard, epoch]() -> Status {
+  std::vector<Status> promised(others.size());
+  for (size_t i = 0; i < others.size(); ++i) {
+    promises.push_back([&o = others[i], &result = promised[i], shard, epoch]() -> Status {
       Result<ShardPosition> p = o.peer->Promise(shard, epoch);
       if (!p.ok()) {
-        return Status(p.status().code(),
-                      "replica node " + std::to_string(o.node) + ": " + p.status().message());
+        result = Status(p.status().code(),
+                        "replica node " + std::to_string(o.node) + ": " + p.status().message());
+        return result;
       }
       o.position = *p;
       return Status::Ok();
     });
   }
-  RETURN_IF_ERROR(RunInParallel(std::move(promises)));
+  Status all_promised = RunInParallel(std::move(promises));
+  // A replica that promised a later epoch says this node's map is old (the
+  // caller acts on that); it outranks another replica being unreachable.
+  for (const Status& result : promised) {
+    if (result.code() == StatusCode::kFailedPrecondition) return result;
+  }
+  RETURN_IF_ERROR(all_promised);
 
   // Every write a previous primary acknowledged is on every replica it had,
   // and at least one of them is in this set (survivors are kept): the most

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <exception>
 
 #include "rpc/peer_channel.h"
 #include "rpc/rpc_server.h"
@@ -87,7 +88,7 @@ RemotePieceStore::Batch RemotePieceStore::TakePending() {
 }
 
 Status RemotePieceStore::Send(Batch& batch, bool sync,
-                              const std::vector<meta::DriveRef>& sync_drives) {
+                              const std::vector<meta::DriveRef>& sync_drives) try {
   StoreRequest request;
   request.set_sender(options_.sender);
   request.set_epoch(static_cast<uint64_t>(epoch_()));
@@ -104,6 +105,10 @@ Status RemotePieceStore::Send(Batch& batch, bool sync,
   StoreReply reply;
   auto context = NewContext();
   return Wrap(Stub()->Store(context.get(), request, &reply), "Store");
+} catch (const std::exception& e) {
+  // A batch whose send throws must still be finished by its caller, or every
+  // later Sync and Delete would wait for it forever.
+  return Status::Internal(std::string("Store on node ") + std::to_string(node_) + ": " + e.what());
 }
 
 void RemotePieceStore::Finish(const Batch& batch, const Status& status) {
