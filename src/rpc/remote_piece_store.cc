@@ -87,8 +87,7 @@ RemotePieceStore::Batch RemotePieceStore::TakePending() {
   return batch;
 }
 
-Status RemotePieceStore::Send(Batch& batch, bool sync,
-                              const std::vector<meta::DriveRef>& sync_drives) try {
+Status RemotePieceStore::Send(Batch& batch, bool sync, const std::set<uint32_t>& sync_lnums) try {
   StoreRequest request;
   request.set_sender(options_.sender);
   request.set_epoch(static_cast<uint64_t>(epoch_()));
@@ -101,7 +100,7 @@ Status RemotePieceStore::Send(Batch& batch, bool sync,
     // The batch is not needed once sent; Finish only needs the names.
     out->set_data(std::move(piece.data));
   }
-  for (const meta::DriveRef& drive : sync_drives) request.add_sync_lnums(drive.lnum);
+  for (uint32_t lnum : sync_lnums) request.add_sync_lnums(lnum);
   StoreReply reply;
   auto context = NewContext();
   return Wrap(Stub()->Store(context.get(), request, &reply), "Store");
@@ -158,10 +157,9 @@ Status RemotePieceStore::Sync(const std::vector<meta::DriveRef>& drives) {
     // A batch taken earlier may hold pieces appended before this Sync; the
     // node must have them before it syncs, or they would miss this sync.
     landed_cv_.wait(lock, [&] { return *in_flight_.begin() == batch.seq; });
-    std::vector<meta::DriveRef> group_drives;
-    for (uint32_t lnum : group->lnums) group_drives.push_back({node_, lnum});
     lock.unlock();
-    Status status = Send(batch, /*sync=*/true, group_drives);
+    // Unlocked: the group is no longer open, so its drives stay as they are.
+    Status status = Send(batch, /*sync=*/true, group->lnums);
     lock.lock();
     group->status = status;
     group->done = true;

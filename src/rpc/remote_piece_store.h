@@ -126,7 +126,7 @@ class RemotePieceStore final : public io::PieceStore {
   std::unique_ptr<grpc::ClientContext> NewContext(std::chrono::milliseconds deadline) const;
   // Moves the pending pieces into a batch that counts as in flight. Locked.
   Batch TakePending();
-  Status Send(Batch& batch, bool sync, const std::vector<meta::DriveRef>& sync_drives);
+  Status Send(Batch& batch, bool sync, const std::set<uint32_t>& sync_lnums);
   // Ends a batch's flight; records its pieces as lost if it failed. Locked.
   void Finish(const Batch& batch, const Status& status);
   Status Wrap(const grpc::Status& status, const char* call) const;
