@@ -12,10 +12,12 @@
 #include "cluster/timeline_command.h"
 #include "images/images_command.h"
 #include "node/node_command.h"
+#include "rpc/runtime_setup.h"
 
 int main(int argc, char** argv) {
   // A peer closing a socket must surface as an error value, not kill us.
   signal(SIGPIPE, SIG_IGN);
+  tessera::rpc::SetUpRpcRuntime();
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   CLI::App app{"Tessera: a scale-out storage cluster with erasure-coded protection"};
   app.require_subcommand(1);
