@@ -28,6 +28,8 @@ enum class StatusCode {
   kIndeterminate,       // it may or may not have taken effect (e.g. replication cut short)
   kConditionFailed,     // a conditional write found the target changed; nothing was written
 };
+// The highest code; a code added above must move this along.
+constexpr StatusCode kLastStatusCode = StatusCode::kConditionFailed;
 
 std::string_view StatusCodeName(StatusCode code);
 

@@ -17,7 +17,7 @@ bool ParseDetails(const std::string& details, StatusCode* code) {
     if (c < '0' || c > '9') return false;
     value = value * 10 + (c - '0');
   }
-  if (value <= 0 || value > static_cast<int>(StatusCode::kIndeterminate)) return false;
+  if (value <= 0 || value > static_cast<int>(kLastStatusCode)) return false;
   *code = static_cast<StatusCode>(value);
   return true;
 }

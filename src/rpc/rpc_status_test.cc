@@ -6,7 +6,7 @@ namespace tessera::rpc {
 namespace {
 
 TEST(RpcStatusTest, EveryCodeSurvivesTheWireWithItsMessage) {
-  for (int c = 1; c <= static_cast<int>(StatusCode::kIndeterminate); ++c) {
+  for (int c = 1; c <= static_cast<int>(kLastStatusCode); ++c) {
     Status original(static_cast<StatusCode>(c), "what went wrong " + std::to_string(c));
     grpc::Status wire = ToGrpcStatus(original);
     EXPECT_FALSE(wire.ok());
