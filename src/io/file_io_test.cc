@@ -92,6 +92,22 @@ TEST_F(FileIoTest, RoundTripsEverySizeClass) {
   }
 }
 
+TEST_F(FileIoTest, SyncEachGivesEveryDriveItsOwnOutcome) {
+  auto store = OpenStore(3, {1});
+  std::vector<uint8_t> bytes(100, 7);
+  ASSERT_TRUE(store->Append({kNode, 0}, {9, 0}, bytes).ok());
+  ASSERT_TRUE(store->Append({kNode, 2}, {9, 2}, bytes).ok());
+  std::vector<Status> synced = store->SyncEach({{kNode, 2}, {kNode, 1}, {kNode, 0}});
+  ASSERT_EQ(synced.size(), 3u);
+  EXPECT_TRUE(synced[0].ok()) << synced[0].ToString();
+  EXPECT_EQ(synced[1].code(), StatusCode::kUnavailable);
+  EXPECT_NE(synced[1].message().find("removed by the test"), std::string::npos);
+  EXPECT_TRUE(synced[2].ok()) << synced[2].ToString();
+  // Sync is the first failure of the same.
+  EXPECT_EQ(store->Sync({{kNode, 0}, {kNode, 1}}).code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(store->Sync({{kNode, 0}, {kNode, 2}}).ok());
+}
+
 TEST_F(FileIoTest, ChecksumsCoverTheContent) {
   auto store = OpenStore(4);
   std::vector<uint8_t> content = {'1', '2', '3', '4', '5', '6', '7', '8', '9'};

@@ -99,19 +99,26 @@ Status LocalPieceStore::Append(const meta::DriveRef& drive, const store::PieceId
 }
 
 Status LocalPieceStore::Sync(const std::vector<meta::DriveRef>& drives) {
+  for (Status& status : SyncEach(drives)) {
+    if (!status.ok()) return status;
+  }
+  return Status::Ok();
+}
+
+std::vector<Status> LocalPieceStore::SyncEach(const std::vector<meta::DriveRef>& drives) {
   // Drives sync in parallel: a file's latency is one fsync, not one per drive.
-  std::vector<std::pair<Syncer*, uint64_t>> tickets;
-  for (const meta::DriveRef& ref : drives) {
-    RETURN_IF_ERROR(Find(ref).status());
-    Syncer* syncer = syncers_.at(ref.lnum).get();
-    tickets.push_back({syncer, syncer->Request()});
+  std::vector<Status> results(drives.size());
+  std::vector<std::pair<Syncer*, uint64_t>> tickets(drives.size(), {nullptr, 0});
+  for (size_t i = 0; i < drives.size(); ++i) {
+    results[i] = Find(drives[i]).status();
+    if (!results[i].ok()) continue;
+    Syncer* syncer = syncers_.at(drives[i].lnum).get();
+    tickets[i] = {syncer, syncer->Request()};
   }
-  Status result;
-  for (auto& [syncer, ticket] : tickets) {
-    Status status = syncer->Wait(ticket);
-    if (result.ok() && !status.ok()) result = status;
+  for (size_t i = 0; i < drives.size(); ++i) {
+    if (tickets[i].first != nullptr) results[i] = tickets[i].first->Wait(tickets[i].second);
   }
-  return result;
+  return results;
 }
 
 Result<std::vector<uint8_t>> LocalPieceStore::Read(const meta::DriveRef& drive,

@@ -41,6 +41,9 @@ class LocalPieceStore final : public PieceStore {
   Status Append(const meta::DriveRef& drive, const store::PieceId& id,
                 std::span<const uint8_t> bytes) override;
   Status Sync(const std::vector<meta::DriveRef>& drives) override;
+  // Sync with one outcome per drive, in the order given, so that one failing
+  // drive fails only the writers that used it. Drives sync in parallel.
+  std::vector<Status> SyncEach(const std::vector<meta::DriveRef>& drives);
   Result<std::vector<uint8_t>> Read(const meta::DriveRef& drive, const store::PieceId& id) override;
   Status Delete(const meta::DriveRef& drive, const store::PieceId& id) override;
 

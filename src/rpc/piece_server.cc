@@ -32,7 +32,21 @@ Status PieceServer::CheckLnum(uint32_t lnum) const {
   return Status::Ok();
 }
 
-Status PieceServer::DoStore(const StoreRequest& request) {
+namespace {
+
+void AddFailure(uint32_t lnum, const store::PieceId& id, const Status& status,
+                google::protobuf::RepeatedPtrField<StoreFailure>* failures) {
+  StoreFailure* failure = failures->Add();
+  failure->set_lnum(lnum);
+  failure->set_object(id.object);
+  failure->set_index(id.index);
+  failure->set_code(static_cast<int32_t>(status.code()));
+  failure->set_message(status.message());
+}
+
+}  // namespace
+
+Status PieceServer::DoStore(const StoreRequest& request, StoreReply* reply) {
   RETURN_IF_ERROR(CheckEpoch(request.sender(), request.epoch()));
   // Validate the whole batch first: a bad lnum at the end must not leave the
   // pieces before it half-stored.
@@ -46,17 +60,27 @@ Status PieceServer::DoStore(const StoreRequest& request) {
   };
   for (const Piece& piece : request.pieces()) {
     const std::string& data = piece.data();
-    RETURN_IF_ERROR(store_->Append({node_, piece.lnum()}, {piece.object(), piece.index()},
-                                   {reinterpret_cast<const uint8_t*>(data.data()), data.size()}));
+    store::PieceId id{piece.object(), piece.index()};
+    Status appended = store_->Append({node_, piece.lnum()}, id,
+                                     {reinterpret_cast<const uint8_t*>(data.data()), data.size()});
+    if (!appended.ok()) {
+      AddFailure(piece.lnum(), id, appended, reply->mutable_failed_pieces());
+      continue;
+    }
     touch(piece.lnum());
   }
   if (!request.sync()) return Status::Ok();
   for (uint32_t lnum : request.sync_lnums()) touch(lnum);
-  return store_->Sync(touched);
+  std::vector<Status> synced = store_->SyncEach(touched);
+  for (size_t i = 0; i < touched.size(); ++i) {
+    if (!synced[i].ok()) AddFailure(touched[i].lnum, {}, synced[i], reply->mutable_failed_syncs());
+  }
+  return Status::Ok();
 }
 
-grpc::Status PieceServer::Store(grpc::ServerContext*, const StoreRequest* request, StoreReply*) {
-  return ToGrpcStatus(DoStore(*request));
+grpc::Status PieceServer::Store(grpc::ServerContext*, const StoreRequest* request,
+                                StoreReply* reply) {
+  return ToGrpcStatus(DoStore(*request, reply));
 }
 
 grpc::Status PieceServer::Fetch(grpc::ServerContext*, const FetchRequest* request,

@@ -9,10 +9,12 @@
 //
 // Validation: a piece naming an lnum this node never had is NotFound naming
 // it; an empty batch is OK (a Store with sync and sync_lnums only syncs).
-// Store appends pieces in order and stops at the first failure, whose Status
-// is the reply; pieces before it may be stored but not synced, which callers
-// treat as the whole batch lost (unreferenced pieces are invisible). Errors
-// cross the wire through rpc_status.h.
+// Store appends pieces in order. A piece that fails to append, or a drive
+// whose sync fails, is listed in the reply (failed_pieces, failed_syncs) and
+// the rest of the batch goes on, so one writer's failing drive does not fail
+// the writers sharing its batch; the call fails as a whole only for request
+// errors (epoch, unknown lnum), checked before any piece is appended.
+// Errors cross the wire through rpc_status.h.
 //
 // Thread-safe: gRPC calls handlers concurrently; the store and the epoch
 // function must be too. Both are borrowed and must outlive the server. Drives
@@ -44,7 +46,7 @@ class PieceServer final : public PieceService::Service {
  private:
   Status CheckEpoch(uint32_t sender, uint64_t epoch) const;
   Status CheckLnum(uint32_t lnum) const;
-  Status DoStore(const StoreRequest& request);
+  Status DoStore(const StoreRequest& request, StoreReply* reply);
   Status DoDelete(const DeleteRequest& request);
 
   const uint32_t node_;

@@ -31,10 +31,10 @@ class PieceServerTest : public ::testing::Test {
       : stub_(PieceService::NewStub(
             grpc::CreateChannel(node_.address(), grpc::InsecureChannelCredentials()))) {}
 
-  grpc::Status Store(const StoreRequest& request) {
+  grpc::Status Store(const StoreRequest& request, StoreReply* reply = nullptr) {
     grpc::ClientContext context;
-    StoreReply reply;
-    return stub_->Store(&context, request, &reply);
+    StoreReply ignored;
+    return stub_->Store(&context, request, reply != nullptr ? reply : &ignored);
   }
 
   static StoreRequest Batch(uint64_t epoch, std::vector<uint32_t> lnums) {
@@ -79,6 +79,31 @@ TEST_F(PieceServerTest, StaleEpochStoresNothingAndNamesBothEpochs) {
   auto back = node_.store().Read({kNode, 1}, {40, 1});
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(std::string(back->begin(), back->end()), "piece 2");
+}
+
+// A batch carries many writers' pieces: a piece the drive refuses is listed
+// in the reply, and the pieces after it are still stored and synced.
+TEST_F(PieceServerTest, ARefusedPieceIsReportedAndTheRestOfTheBatchIsStored) {
+  ASSERT_TRUE(Store(Batch(7, {0})).ok());  // (40, 0) on drive 0
+  StoreRequest request = Batch(7, {0, 1, 0});
+  request.set_sync(true);
+  request.mutable_pieces(2)->set_index(5);
+  StoreReply reply;
+  grpc::Status status = Store(request, &reply);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(reply.failed_pieces_size(), 1);
+  const StoreFailure& failure = reply.failed_pieces(0);
+  EXPECT_EQ(failure.lnum(), 0u);
+  EXPECT_EQ(failure.object(), 40u);
+  EXPECT_EQ(failure.index(), 0u);
+  EXPECT_EQ(failure.code(), static_cast<int32_t>(StatusCode::kAlreadyExists));
+  EXPECT_NE(failure.message().find("already exists"), std::string::npos) << failure.message();
+  EXPECT_EQ(reply.failed_syncs_size(), 0);
+  auto first = node_.store().Read({kNode, 0}, {40, 0});
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(std::string(first->begin(), first->end()), "piece 1");  // not replaced
+  EXPECT_TRUE(node_.store().Read({kNode, 1}, {40, 1}).ok());
+  EXPECT_TRUE(node_.store().Read({kNode, 0}, {40, 5}).ok());
 }
 
 TEST_F(PieceServerTest, AnEmptyBatchIsFineAndMaySync) {

@@ -19,6 +19,11 @@ std::string DriveName(uint32_t node, uint32_t lnum) {
   return std::to_string(node) + ":" + std::to_string(lnum);
 }
 
+Status NotSynced(uint32_t node, const StoreFailure& failure) {
+  return StatusFromWire(failure.code(), "drive " + DriveName(node, failure.lnum()) +
+                                            " did not sync: " + failure.message());
+}
+
 }  // namespace
 
 RemotePieceStore::RemotePieceStore(uint32_t node, const std::string& address,
@@ -87,7 +92,8 @@ RemotePieceStore::Batch RemotePieceStore::TakePending() {
   return batch;
 }
 
-Status RemotePieceStore::Send(Batch& batch, bool sync, const std::set<uint32_t>& sync_lnums) try {
+Status RemotePieceStore::Send(Batch& batch, bool sync, const std::set<uint32_t>& sync_lnums,
+                              StoreReply* reply) try {
   StoreRequest request;
   request.set_sender(options_.sender);
   request.set_epoch(static_cast<uint64_t>(epoch_()));
@@ -101,20 +107,37 @@ Status RemotePieceStore::Send(Batch& batch, bool sync, const std::set<uint32_t>&
     out->set_data(std::move(piece.data));
   }
   for (uint32_t lnum : sync_lnums) request.add_sync_lnums(lnum);
-  StoreReply reply;
   auto context = NewContext();
-  return Wrap(Stub()->Store(context.get(), request, &reply), "Store");
+  return Wrap(Stub()->Store(context.get(), request, reply), "Store");
 } catch (const std::exception& e) {
   // A batch whose send throws must still be finished by its caller, or every
   // later Sync and Delete would wait for it forever.
   return Status::Internal(std::string("Store on node ") + std::to_string(node_) + ": " + e.what());
 }
 
-void RemotePieceStore::Finish(const Batch& batch, const Status& status) {
+void RemotePieceStore::Finish(const Batch& batch, const Status& status, const StoreReply& reply) {
   in_flight_.erase(batch.seq);
   if (!status.ok()) {
     for (const PendingPiece& piece : batch.pieces) {
-      lost_.emplace(std::make_pair(piece.lnum, piece.id), status.ToString());
+      lost_.emplace(std::make_pair(piece.lnum, piece.id),
+                    Status::Unavailable("piece " + piece.id.ToString() + " for drive " +
+                                        DriveName(node_, piece.lnum) +
+                                        " was lost when a batch failed: " + status.ToString()));
+    }
+  }
+  for (const StoreFailure& failure : reply.failed_pieces()) {
+    store::PieceId id{failure.object(), failure.index()};
+    lost_.emplace(std::make_pair(failure.lnum(), id),
+                  StatusFromWire(failure.code(), "piece " + id.ToString() + " for drive " +
+                                                     DriveName(node_, failure.lnum()) +
+                                                     " was not stored: " + failure.message()));
+  }
+  // A piece on a drive that did not sync may be gone after a crash, whoever
+  // syncs that drive next.
+  for (const StoreFailure& failure : reply.failed_syncs()) {
+    for (const PendingPiece& piece : batch.pieces) {
+      if (piece.lnum != failure.lnum()) continue;
+      lost_.emplace(std::make_pair(piece.lnum, piece.id), NotSynced(node_, failure));
     }
   }
   landed_cv_.notify_all();
@@ -128,9 +151,11 @@ Status RemotePieceStore::Append(const meta::DriveRef& drive, const store::PieceI
   while (pending_bytes_ > 0 && pending_bytes_ + bytes.size() > options_.flush_bytes) {
     Batch batch = TakePending();
     lock.unlock();
-    Status status = Send(batch, /*sync=*/false, {});
+    StoreReply reply;
+    Status status = Send(batch, /*sync=*/false, {}, &reply);
     lock.lock();
-    Finish(batch, status);
+    Finish(batch, status, reply);
+    // Pieces the node refused are now lost; their writers' Syncs report them.
     if (!status.ok()) return status;
   }
   pending_.push_back(
@@ -159,21 +184,23 @@ Status RemotePieceStore::Sync(const std::vector<meta::DriveRef>& drives) {
     landed_cv_.wait(lock, [&] { return *in_flight_.begin() == batch.seq; });
     lock.unlock();
     // Unlocked: the group is no longer open, so its drives stay as they are.
-    Status status = Send(batch, /*sync=*/true, group->lnums);
+    StoreReply reply;
+    Status status = Send(batch, /*sync=*/true, group->lnums, &reply);
     lock.lock();
     group->status = status;
+    for (const StoreFailure& failure : reply.failed_syncs()) {
+      group->failed_syncs.emplace(failure.lnum(), NotSynced(node_, failure));
+    }
     group->done = true;
     sync_sending_ = false;
-    Finish(batch, status);  // wakes the group and the next one's callers
+    Finish(batch, status, reply);  // wakes the group and the next one's callers
   }
   if (!group->status.ok()) return group->status;
   for (const meta::DriveRef& drive : drives) {
+    auto failed = group->failed_syncs.find(drive.lnum);
+    if (failed != group->failed_syncs.end()) return failed->second;
     auto it = lost_.lower_bound({drive.lnum, store::PieceId{}});
-    if (it != lost_.end() && it->first.first == drive.lnum) {
-      return Status::Unavailable("piece " + it->first.second.ToString() + " for drive " +
-                                 DriveName(node_, drive.lnum) +
-                                 " was lost when a batch failed: " + it->second);
-    }
+    if (it != lost_.end() && it->first.first == drive.lnum) return it->second;
   }
   return Status::Ok();
 }

@@ -22,12 +22,16 @@
 //     appends and then syncs, so on OK every piece appended to those drives
 //     before any of the group called Sync, by any writer, is durable. One
 //     round trip and one flush per drive serve the whole group.
-//   - A batch that fails loses pieces of possibly several writers. The Append
-//     or Sync that sent it returns the error; every piece in it is also
-//     remembered as lost, and every later Sync covering a drive with a lost
-//     piece fails (Unavailable, naming the first lost piece). So a Sync never
-//     returns OK while a piece appended before it is not durable, and no
-//     writer's pieces vanish silently because another writer's call failed.
+//   - A piece the node could not store, or a drive it could not sync, is
+//     reported on its own (StoreReply): only those pieces count as lost, and
+//     only Syncs covering those drives fail, with the node's error code. A
+//     batch whose call fails as a whole (unreachable node, stale epoch) loses
+//     every piece in it, possibly of several writers. The Append or Sync that
+//     sent it returns the error; every later Sync covering a drive with a
+//     lost piece fails too, naming the first lost piece. So a
+//     Sync never returns OK while a piece appended before it is not durable,
+//     and no writer's pieces vanish silently because another writer's call
+//     failed.
 //   - A lost piece is forgotten when it is Deleted: a writer whose Append or
 //     Sync failed must Delete what it appended (FileWriter::Abort does).
 //     Until then other writers' Syncs on that drive fail too; they are false
@@ -117,7 +121,8 @@ class RemotePieceStore final : public io::PieceStore {
   struct SyncGroup {
     std::set<uint32_t> lnums;
     bool done = false;
-    Status status;
+    Status status;                            // of the call as a whole
+    std::map<uint32_t, Status> failed_syncs;  // lnum -> why it did not sync
   };
 
   Status CheckNode(const meta::DriveRef& drive) const;
@@ -126,9 +131,10 @@ class RemotePieceStore final : public io::PieceStore {
   std::unique_ptr<grpc::ClientContext> NewContext(std::chrono::milliseconds deadline) const;
   // Moves the pending pieces into a batch that counts as in flight. Locked.
   Batch TakePending();
-  Status Send(Batch& batch, bool sync, const std::set<uint32_t>& sync_lnums);
-  // Ends a batch's flight; records its pieces as lost if it failed. Locked.
-  void Finish(const Batch& batch, const Status& status);
+  Status Send(Batch& batch, bool sync, const std::set<uint32_t>& sync_lnums, StoreReply* reply);
+  // Ends a batch's flight; records as lost every piece of a failed call, or
+  // the pieces the reply lists and those on drives that did not sync. Locked.
+  void Finish(const Batch& batch, const Status& status, const StoreReply& reply);
   Status Wrap(const grpc::Status& status, const char* call) const;
 
   const uint32_t node_;
@@ -150,7 +156,7 @@ class RemotePieceStore final : public io::PieceStore {
   uint64_t sync_calls_ = 0;
   uint64_t sync_rounds_ = 0;
   // (lnum, piece) -> why it was lost, until the piece is deleted.
-  std::map<std::pair<uint32_t, store::PieceId>, std::string> lost_;
+  std::map<std::pair<uint32_t, store::PieceId>, Status> lost_;
 
   std::mutex topology_mutex_;
   layout::Topology topology_;

@@ -279,6 +279,27 @@ TEST_F(RemotePieceStoreTest, AFailedBatchFailsTheSyncOfEveryWriterInIt) {
   EXPECT_TRUE(node_.store().Read({kNode, 0}, {22, 0}).ok());
 }
 
+// Writers A and B share a batch; the node refuses A's piece (it already
+// exists). Only A's Sync fails, with the node's code; B's piece is durable.
+TEST_F(RemotePieceStoreTest, ARefusedPieceFailsOnlyTheSyncOfItsDrive) {
+  auto remote = Connect();
+  auto bytes = RandomBytes(600, 5);
+  ASSERT_TRUE(remote->Append({kNode, 0}, {30, 0}, bytes).ok());
+  ASSERT_TRUE(remote->Sync({{kNode, 0}}).ok());
+  ASSERT_TRUE(remote->Append({kNode, 0}, {30, 0}, bytes).ok());  // A: refused by the node
+  ASSERT_TRUE(remote->Append({kNode, 1}, {31, 0}, bytes).ok());  // B
+  Status b = remote->Sync({{kNode, 1}});                         // sends A's piece too
+  EXPECT_TRUE(b.ok()) << b.ToString();
+  EXPECT_EQ(remote->sync_rounds(), 2u);
+  EXPECT_TRUE(node_.store().Read({kNode, 1}, {31, 0}).ok());
+  Status a = remote->Sync({{kNode, 0}});
+  EXPECT_EQ(a.code(), StatusCode::kAlreadyExists) << a.ToString();
+  EXPECT_NE(a.message().find("not stored"), std::string::npos) << a.ToString();
+  // Once A gives its piece up, drive 0 syncs again.
+  EXPECT_TRUE(remote->Delete({kNode, 0}, {30, 0}).ok());
+  EXPECT_TRUE(remote->Sync({{kNode, 0}}).ok());
+}
+
 TEST_F(RemotePieceStoreTest, LargeStreamKeepsClientMemoryBounded) {
   auto remote = Connect();
   const size_t kPiece = 128 * kKiB;

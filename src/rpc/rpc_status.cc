@@ -100,4 +100,12 @@ Status FromGrpcStatus(const grpc::Status& status) {
   }
 }
 
+Status StatusFromWire(int32_t code, std::string message) {
+  if (code <= 0 || code > static_cast<int32_t>(kLastStatusCode)) {
+    return Status::Internal("status code " + std::to_string(code) +
+                            " from a peer is not a known error code: " + message);
+  }
+  return Status(static_cast<StatusCode>(code), std::move(message));
+}
+
 }  // namespace tessera::rpc

@@ -18,5 +18,8 @@ namespace tessera::rpc {
 grpc::StatusCode ToGrpcCode(StatusCode code);
 grpc::Status ToGrpcStatus(const Status& status);
 Status FromGrpcStatus(const grpc::Status& status);
+// A status sent as a tessera code number and a message inside a reply. A
+// number that is no tessera error code is Internal, naming it.
+Status StatusFromWire(int32_t code, std::string message);
 
 }  // namespace tessera::rpc

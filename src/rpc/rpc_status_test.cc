@@ -45,5 +45,18 @@ TEST(RpcStatusTest, MapsGrpcOwnStatuses) {
             StatusCode::kNotFound);
 }
 
+TEST(RpcStatusTest, StatusFromWireKeepsKnownCodesOnly) {
+  for (int c = 1; c <= static_cast<int>(kLastStatusCode); ++c) {
+    Status back = StatusFromWire(c, "why");
+    EXPECT_EQ(static_cast<int>(back.code()), c);
+    EXPECT_EQ(back.message(), "why");
+  }
+  for (int32_t bad : {0, -1, static_cast<int>(kLastStatusCode) + 1, 1 << 30}) {
+    Status back = StatusFromWire(bad, "why");
+    EXPECT_EQ(back.code(), StatusCode::kInternal) << bad;
+    EXPECT_NE(back.message().find(std::to_string(bad)), std::string::npos) << back.ToString();
+  }
+}
+
 }  // namespace
 }  // namespace tessera::rpc
