@@ -18,7 +18,8 @@ constexpr uint32_t kShards = 8;
 
 // A node as the others reach it: its store, called in-process, or Unavailable
 // while it is down. The network transport (rpc/remote_shard_peer) is tested
-// with real processes in the cluster tests.
+// on loopback in rpc/remote_shard_peer_test.cc and with real processes in the
+// cluster tests.
 struct Reach {
   std::shared_mutex mu;                     // calls hold it shared while they use `store`
   std::atomic<bool> refuse_appends{false};  // a replica whose disk fails writes
