@@ -209,14 +209,7 @@ class Bench {
           ++from_writer;
         }
         auto t1 = Clock::now();
-        if (got.kind == GetOutcome::kNotFound || got.kind == GetOutcome::kError) {
-          return failures.Add(got.message);
-        }
-        latency[i] = Seconds(t0, t1) * 1000;
-        if (got.kind == GetOutcome::kMismatch) {
-          ++mismatches;
-          failures.Add(got.message);
-        }
+        RecordRead(got, Seconds(t0, t1) * 1000, &latency[i], &mismatches, &failures);
       };
     });
     json resources = meter.Stop(files.size());

@@ -306,6 +306,19 @@ GetOutcome GetAndCompare(httplib::Client& client, const std::string& url,
 
 // ------------------------------------------------------------------ measuring
 
+void RecordRead(const GetOutcome& got, double latency_ms, double* sample,
+                std::atomic<uint64_t>* mismatches, Failures* failures) {
+  if (got.kind == GetOutcome::kNotFound || got.kind == GetOutcome::kError) {
+    failures->Add(got.message);
+    return;
+  }
+  *sample = latency_ms;
+  if (got.kind == GetOutcome::kMismatch) {
+    ++*mismatches;
+    failures->Add(got.message);
+  }
+}
+
 void Failures::Add(const std::string& message) {
   uint64_t n = ++count_;
   std::lock_guard<std::mutex> lock(mu_);

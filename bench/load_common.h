@@ -119,6 +119,12 @@ class Failures {
   std::vector<std::string> first_;
 };
 
+// Files a timed GET: a miss or an error is a failure and leaves `*sample`
+// as it was (NaN: no latency); a mismatch keeps its latency and counts both
+// as a mismatch and as a failure.
+void RecordRead(const GetOutcome& got, double latency_ms, double* sample,
+                std::atomic<uint64_t>* mismatches, Failures* failures);
+
 // Nearest-rank percentiles (p50, p90, p99, max, mean) of the successful
 // latencies in ms; NaN entries mark failed requests and are skipped.
 json LatencyStats(const std::vector<double>& latencies_ms);

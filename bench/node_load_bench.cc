@@ -218,14 +218,7 @@ class Bench {
             auto t0 = Clock::now();
             GetOutcome got = GetAndCompare(*client, FileUrl(kNamespace, f.rel), expected);
             auto t1 = Clock::now();
-            if (got.kind == GetOutcome::kNotFound || got.kind == GetOutcome::kError) {
-              return failures.Add(got.message);
-            }
-            latency[i] = Seconds(t0, t1) * 1000;
-            if (got.kind == GetOutcome::kMismatch) {
-              ++mismatches;
-              failures.Add(got.message);
-            }
+            RecordRead(got, Seconds(t0, t1) * 1000, &latency[i], &mismatches, &failures);
           };
     });
     CheckAlive(node, ds.label + " read phase");

@@ -246,14 +246,7 @@ class Bench {
           got = GetAndCompare(clients[writer_[i]], url, expected);
         }
         auto t1 = Clock::now();
-        if (got.kind == GetOutcome::kNotFound || got.kind == GetOutcome::kError) {
-          return failures.Add(got.message);
-        }
-        latency[i] = Seconds(t0, t1) * 1000;
-        if (got.kind == GetOutcome::kMismatch) {
-          ++mismatches;
-          failures.Add(got.message);
-        }
+        RecordRead(got, Seconds(t0, t1) * 1000, &latency[i], &mismatches, &failures);
       };
     });
     json resources = meter.Stop(files_.size());
