@@ -13,10 +13,10 @@
 #include <sstream>
 #include <thread>
 
-#include "cluster/cluster_file.h"
 #include "cluster/membership/shard_map_keeper.h"
 #include "tests/integration/test_files.h"
 #include "tests/support/cli_run.h"
+#include "tests/support/cluster_probe.h"
 #include "tests/support/etcd_process.h"
 #include "tests/support/etcd_test.h"
 #include "tests/support/node_process.h"
@@ -54,15 +54,8 @@ class ClusterTest : public ::testing::Test {
           WaitFor([&] { return Members(i) == kNodes && View(i).value("writable", false); }, 20s))
           << "node " << i << ": " << View(i).dump();
     }
-    cluster::ClusterFile file;
-    file.cluster = "it";
-    file.etcd = etcd_->host_ports();
-    for (int i = 0; i < kNodes; ++i) {
-      file.nodes.push_back(
-          {"node" + std::to_string(i + 1), "127.0.0.1:" + std::to_string(nodes_[i]->port())});
-    }
     cluster_file_ = dir_.path() + "/cluster.json";
-    ASSERT_TRUE(cluster::SaveClusterFile(cluster_file_, file).ok());
+    ASSERT_TRUE(WriteClusterFile(cluster_file_, "it", etcd_->host_ports(), nodes_).ok());
   }
 
   // `tessera VERB ARGS --cluster FILE`: exit code and output.

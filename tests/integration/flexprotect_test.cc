@@ -14,7 +14,6 @@
 #include <set>
 #include <thread>
 
-#include "cluster/cluster_file.h"
 #include "tests/integration/test_files.h"
 #include "tests/support/cluster_probe.h"
 #include "tests/support/etcd_process.h"
@@ -49,15 +48,8 @@ class FlexProtectTest : public ::testing::Test {
           WaitFor([&] { return Readable(i) == kNodes && View(i).value("writable", false); }, 30s))
           << "node " << i << ": " << View(i).dump();
     }
-    cluster::ClusterFile file;
-    file.cluster = "fp";
-    file.etcd = etcd_->host_ports();
-    for (int i = 0; i < kNodes; ++i) {
-      file.nodes.push_back(
-          {"node" + std::to_string(i + 1), "127.0.0.1:" + std::to_string(nodes_[i]->port())});
-    }
     cluster_file_ = dir_.path() + "/cluster.json";
-    ASSERT_TRUE(cluster::SaveClusterFile(cluster_file_, file).ok());
+    ASSERT_TRUE(WriteClusterFile(cluster_file_, "fp", etcd_->host_ports(), nodes_).ok());
     ASSERT_TRUE(WaitFor([&] { return MasterIndex() >= 0; }, 20s));
     master_ = MasterIndex();
   }

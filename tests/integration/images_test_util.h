@@ -14,9 +14,9 @@
 #include <regex>
 #include <thread>
 
-#include "cluster/cluster_file.h"
 #include "tests/integration/test_files.h"
 #include "tests/support/cli_run.h"
+#include "tests/support/cluster_probe.h"
 #include "tests/support/etcd_process.h"
 #include "tests/support/images_process.h"
 #include "tests/support/node_process.h"
@@ -62,15 +62,10 @@ class ImagesClusterTest : public ::testing::Test {
     CommandResult set =
         RunCommand({TesseraBinary(), "config", "set", "protection", protection, "--config", uri});
     ASSERT_EQ(set.exit_code, 0) << set.output;
-    cluster::ClusterFile file;
-    file.cluster = "img";
-    file.etcd = etcd_->host_ports();
     for (int i = 0; i < nodes; ++i) {
       nodes_.push_back(std::make_unique<NodeProcess>(
           ClusterNode(dir_.Sub("node" + std::to_string(i + 1)), uri, 4)));
       ASSERT_TRUE(nodes_.back()->Start(&why)) << why << "\n" << nodes_.back()->ReadLog();
-      file.nodes.push_back(
-          {"node" + std::to_string(i + 1), "127.0.0.1:" + std::to_string(nodes_.back()->port())});
     }
     for (auto& node : nodes_) {
       ASSERT_TRUE(WaitFor(
@@ -85,7 +80,7 @@ class ImagesClusterTest : public ::testing::Test {
           << node->ReadLog();
     }
     std::string cluster_file = dir_.Sub("cluster.json");
-    ASSERT_TRUE(cluster::SaveClusterFile(cluster_file, file).ok());
+    ASSERT_TRUE(WriteClusterFile(cluster_file, "img", etcd_->host_ports(), nodes_).ok());
     images_ = std::make_unique<ImagesProcess>("", dir_.Sub("images.log"),
                                               std::vector<std::string>{"--cluster", cluster_file});
     ASSERT_TRUE(images_->Start(&why)) << why;

@@ -4,6 +4,8 @@
 
 #include <regex>
 
+#include "cluster/cluster_file.h"
+
 namespace tessera::testing {
 
 using nlohmann::json;
@@ -23,6 +25,19 @@ json GetJson(int port, const std::string& path) {
 }
 
 }  // namespace
+
+Status WriteClusterFile(const std::string& path, const std::string& cluster,
+                        const std::vector<std::string>& etcd,
+                        const std::vector<std::unique_ptr<NodeProcess>>& nodes) {
+  cluster::ClusterFile file;
+  file.cluster = cluster;
+  file.etcd = etcd;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    file.nodes.push_back(
+        {"node" + std::to_string(i + 1), "127.0.0.1:" + std::to_string(nodes[i]->port())});
+  }
+  return cluster::SaveClusterFile(path, file);
+}
 
 json NodeView(int port) { return GetJson(port, "/v1/cluster/view"); }
 

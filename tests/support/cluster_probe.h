@@ -5,10 +5,12 @@
 // where its nodes listen and where its cluster.json is.
 #pragma once
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "common/status.h"
 #include "tests/support/node_process.h"
 
 namespace tessera::testing {
@@ -25,6 +27,13 @@ nlohmann::json FileStat(int port, const std::string& ns_path);
 
 // GET /v1/cluster/protection on `port`; {} unless it answers 200.
 nlohmann::json ProtectionReport(int port);
+
+// Writes the cluster.json at `path` for nodes a test started one by one:
+// cluster `cluster`, etcd members "HOST:PORT", and nodes[i] as node<i+1>
+// on 127.0.0.1, so the admin verbs reach them with --cluster.
+Status WriteClusterFile(const std::string& path, const std::string& cluster,
+                        const std::vector<std::string>& etcd,
+                        const std::vector<std::unique_ptr<NodeProcess>>& nodes);
 
 // The admin verbs of one cluster, run as `tessera ARGS --cluster FILE`.
 class ClusterAdmin {
