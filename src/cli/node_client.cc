@@ -13,6 +13,7 @@
 #include <random>
 #include <vector>
 
+#include "common/host_port.h"
 #include "common/sha256.h"
 
 namespace tessera::cli {
@@ -174,10 +175,7 @@ Status WriteAll(int fd, const char* data, size_t size, const std::string& what) 
 
 }  // namespace
 
-std::string NodeUrl::ToString() const {
-  bool v6 = host.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
+std::string NodeUrl::ToString() const { return "http://" + HostPort{host, port}.ToString(); }
 
 Result<NodeUrl> ParseNodeUrl(std::string_view url) {
   const std::string quoted = "node URL '" + Snippet(url) + "'";
@@ -203,47 +201,8 @@ Result<NodeUrl> ParseNodeUrl(std::string_view url) {
   if (rest.find('@') != std::string_view::npos) {
     return Status::InvalidArgument(quoted + " has user info; give only http://HOST:PORT");
   }
-  NodeUrl out;
-  std::string_view port;
-  if (!rest.empty() && rest.front() == '[') {
-    size_t close = rest.find(']');
-    if (close == std::string_view::npos) {
-      return Status::InvalidArgument(quoted + " has an unclosed '[' in its IPv6 address");
-    }
-    out.host = std::string(rest.substr(1, close - 1));
-    std::string_view after = rest.substr(close + 1);
-    if (after.empty() || after.front() != ':') {
-      return Status::InvalidArgument(quoted + " has no port" + example);
-    }
-    port = after.substr(1);
-    bool ok = !out.host.empty() && std::all_of(out.host.begin(), out.host.end(), [](char c) {
-      return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
-    });
-    if (!ok) return Status::InvalidArgument(quoted + " has a malformed IPv6 address");
-  } else {
-    size_t colon = rest.rfind(':');
-    if (colon == std::string_view::npos) {
-      return Status::InvalidArgument(quoted + " has no port" + example);
-    }
-    out.host = std::string(rest.substr(0, colon));
-    port = rest.substr(colon + 1);
-    if (out.host.empty()) return Status::InvalidArgument(quoted + " has no host" + example);
-    for (char c : out.host) {
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_') {
-        return Status::InvalidArgument(quoted + " has a host with a character other than " +
-                                       "A-Z a-z 0-9 - . _ (IPv6 addresses go in [brackets])");
-      }
-    }
-  }
-  int port_number = 0;
-  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), port_number);
-  if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || port_number < 1 ||
-      port_number > 65535) {
-    return Status::InvalidArgument(quoted + " has port '" + Snippet(port) +
-                                   "', which is not a number from 1 to 65535");
-  }
-  out.port = port_number;
-  return out;
+  ASSIGN_OR_RETURN(HostPort address, ParseHostPort(rest, quoted));
+  return NodeUrl{std::move(address.host), address.port};
 }
 
 std::string PercentEncode(std::string_view text, bool keep_slash) {

@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "cli/node_resolver.h"
+#include "common/host_port.h"
+#include "common/listen_socket.h"
 #include "common/object_name.h"
 #include "images/cluster_store.h"
 #include "images/image_service.h"
@@ -26,10 +28,9 @@ struct Flags {
 };
 
 int Run(const Flags& flags) {
-  size_t colon = flags.listen.rfind(':');
-  int port = colon == std::string::npos ? -1 : std::atoi(flags.listen.c_str() + colon + 1);
-  if (port <= 0 || port > 65535) {
-    spdlog::error("--listen '{}' must be HOST:PORT", flags.listen);
+  Result<HostPort> listen = ParseHostPort(flags.listen, "--listen '" + flags.listen + "'");
+  if (!listen.ok()) {
+    spdlog::error("{}", listen.status().message());
     return 2;
   }
   if (Status s = ValidateNamespace(flags.ns); !s.ok()) {
@@ -40,7 +41,6 @@ int Run(const Flags& flags) {
     spdlog::error("--upload-lease must be at least 1 second");
     return 2;
   }
-  std::string host = flags.listen.substr(0, colon);
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
@@ -62,11 +62,12 @@ int Run(const Flags& flags) {
   int threads = flags.threads;
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.set_tcp_nodelay(true);
+  server.set_socket_options(SetExclusiveListenOptions);
   server.set_read_timeout(300, 0);
   server.set_write_timeout(300, 0);
   // No payload limit: httplib would apply it to streamed uploads too.
   service.Register(server);
-  if (!server.bind_to_port(host, port)) {
+  if (!server.bind_to_port(listen->host, listen->port)) {
     spdlog::error("cannot listen on {}: address in use or not available", flags.listen);
     return 1;
   }

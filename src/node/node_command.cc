@@ -12,6 +12,8 @@
 #include <thread>
 
 #include "cluster/config/config_uri.h"
+#include "common/host_port.h"
+#include "common/listen_socket.h"
 #include "common/units.h"
 #include "jobs/flexprotect.h"
 #include "jobs/job_engine.h"
@@ -240,13 +242,21 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
       return 2;
     }
   }
-  size_t colon = flags.listen.rfind(':');
-  int port = colon == std::string::npos ? -1 : std::atoi(flags.listen.c_str() + colon + 1);
-  if (colon == std::string::npos || port <= 0 || port > 65535) {
-    spdlog::error("--listen '{}' must be HOST:PORT", flags.listen);
+  Result<HostPort> listen = ParseHostPort(flags.listen, "--listen '" + flags.listen + "'");
+  if (!listen.ok()) {
+    spdlog::error("{}", listen.status().message());
     return 2;
   }
-  std::string host = flags.listen.substr(0, colon);
+  if (!flags.rpc_listen.empty()) {
+    Result<HostPort> rpc_listen = ParseHostPort(
+        flags.rpc_listen, "--rpc-listen '" + flags.rpc_listen + "'", PortZero::kAnyFreePort);
+    if (!rpc_listen.ok()) {
+      spdlog::error("{}", rpc_listen.status().message());
+      return 2;
+    }
+  }
+  const std::string& host = listen->host;
+  const int port = listen->port;
 
   // Signals are taken by a dedicated thread, so every other thread blocks them.
   sigset_t signals;
@@ -323,7 +333,8 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
     ClusterAgent* a = agent.get();
     piece_server = std::make_unique<rpc::PieceServer>(a->array_id(), &raw->local_pieces(),
                                                       [a] { return a->epoch(); });
-    std::string rpc_listen = flags.rpc_listen.empty() ? host + ":0" : flags.rpc_listen;
+    std::string rpc_listen =
+        flags.rpc_listen.empty() ? HostPort{host, 0}.ToString() : flags.rpc_listen;
     meta_server = std::make_unique<rpc::MetaServer>(shards);
     Result<std::unique_ptr<rpc::RpcServer>> started =
         rpc::RpcServer::Start(rpc_listen, {piece_server.get(), meta_server.get()});
@@ -381,6 +392,7 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
   server.set_keep_alive_max_count(10000);
   // Small responses must not wait for the peer's delayed ACK.
   server.set_tcp_nodelay(true);
+  server.set_socket_options(SetExclusiveListenOptions);
   server.set_read_timeout(300, 0);
   server.set_write_timeout(300, 0);
   RegisterHttpApi(server, **node, std::move(hooks));

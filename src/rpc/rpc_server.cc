@@ -5,6 +5,8 @@
 
 #include <chrono>
 
+#include "common/host_port.h"
+
 namespace tessera::rpc {
 namespace {
 
@@ -14,10 +16,8 @@ constexpr int kMaxIdleThreads = 32;
 
 Result<std::unique_ptr<RpcServer>> RpcServer::Start(const std::string& address,
                                                     const std::vector<grpc::Service*>& services) {
-  size_t colon = address.rfind(':');
-  if (colon == std::string::npos) {
-    return Status::InvalidArgument("rpc address '" + address + "' has no port");
-  }
+  ASSIGN_OR_RETURN(HostPort requested,
+                   ParseHostPort(address, "rpc address '" + address + "'", PortZero::kAnyFreePort));
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
@@ -29,12 +29,15 @@ Result<std::unique_ptr<RpcServer>> RpcServer::Start(const std::string& address,
   // burst needed, and let an idle one go only after a second.
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, kMaxIdleThreads);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 1000);
+  // gRPC binds with SO_REUSEPORT by default: a second node given the same
+  // address would then share the port and take some of this one's calls.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return Status::Unavailable("cannot serve rpc on " + address);
   }
-  std::string bound = address.substr(0, colon) + ":" + std::to_string(port);
+  std::string bound = HostPort{requested.host, port}.ToString();
   return std::unique_ptr<RpcServer>(new RpcServer(std::move(server), port, std::move(bound)));
 }
 

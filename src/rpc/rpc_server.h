@@ -24,7 +24,8 @@ inline constexpr int kMaxMessageBytes = 64 << 20;
 
 class RpcServer {
  public:
-  // Unavailable if the address cannot be bound.
+  // `address` is HOST:PORT, port 0 for any free one. InvalidArgument if it
+  // is not; Unavailable if it cannot be bound.
   static Result<std::unique_ptr<RpcServer>> Start(const std::string& address,
                                                   const std::vector<grpc::Service*>& services);
   ~RpcServer();

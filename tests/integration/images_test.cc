@@ -763,6 +763,26 @@ TEST_F(ImagesTest, AdminTokenIsRequiredWhenConfigured) {
   EXPECT_EQ(Glance({"image-list"}, "anything").exit_code, 0);
 }
 
+// A second service on the fixture's address would share the port and take
+// some of its clients: it must refuse to start, and the first serve on.
+TEST_F(ImagesTest, ASecondServiceOnAnAddressInUseRefusesToStart) {
+  const std::string address = "127.0.0.1:" + std::to_string(images_->port());
+  auto start_second = [&](const std::string& listen) {
+    // `timeout`: a service that wrongly starts would otherwise serve forever.
+    return RunCommand(
+        {"timeout", "20", TesseraBinary(), "images", "--listen", listen, "--node", node_->url()});
+  };
+  CommandResult second = start_second(address);
+  EXPECT_EQ(second.exit_code, 1) << second.output;
+  EXPECT_NE(second.output.find("cannot listen on " + address), std::string::npos) << second.output;
+  CommandResult garbled = start_second(address + "x");
+  EXPECT_EQ(garbled.exit_code, 2) << garbled.output;
+  EXPECT_NE(garbled.output.find("which is not a number from 1 to 65535"), std::string::npos)
+      << garbled.output;
+  EXPECT_TRUE(images_->Alive());
+  EXPECT_EQ(Glance({"image-list"}).exit_code, 0);
+}
+
 TEST_F(ImagesTest, VersionsAndSchemas) {
   httplib::Client c = Api();
   auto root = c.Get("/");

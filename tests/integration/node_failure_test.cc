@@ -1,6 +1,6 @@
 // Failure paths of a real `tessera node`: lost drives, corrupt bytes,
-// kill -9 in the middle of a bulk load, a drive from another node, and space
-// coming back after deletes.
+// kill -9 in the middle of a bulk load, a drive from another node, space
+// coming back after deletes, and a second node started on an address in use.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -201,6 +201,40 @@ TEST(NodeFailureTest, RefusesADriveOfAnotherNode) {
   httplib::Client client("127.0.0.1", second.port());
   json info = json::parse(client.Get("/v1/node")->body);
   EXPECT_EQ(info["drives"].size(), 3u) << info.dump();
+}
+
+// Two nodes given one address would share its port and split its clients
+// between them: the second must refuse to start, and the first serve on.
+TEST(NodeFailureTest, ASecondNodeOnAnAddressInUseRefusesToStart) {
+  TempDir dir;
+  NodeProcess first(FourDriveNode(dir.Sub("first")));
+  ASSERT_TRUE(first.Start()) << first.ReadLog();
+  httplib::Client client("127.0.0.1", first.port());
+  std::string first_guid = json::parse(client.Get("/v1/node")->body).value("cluster_guid", "?");
+
+  const std::string address = "127.0.0.1:" + std::to_string(first.port());
+  auto start_second = [&](const std::string& listen) {
+    // `timeout`: a node that wrongly starts would otherwise serve forever.
+    return RunCommand({"timeout", "20", TesseraBinary(), "node", "--listen", listen, "--drives",
+                       dir.Sub("second-d0") + "," + dir.Sub("second-d1"), "--state",
+                       dir.Sub("second-state")});
+  };
+  CommandResult second = start_second(address);
+  EXPECT_EQ(second.exit_code, 1) << second.output;
+  EXPECT_NE(second.output.find("cannot listen on " + address), std::string::npos) << second.output;
+
+  CommandResult garbled = start_second("127.0.0.1:" + std::to_string(first.port()) + "x");
+  EXPECT_EQ(garbled.exit_code, 2) << garbled.output;
+  EXPECT_NE(garbled.output.find("which is not a number from 1 to 65535"), std::string::npos)
+      << garbled.output;
+
+  for (int i = 0; i < 20; ++i) {  // new connections, each to the first node
+    httplib::Client fresh("127.0.0.1", first.port());
+    auto info = fresh.Get("/v1/node");
+    ASSERT_TRUE(info) << "request " << i;
+    EXPECT_EQ(json::parse(info->body).value("cluster_guid", "?"), first_guid);
+  }
+  EXPECT_TRUE(first.Alive());
 }
 
 TEST(NodeFailureTest, DeletingHalfTheFilesGivesSpaceBack) {
