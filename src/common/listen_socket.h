@@ -8,10 +8,21 @@
 // Without it that second bind fails with EADDRINUSE.
 #pragma once
 
+#include <string>
+
+#include "common/status.h"
+
 namespace tessera {
 
 // For httplib::Server::set_socket_options. Errors are ignored: a socket
 // without SO_REUSEADDR still works, it only rebinds later after a restart.
 void SetExclusiveListenOptions(int fd);
+
+// Whether a server could listen on `host`:`port` now: binds a socket with
+// these options without listening, then closes it, so a server can refuse
+// to start before it changes anything. Unavailable naming the address when
+// another process serves it or the host does not resolve to a local
+// address. A check, not a reservation: the real bind may still lose a race.
+Status CheckCanListen(const std::string& host, int port);
 
 }  // namespace tessera

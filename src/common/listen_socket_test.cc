@@ -88,5 +88,36 @@ TEST(ListenSocketTest, ThePortBindsAgainWhileOldConnectionsAreInTimeWait) {
   if (again >= 0) ::close(again);
 }
 
+TEST(ListenSocketTest, CheckCanListenSeesAServedAddressAndChangesNothing) {
+  int listener = BindLoopback(0, /*exclusive=*/true);
+  ASSERT_GE(listener, 0) << strerror(errno);
+  uint16_t port = PortOf(listener);
+  Status served = CheckCanListen("127.0.0.1", port);
+  EXPECT_EQ(served.code(), StatusCode::kUnavailable);
+  EXPECT_NE(served.message().find("127.0.0.1:" + std::to_string(port)), std::string::npos)
+      << served.message();
+  EXPECT_NE(served.message().find("another process is serving"), std::string::npos)
+      << served.message();
+  EXPECT_EQ(CheckCanListen("0.0.0.0", port).code(), StatusCode::kUnavailable);
+  ::close(listener);
+
+  // Free again, and the check itself left nothing bound behind.
+  EXPECT_TRUE(CheckCanListen("127.0.0.1", port).ok());
+  int again = BindLoopback(port, /*exclusive=*/true);
+  EXPECT_GE(again, 0) << strerror(errno);
+  if (again >= 0) ::close(again);
+}
+
+TEST(ListenSocketTest, CheckCanListenNamesAHostItCannotUse) {
+  Status unresolved = CheckCanListen("no-such-host.invalid", 8080);
+  EXPECT_EQ(unresolved.code(), StatusCode::kUnavailable);
+  EXPECT_NE(unresolved.message().find("no-such-host.invalid:8080"), std::string::npos)
+      << unresolved.message();
+  // A well-formed address this machine does not have (TEST-NET-1).
+  Status foreign = CheckCanListen("192.0.2.1", 8080);
+  EXPECT_EQ(foreign.code(), StatusCode::kUnavailable);
+  EXPECT_NE(foreign.message().find("192.0.2.1:8080"), std::string::npos) << foreign.message();
+}
+
 }  // namespace
 }  // namespace tessera

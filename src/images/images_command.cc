@@ -33,6 +33,10 @@ int Run(const Flags& flags) {
     spdlog::error("{}", listen.status().message());
     return 2;
   }
+  if (Status free = CheckCanListen(listen->host, listen->port); !free.ok()) {
+    spdlog::error("{}", free.message());
+    return 1;
+  }
   if (Status s = ValidateNamespace(flags.ns); !s.ok()) {
     spdlog::error("--namespace: {}", s.message());
     return 2;

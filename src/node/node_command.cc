@@ -257,6 +257,12 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
   }
   const std::string& host = listen->host;
   const int port = listen->port;
+  // Before drives are formatted or the cluster joined: a node that cannot
+  // serve must change nothing.
+  if (Status free = CheckCanListen(host, port); !free.ok()) {
+    spdlog::error("{}", free.message());
+    return 1;
+  }
 
   // Signals are taken by a dedicated thread, so every other thread blocks them.
   sigset_t signals;

@@ -222,6 +222,9 @@ TEST(NodeFailureTest, ASecondNodeOnAnAddressInUseRefusesToStart) {
   CommandResult second = start_second(address);
   EXPECT_EQ(second.exit_code, 1) << second.output;
   EXPECT_NE(second.output.find("cannot listen on " + address), std::string::npos) << second.output;
+  // It refused before touching anything: no drive formatted, no identity.
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("second-d0")));
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("second-state")));
 
   CommandResult garbled = start_second("127.0.0.1:" + std::to_string(first.port()) + "x");
   EXPECT_EQ(garbled.exit_code, 2) << garbled.output;
