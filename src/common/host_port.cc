@@ -70,8 +70,10 @@ Result<HostPort> ParseHostPort(std::string_view text, const std::string& describ
   const int lowest = zero == PortZero::kAnyFreePort ? 0 : 1;
   int number = -1;
   auto [end, error] = std::from_chars(port.data(), port.data() + port.size(), number);
-  if (port.empty() || error != std::errc() || end != port.data() + port.size() || number < lowest ||
-      number > 65535) {
+  // "080" is refused: written back it would not be the text the user gave.
+  const bool leading_zero = port.size() > 1 && port.front() == '0';
+  if (port.empty() || leading_zero || error != std::errc() || end != port.data() + port.size() ||
+      number < lowest || number > 65535) {
     return Status::InvalidArgument(what + " has port " + Quoted(port) +
                                    ", which is not a number from " + std::to_string(lowest) +
                                    " to 65535");

@@ -49,6 +49,7 @@ TEST(HostPortTest, RejectsWithAClearReason) {
       {"node:65536", "not a number from 1 to 65535"},
       {"node:18xyz", "port '18xyz'"},
       {"node:-1", "not a number from 1 to 65535"},
+      {"node:08080", "not a number from 1 to 65535"},
       {"node:+80", "not a number from 1 to 65535"},
       {"node: 80", "not a number from 1 to 65535"},
       {"node:99999999999999999999", "not a number from 1 to 65535"},
@@ -94,8 +95,8 @@ TEST(HostPortTest, QuotesGarbagePrintably) {
   EXPECT_LT(message.size(), 300u);
 }
 
-// Random text from the characters that matter: whatever parses prints back
-// as text that parses to the same address.
+// Random text from the characters that matter: whatever parses is already
+// in canonical form, so it prints back as the very same text.
 TEST(HostPortTest, RandomTextParsesOrFailsCleanly) {
   const std::string alphabet = "0123456789abfg:[].-_ @/x";
   std::mt19937 random(7);
@@ -111,10 +112,7 @@ TEST(HostPortTest, RandomTextParsesOrFailsCleanly) {
     ++parsed_count;
     ASSERT_GE(parsed->port, 1) << text;
     ASSERT_LE(parsed->port, 65535) << text;
-    Result<HostPort> again = ParseHostPort(parsed->ToString());
-    ASSERT_TRUE(again.ok()) << text;
-    ASSERT_EQ(again->host, parsed->host) << text;
-    ASSERT_EQ(again->port, parsed->port) << text;
+    ASSERT_EQ(parsed->ToString(), text);
   }
   EXPECT_GT(parsed_count, 100);
 }
