@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/fs_util.h"
+#include "common/host_port.h"
 
 namespace tessera::cluster {
 namespace {
@@ -19,23 +20,6 @@ bool IsClusterName(const std::string& name) {
     if (!ok) return false;
   }
   return true;
-}
-
-// HOST:PORT with a non-empty host (no '/', '@' or spaces) and port 1..65535.
-bool IsHostPort(const std::string& text) {
-  size_t colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 >= text.size()) return false;
-  for (size_t i = 0; i < colon; ++i) {
-    char c = text[i];
-    if (c == '/' || c == '@' || c == ' ' || c == '\t') return false;
-  }
-  if (text.size() - colon - 1 > 5) return false;
-  int port = 0;
-  for (size_t i = colon + 1; i < text.size(); ++i) {
-    if (text[i] < '0' || text[i] > '9') return false;
-    port = port * 10 + (text[i] - '0');
-  }
-  return port >= 1 && port <= 65535;
 }
 
 Result<std::string> StringField(const json& j, const char* name, bool required) {
@@ -81,7 +65,7 @@ Result<ClusterFile> ParseClusterFile(const std::string& text) {
   for (size_t i = 0; i < etcd->size(); ++i) {
     const json& e = (*etcd)[i];
     std::string where = "etcd[" + std::to_string(i) + "]";
-    if (!e.is_string() || !IsHostPort(e.get<std::string>())) {
+    if (!e.is_string() || !ParseHostPort(e.get<std::string>()).ok()) {
       return Bad(where + " " + e.dump() + " is not HOST:PORT");
     }
     file.etcd.push_back(e.get<std::string>());
@@ -95,7 +79,8 @@ Result<ClusterFile> ParseClusterFile(const std::string& text) {
       ClusterFileNode node;
       ASSIGN_OR_RETURN(node.name, StringField(n, "name", false));
       ASSIGN_OR_RETURN(node.api, StringField(n, "api", true));
-      if (!IsHostPort(node.api)) return Bad(where + ".api '" + node.api + "' is not HOST:PORT");
+      if (!ParseHostPort(node.api).ok())
+        return Bad(where + ".api '" + node.api + "' is not HOST:PORT");
       file.nodes.push_back(std::move(node));
     }
   }

@@ -1,39 +1,14 @@
 #include "cluster/config/config_uri.h"
 
 #include <cctype>
-#include <cstdlib>
+
+#include "common/host_port.h"
 
 namespace tessera::cluster::config {
 namespace {
 
 Status Bad(std::string_view text, std::string_view why) {
   return Status::InvalidArgument("config URI '" + std::string(text) + "': " + std::string(why));
-}
-
-bool ValidHost(std::string_view host) {
-  if (host.empty()) return false;
-  if (host.front() == '[') {
-    if (host.size() < 3 || host.back() != ']') return false;
-    for (char c : host.substr(1, host.size() - 2)) {
-      if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') return false;
-    }
-    return true;
-  }
-  for (char c : host) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_') {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool ValidPort(std::string_view port) {
-  if (port.empty() || port.size() > 5 || port[0] == '0') return false;
-  for (char c : port) {
-    if (c < '0' || c > '9') return false;
-  }
-  int value = std::atoi(std::string(port).c_str());
-  return value >= 1 && value <= 65535;
 }
 
 }  // namespace
@@ -74,16 +49,11 @@ Result<ConfigUri> ParseConfigUri(std::string_view text) {
     size_t comma = authority.find(',', start);
     std::string_view endpoint = authority.substr(
         start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
-    size_t colon = endpoint.rfind(':');
     if (endpoint.empty()) return Bad(text, "empty endpoint in the list");
-    if (colon == std::string_view::npos || (endpoint.front() == '[' && endpoint.back() == ']')) {
-      return Bad(text, "endpoint '" + std::string(endpoint) + "' must be HOST:PORT");
-    }
-    if (!ValidHost(endpoint.substr(0, colon))) {
-      return Bad(text, "endpoint '" + std::string(endpoint) + "' has an invalid host");
-    }
-    if (!ValidPort(endpoint.substr(colon + 1))) {
-      return Bad(text, "endpoint '" + std::string(endpoint) + "' needs a port 1..65535");
+    if (Result<HostPort> parsed =
+            ParseHostPort(endpoint, "endpoint '" + std::string(endpoint) + "'");
+        !parsed.ok()) {
+      return Bad(text, parsed.status().message());
     }
     uri.endpoints.emplace_back(endpoint);
     if (comma == std::string_view::npos) break;

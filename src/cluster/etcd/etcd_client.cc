@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "common/host_port.h"
+
 namespace tessera::cluster {
 namespace {
 
@@ -297,17 +299,9 @@ Result<std::unique_ptr<EtcdClient>> EtcdClient::Create(const std::string& endpoi
       }
       e = "http://" + e;
     }
-    std::string hostport = e.substr(7);
-    size_t colon = hostport.rfind(':');
-    if (colon == std::string::npos || colon == 0 || colon + 1 == hostport.size() ||
-        hostport.find('/') != std::string::npos) {
-      return Status::InvalidArgument("etcd endpoint " + e + ": expected http://HOST:PORT");
-    }
-    std::string port = hostport.substr(colon + 1);
-    int p = 0;
-    auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
-    if (ec != std::errc() || ptr != port.data() + port.size() || p <= 0 || p > 65535) {
-      return Status::InvalidArgument("etcd endpoint " + e + ": bad port \"" + port + "\"");
+    if (Result<HostPort> parsed = ParseHostPort(e.substr(7), "etcd endpoint '" + e + "'");
+        !parsed.ok()) {
+      return parsed.status();
     }
     list.push_back(e);
   }
