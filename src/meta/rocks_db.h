@@ -22,7 +22,8 @@ inline Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 }
 
 // Opens or creates the database in `dir`, with the options every metadata
-// store uses. `what` names it in errors.
+// store uses. `what` names it in errors. FailedPrecondition when another
+// process (or this one) has it open.
 inline Result<std::unique_ptr<rocksdb::DB>> OpenRocksDb(const std::string& dir,
                                                         std::string_view what) {
   rocksdb::Options options;
@@ -32,6 +33,13 @@ inline Result<std::unique_ptr<rocksdb::DB>> OpenRocksDb(const std::string& dir,
   options.keep_log_file_num = 2;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, dir, &raw);
+  // RocksDB's own LOCK file is what keeps two nodes off one state directory.
+  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+    return Status::FailedPrecondition(std::string(what) + " in " + dir +
+                                      " is in use by another process (is a node already running "
+                                      "with this state directory?): " +
+                                      s.ToString());
+  }
   if (!s.ok()) return FromRocks(s, "opening " + std::string(what) + " in " + dir);
   return std::unique_ptr<rocksdb::DB>(raw);
 }

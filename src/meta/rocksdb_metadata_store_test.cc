@@ -49,6 +49,19 @@ TEST(RocksDbMetadataStoreTest, PutGetReplaceDelete) {
   EXPECT_EQ(s.Delete("ns", "a").status().code(), StatusCode::kNotFound);
 }
 
+TEST(RocksDbMetadataStoreTest, ADatabaseInUseIsRefusedAsSuch) {
+  testing::TempDir dir;
+  auto first = RocksDbMetadataStore::Open(dir.path());
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto second = RocksDbMetadataStore::Open(dir.path());
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(second.status().message().find("is in use by another process"), std::string::npos)
+      << second.status().message();
+  first->reset();
+  EXPECT_TRUE(RocksDbMetadataStore::Open(dir.path()).ok());
+}
+
 TEST(RocksDbMetadataStoreTest, ReplacePlacementOnlyWhileContentIsUnchanged) {
   testing::TempDir dir;
   auto store = RocksDbMetadataStore::Open(dir.path());

@@ -126,6 +126,13 @@ Result<std::unique_ptr<PieceIndex>> PieceIndex::Open(const std::string& dir) {
 
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, dir, &raw);
+  // RocksDB's own LOCK file is what keeps two nodes off one drive.
+  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+    return Status::FailedPrecondition("piece index " + dir +
+                                      " is in use by another process (is a node already running "
+                                      "on this drive?): " +
+                                      s.ToString());
+  }
   if (!s.ok()) return FromRocks(s, "opening piece index " + dir);
   return std::unique_ptr<PieceIndex>(new PieceIndex(dir, std::unique_ptr<rocksdb::DB>(raw)));
 }

@@ -27,6 +27,19 @@ TEST(PieceIndexTest, PutGetDeleteInOneBatch) {
   EXPECT_EQ(index->Get({5, 2}).value(), (PieceLocation{3, 8192, 1}));
 }
 
+TEST(PieceIndexTest, AnIndexInUseIsRefusedAsSuch) {
+  TempDir dir;
+  auto first = PieceIndex::Open(dir.Sub("index"));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto second = PieceIndex::Open(dir.Sub("index"));
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(second.status().message().find("is in use by another process"), std::string::npos)
+      << second.status().message();
+  first->reset();
+  EXPECT_TRUE(PieceIndex::Open(dir.Sub("index")).ok());
+}
+
 TEST(PieceIndexTest, IteratesInPieceIdOrder) {
   TempDir dir;
   auto index = PieceIndex::Open(dir.Sub("index")).value();

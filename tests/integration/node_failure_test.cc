@@ -240,6 +240,32 @@ TEST(NodeFailureTest, ASecondNodeOnAnAddressInUseRefusesToStart) {
   EXPECT_TRUE(first.Alive());
 }
 
+// Drives and state belong to one running node: a second node started on
+// them (on another port) is refused with a reason, and the first serves on.
+TEST(NodeFailureTest, ASecondNodeOnTheDrivesOfARunningOneIsRefused) {
+  TempDir dir;
+  NodeConfig config = FourDriveNode(dir.path());
+  config.state_dir = dir.Sub("state");
+  NodeProcess first(config);
+  ASSERT_TRUE(first.Start()) << first.ReadLog();
+  httplib::Client client("127.0.0.1", first.port());
+  ASSERT_EQ(client.Put("/v1/files/ns/kept", "still here", "application/octet-stream")->status, 201);
+
+  std::string drives = dir.Sub("d0");
+  for (int i = 1; i < 4; ++i) drives += "," + dir.Sub("d" + std::to_string(i));
+  CommandResult second = RunCommand({"timeout", "20", TesseraBinary(), "node", "--listen",
+                                     "127.0.0.1:" + std::to_string(FreePort()), "--drives", drives,
+                                     "--state", config.state_dir});
+  EXPECT_EQ(second.exit_code, 1) << second.output;
+  EXPECT_NE(second.output.find("is in use by another process"), std::string::npos) << second.output;
+
+  auto kept = client.Get("/v1/files/ns/kept");
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->status, 200);
+  EXPECT_EQ(kept->body, "still here");
+  EXPECT_TRUE(first.Alive());
+}
+
 TEST(NodeFailureTest, DeletingHalfTheFilesGivesSpaceBack) {
   TempDir dir;
   NodeProcess node(FourDriveNode(dir.path(), {"--segment-size", "2M", "--compact-interval", "0"}));
