@@ -33,10 +33,6 @@ int Run(const Flags& flags) {
     spdlog::error("{}", listen.status().message());
     return 2;
   }
-  if (Status free = CheckCanListen(listen->host, listen->port); !free.ok()) {
-    spdlog::error("{}", free.message());
-    return 1;
-  }
   if (Status s = ValidateNamespace(flags.ns); !s.ok()) {
     spdlog::error("--namespace: {}", s.message());
     return 2;
@@ -44,6 +40,10 @@ int Run(const Flags& flags) {
   if (flags.lease_seconds < 1) {
     spdlog::error("--upload-lease must be at least 1 second");
     return 2;
+  }
+  if (Status free = CheckCanListen(listen->host, listen->port); !free.ok()) {
+    spdlog::error("{}", free.message());
+    return 1;
   }
   sigset_t signals;
   sigemptyset(&signals);

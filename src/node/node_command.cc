@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <vector>
 
 #include "cluster/config/config_uri.h"
 #include "common/host_port.h"
@@ -227,6 +228,10 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
   int threads = flags.threads;
   std::unique_ptr<ClusterAgent> agent;
   if (flags.config.empty()) {
+    if (!flags.rpc_listen.empty()) {
+      spdlog::error("--rpc-listen needs --config: only a cluster node serves the piece RPC");
+      return 2;
+    }
     if (int code = StandaloneOptions(flags, options); code != 0) return code;
   } else {
     if (settings_from_flags) {
@@ -247,6 +252,7 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
     spdlog::error("{}", listen.status().message());
     return 2;
   }
+  std::vector<HostPort> to_serve = {*listen};
   if (!flags.rpc_listen.empty()) {
     Result<HostPort> rpc_listen = ParseHostPort(
         flags.rpc_listen, "--rpc-listen '" + flags.rpc_listen + "'", PortZero::kAnyFreePort);
@@ -254,15 +260,18 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
       spdlog::error("{}", rpc_listen.status().message());
       return 2;
     }
+    if (rpc_listen->port != 0) to_serve.push_back(*rpc_listen);
+  }
+  // Before drives are formatted or the cluster joined: a node that cannot
+  // serve must change nothing.
+  for (const HostPort& address : to_serve) {
+    if (Status free = CheckCanListen(address.host, address.port); !free.ok()) {
+      spdlog::error("{}", free.message());
+      return 1;
+    }
   }
   const std::string& host = listen->host;
   const int port = listen->port;
-  // Before drives are formatted or the cluster joined: a node that cannot
-  // serve must change nothing.
-  if (Status free = CheckCanListen(host, port); !free.ok()) {
-    spdlog::error("{}", free.message());
-    return 1;
-  }
 
   // Signals are taken by a dedicated thread, so every other thread blocks them.
   sigset_t signals;

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "common/units.h"
 #include "tests/integration/test_files.h"
@@ -110,6 +111,38 @@ TEST_F(CliTest, ClearErrorsForBadInput) {
   EXPECT_EQ(help.exit_code, 0);
   for (const char* verb : {"node", "put", "get", "ls", "rm", "stat", "cp"}) {
     EXPECT_NE(help.output.find(verb), std::string::npos) << verb << " missing from --help";
+  }
+}
+
+// `tessera node` refuses bad flags with exit 2 and a reason, before it
+// formats a drive or writes a node identity.
+TEST(NodeFlagsTest, BadFlagsAreRefusedBeforeAnythingChanges) {
+  TempDir dir;
+  const std::string free_address = "127.0.0.1:" + std::to_string(FreePort());
+  struct Case {
+    std::vector<std::string> flags;
+    const char* reason;
+  } cases[] = {
+      {{"--listen", "127.0.0.1"}, "has no port"},
+      {{"--listen", "127.0.0.1:80x"}, "which is not a number from 1 to 65535"},
+      {{"--listen", ":8080"}, "has no host"},
+      {{"--listen", free_address, "--rpc-listen", "127.0.0.1:0"}, "--rpc-listen needs --config"},
+      {{"--listen", free_address, "--config", "etcd://h:1/x", "--rpc-listen", "h:x"},
+       "--rpc-listen 'h:x' has port 'x'"},
+      {{"--listen", free_address, "--config", "etcd://h/x"}, "endpoint 'h' has no port"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> argv = {"timeout",       "20",
+                                     TesseraBinary(), "node",
+                                     "--drives",      dir.Sub("d0") + "," + dir.Sub("d1"),
+                                     "--state",       dir.Sub("state")};
+    argv.insert(argv.end(), c.flags.begin(), c.flags.end());
+    SCOPED_TRACE(c.reason);
+    CommandResult r = RunCommand(argv);
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find(c.reason), std::string::npos) << r.output;
+    EXPECT_FALSE(std::filesystem::exists(dir.Sub("d0")));
+    EXPECT_FALSE(std::filesystem::exists(dir.Sub("state")));
   }
 }
 

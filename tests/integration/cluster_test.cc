@@ -373,6 +373,25 @@ TEST_F(ClusterTest, VerifierAcknowledgedWritesSurviveRandomKills) {
   EXPECT_GT(result.acknowledged, 100) << "too few writes succeeded to mean anything";
 }
 
+// A node that cannot serve its --rpc-listen address exits before it joins:
+// the cluster does not gain a member that never serves.
+TEST_F(ClusterTest, ANodeThatCannotServeItsRpcAddressDoesNotJoin) {
+  const std::string taken = "127.0.0.1:" + std::to_string(nodes_[0]->port());
+  CommandResult r =
+      RunCommand({"timeout", "20", TesseraBinary(), "node", "--config", config_uri_, "--drives",
+                  dir_.Sub("extra-d0"), "--state", dir_.Sub("extra-state"), "--listen",
+                  "127.0.0.1:" + std::to_string(FreePort()), "--rpc-listen", taken});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("cannot listen on " + taken), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("extra-d0")));
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("extra-state")));
+  CommandResult nodes = Admin({"nodes", "--json"});
+  ASSERT_EQ(nodes.exit_code, 0) << nodes.output;
+  json list = json::parse(nodes.output, nullptr, false);
+  ASSERT_TRUE(list.is_array()) << nodes.output;
+  EXPECT_EQ(list.size(), static_cast<size_t>(kNodes)) << nodes.output;
+}
+
 TEST_F(ClusterTest, LiveSettingAppliesWithinSecondsAndImmutableIsIgnored) {
   ASSERT_EQ(Put(0, "ns/big", 4096), 201);
   Config({"set", "max_file_size", "1K"});
