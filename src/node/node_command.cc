@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
@@ -77,6 +79,18 @@ void RaiseListenBacklog(int port) {
 }
 
 // The drives and the state dir, which every node takes from its flags.
+// `path` made absolute, with symlinks, "." and ".." resolved as far as it
+// exists; the text itself if even that fails.
+std::string CanonicalPath(const std::string& path) {
+  std::error_code error;
+  std::filesystem::path canonical =
+      std::filesystem::weakly_canonical(std::filesystem::absolute(path, error), error);
+  if (error) return path;
+  std::string text = canonical.lexically_normal().string();
+  while (text.size() > 1 && text.back() == '/') text.pop_back();  // "d0/" is "d0"
+  return text;
+}
+
 int DrivesAndState(const NodeFlags& flags, NodeOptions& options) {
   options.drive_paths = SplitCommas(flags.drives);
   if (options.drive_paths.empty()) {
@@ -87,6 +101,21 @@ int DrivesAndState(const NodeFlags& flags, NodeOptions& options) {
   if (options.state_dir.empty()) {
     std::filesystem::path first = std::filesystem::absolute(options.drive_paths.front());
     options.state_dir = (first.lexically_normal().parent_path() / "state").string();
+  }
+  // Two names for one directory would open it twice: the second would be
+  // refused as in use, and the node would count a drive it does not have.
+  std::map<std::string, std::string> named;  // canonical path -> as given
+  for (const std::string& path : options.drive_paths) {
+    auto [it, added] = named.emplace(CanonicalPath(path), path);
+    if (!added) {
+      spdlog::error("--drives names one directory twice: '{}' and '{}'", it->second, path);
+      return 2;
+    }
+  }
+  if (auto it = named.find(CanonicalPath(options.state_dir)); it != named.end()) {
+    spdlog::error("--state '{}' is also drive '{}': give the node state a directory of its own",
+                  options.state_dir, it->second);
+    return 2;
   }
   return 0;
 }

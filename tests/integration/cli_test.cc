@@ -1,6 +1,7 @@
 // The operator CLI (`tessera put/get/ls/stat/rm/cp -r`) against a real node.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -119,30 +120,42 @@ TEST_F(CliTest, ClearErrorsForBadInput) {
 TEST(NodeFlagsTest, BadFlagsAreRefusedBeforeAnythingChanges) {
   TempDir dir;
   const std::string free_address = "127.0.0.1:" + std::to_string(FreePort());
+  const std::string d0 = dir.Sub("d0"), d1 = dir.Sub("d1"), state = dir.Sub("state");
   struct Case {
+    std::string drives;
     std::vector<std::string> flags;
     const char* reason;
   } cases[] = {
-      {{"--listen", "127.0.0.1"}, "has no port"},
-      {{"--listen", "127.0.0.1:80x"}, "which is not a number from 1 to 65535"},
-      {{"--listen", ":8080"}, "has no host"},
-      {{"--listen", free_address, "--rpc-listen", "127.0.0.1:0"}, "--rpc-listen needs --config"},
-      {{"--listen", free_address, "--config", "etcd://h:1/x", "--rpc-listen", "h:x"},
+      {d0 + "," + d1, {"--listen", "127.0.0.1"}, "has no port"},
+      {d0 + "," + d1, {"--listen", "127.0.0.1:80x"}, "which is not a number from 1 to 65535"},
+      {d0 + "," + d1, {"--listen", ":8080"}, "has no host"},
+      {d0 + "," + d1,
+       {"--listen", free_address, "--rpc-listen", "127.0.0.1:0"},
+       "--rpc-listen needs --config"},
+      {d0 + "," + d1,
+       {"--listen", free_address, "--config", "etcd://h:1/x", "--rpc-listen", "h:x"},
        "--rpc-listen 'h:x' has port 'x'"},
-      {{"--listen", free_address, "--config", "etcd://h/x"}, "endpoint 'h' has no port"},
+      {d0 + "," + d1,
+       {"--listen", free_address, "--config", "etcd://h/x"},
+       "endpoint 'h' has no port"},
+      {d0 + "," + d1 + "," + d0, {"--listen", free_address}, "names one directory twice"},
+      {d0 + "," + dir.path() + "/./d0/", {"--listen", free_address}, "names one directory twice"},
+      {d0 + "," + d1, {"--listen", free_address, "--state", d1 + "/"}, "is also drive"},
   };
   for (const Case& c : cases) {
-    std::vector<std::string> argv = {"timeout",       "20",
-                                     TesseraBinary(), "node",
-                                     "--drives",      dir.Sub("d0") + "," + dir.Sub("d1"),
-                                     "--state",       dir.Sub("state")};
+    std::vector<std::string> argv = {"timeout", "20",       TesseraBinary(),
+                                     "node",    "--drives", c.drives};
+    if (std::find(c.flags.begin(), c.flags.end(), "--state") == c.flags.end()) {
+      argv.insert(argv.end(), {"--state", state});
+    }
     argv.insert(argv.end(), c.flags.begin(), c.flags.end());
     SCOPED_TRACE(c.reason);
     CommandResult r = RunCommand(argv);
     EXPECT_EQ(r.exit_code, 2) << r.output;
     EXPECT_NE(r.output.find(c.reason), std::string::npos) << r.output;
-    EXPECT_FALSE(std::filesystem::exists(dir.Sub("d0")));
-    EXPECT_FALSE(std::filesystem::exists(dir.Sub("state")));
+    EXPECT_FALSE(std::filesystem::exists(d0));
+    EXPECT_FALSE(std::filesystem::exists(d1));
+    EXPECT_FALSE(std::filesystem::exists(state));
   }
 }
 
