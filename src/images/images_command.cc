@@ -116,7 +116,9 @@ void AddImagesCommand(CLI::App& app, std::shared_ptr<int> exit_code) {
                   "seconds after which an upload whose service stopped renewing it is "
                   "abandoned and its image queued again")
       ->capture_default_str();
-  cmd->add_option("--threads", flags->threads, "request threads")->capture_default_str();
+  cmd->add_option("--threads", flags->threads, "request threads")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
   cmd->callback([flags, exit_code] { *exit_code = Run(*flags); });
 }
 

@@ -500,10 +500,15 @@ void AddNodeCommand(CLI::App& app, std::shared_ptr<int> exit_code) {
   cmd->add_option("--segment-size", flags->segment_size,
                   "Size at which a drive's segment file is sealed and a new one started")
       ->capture_default_str();
+  // The same bounds as the cluster settings compact_interval_seconds and
+  // http_threads (0 here turns compaction off).
   cmd->add_option("--compact-interval", flags->compact_interval,
                   "Seconds between background compaction passes (0: off)")
+      ->check(CLI::Range(0, 86400))
       ->capture_default_str();
-  cmd->add_option("--threads", flags->threads, "HTTP worker threads")->capture_default_str();
+  cmd->add_option("--threads", flags->threads, "HTTP worker threads")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
   cmd->callback([cmd, flags, exit_code] {
     bool settings_from_flags = false;
     for (const char* name :

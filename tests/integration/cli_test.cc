@@ -141,6 +141,9 @@ TEST(NodeFlagsTest, BadFlagsAreRefusedBeforeAnythingChanges) {
       {d0 + "," + d1 + "," + d0, {"--listen", free_address}, "names one directory twice"},
       {d0 + "," + dir.path() + "/./d0/", {"--listen", free_address}, "names one directory twice"},
       {d0 + "," + d1, {"--listen", free_address, "--state", d1 + "/"}, "is also drive"},
+      {d0 + "," + d1, {"--listen", free_address, "--threads", "0"}, "--threads"},
+      {d0 + "," + d1, {"--listen", free_address, "--threads", "-3"}, "--threads"},
+      {d0 + "," + d1, {"--listen", free_address, "--compact-interval", "-1"}, "--compact-interval"},
   };
   for (const Case& c : cases) {
     std::vector<std::string> argv = {"timeout", "20",       TesseraBinary(),

@@ -783,6 +783,26 @@ TEST_F(ImagesTest, ASecondServiceOnAnAddressInUseRefusesToStart) {
   EXPECT_EQ(Glance({"image-list"}).exit_code, 0);
 }
 
+// Bad flags are usage errors (exit 2) with a reason; nothing is served.
+TEST(ImagesFlagsTest, BadFlagsAreUsageErrors) {
+  const std::string listen = "127.0.0.1:" + std::to_string(FreePort());
+  const std::pair<std::vector<std::string>, const char*> cases[] = {
+      {{"--listen", "127.0.0.1:0"}, "not a number from 1 to 65535"},
+      {{"--listen", listen, "--threads", "0"}, "--threads"},
+      {{"--listen", listen, "--upload-lease", "0.5"}, "--upload-lease"},
+      {{"--listen", listen, "--namespace", "bad/ns"}, "--namespace"},
+  };
+  for (const auto& [flags, reason] : cases) {
+    SCOPED_TRACE(reason);
+    std::vector<std::string> argv = {"timeout", "20",     TesseraBinary(),
+                                     "images",  "--node", "http://127.0.0.1:1"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    CommandResult r = RunCommand(argv);
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find(reason), std::string::npos) << r.output;
+  }
+}
+
 TEST_F(ImagesTest, VersionsAndSchemas) {
   httplib::Client c = Api();
   auto root = c.Get("/");
