@@ -258,7 +258,8 @@ Result<SettingValue> ParseSettingValue(const SettingDef& def, std::string_view t
     }
     case SettingType::kPolicy: {
       Result<layout::ProtectionPolicy> policy = layout::ProtectionPolicy::Parse(text);
-      if (!policy.ok()) return Bad(def, text, policy.status().message());
+      // Parse's error already reads "protection '<text>': why".
+      if (!policy.ok()) return policy.status();
       value.canonical = policy->ToString();
       return value;
     }

@@ -175,8 +175,10 @@ TEST(SettingValueTest, ValidationTable) {
     if (c.canonical == nullptr) {
       ASSERT_FALSE(v.ok()) << v->canonical;
       EXPECT_EQ(v.status().code(), StatusCode::kInvalidArgument);
-      EXPECT_EQ(v.status().message().rfind(std::string(c.setting) + " '" + c.text + "': ", 0), 0u)
-          << v.status().message();
+      const std::string prefix = std::string(c.setting) + " '" + c.text + "': ";
+      EXPECT_EQ(v.status().message().rfind(prefix, 0), 0u) << v.status().message();
+      EXPECT_EQ(v.status().message().find(prefix, 1), std::string::npos)
+          << "said twice: " << v.status().message();
     } else {
       ASSERT_TRUE(v.ok()) << v.status().ToString();
       EXPECT_EQ(v->canonical, c.canonical);
