@@ -1,8 +1,11 @@
-// HOST:PORT, as a flag, a cluster file or a URL names a listening address.
+// HOST:PORT, as flags, cluster.json, config URIs and URLs name a TCP
+// endpoint: one parser, so every address a user types follows one set of
+// rules.
 //
 // Pure parsing, no name resolution. HOST is a name or IPv4 address (letters,
-// digits, '-', '.', '_') or an IPv6 address in brackets; PORT is decimal,
-// 1..65535 (0 too where the system may pick a free port). Errors are
+// digits, '-', '.', '_') or an IPv6 address in brackets; PORT is decimal
+// without leading zeros, 1..65535 (0 too where the system may pick a free
+// port), so an accepted text prints back unchanged. Errors are
 // InvalidArgument and say what is wrong in words an operator can act on.
 #pragma once
 
