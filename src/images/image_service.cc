@@ -804,6 +804,21 @@ void ImageService::Register(httplib::Server& server) {
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
+  // httplib cuts every response to the request's Range, errors too: a 404
+  // to "Range: bytes=0-5" sent the first 6 bytes of its JSON. An error is
+  // never partial. (The Request is the server's own, non-const object;
+  // handlers only see it const.)
+  // A request no route takes gets an error body too, as Glance gives.
+  server.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+        const_cast<httplib::Request&>(req).ranges.clear();
+        if (res.body.empty() && !res.has_header("Content-Type")) {
+          SendError(res, ApiStatus::Error(res.status, res.status == 404
+                                                          ? "The resource could not be found."
+                                                          : HttpTitle(res.status)));
+        }
+        return httplib::Server::HandlerResponse::Unhandled;
+      }));
   server.set_post_routing_handler(ErrorsAsGlanceDoes);
   auto base_url = [](const httplib::Request& req) {
     return "http://" + req.get_header_value("Host");

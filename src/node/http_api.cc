@@ -443,11 +443,22 @@ void RegisterHttpApi(httplib::Server& server, StorageNode& node, ClusterHooks cl
     return 100;
   });
   server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    // httplib cuts every response to the request's Range, errors too: a 404
+    // to "Range: bytes=0-5" sent the first 6 bytes of its JSON. An error is
+    // never partial. (The Request is the server's own, non-const object;
+    // handlers only see it const.)
+    const_cast<httplib::Request&>(req).ranges.clear();
     if (!res.body.empty() || res.has_header("Content-Type")) return;  // a handler answered
-    Status status = res.status == 404
-                        ? Status::NotFound("no route for " + req.method + " " + req.path)
-                        : Status(StatusCode::kInvalidArgument,
-                                 "request failed with HTTP " + std::to_string(res.status));
+    Status status;
+    if (res.status == 404) {
+      status = Status::NotFound("no route for " + req.method + " " + req.path);
+    } else if (res.status == 416) {  // httplib could not parse the Range header
+      status = Status::InvalidArgument("Range '" + req.get_header_value("Range") +
+                                       "' is not bytes=FIRST-LAST, bytes=FIRST- or bytes=-COUNT");
+    } else {
+      status = Status(StatusCode::kInvalidArgument,
+                      "request failed with HTTP " + std::to_string(res.status));
+    }
     int code = res.status;
     SendError(res, status);
     res.status = code;

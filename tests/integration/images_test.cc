@@ -230,6 +230,27 @@ TEST_F(ImagesTest, RangeRequests) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 416);
   EXPECT_EQ(r->get_header_value("Content-Range"), "bytes */" + std::to_string(content.size()));
+  EXPECT_EQ(r->get_header_value_count("Content-Range"), 1u);
+  // Errors are never cut to the Range: their JSON, or the HTML page Glance
+  // gives clients that do not ask for JSON, arrives whole.
+  const std::vector<std::string> paths = {"/v2/images/" + id + "/file",
+                                          "/v2/images/00000000-0000-4000-8000-000000000000/file",
+                                          "/v2/no-such-route"};
+  for (const std::string& path : paths) {
+    SCOPED_TRACE(path);
+    const char* range = path.find(id) != std::string::npos ? "bytes=999999999-" : "bytes=0-5";
+    r = c.Get(path, {{"Range", range}, {"Accept", "application/json"}});
+    ASSERT_TRUE(r);
+    EXPECT_GE(r->status, 400);
+    EXPECT_LE(r->get_header_value_count("Content-Range"), 1u);
+    json error = json::parse(r->body, nullptr, false);
+    ASSERT_FALSE(error.is_discarded()) << r->body;
+    EXPECT_EQ(error["error"].value("code", 0), r->status) << r->body;
+    r = c.Get(path, {{"Range", range}});
+    ASSERT_TRUE(r);
+    EXPECT_NE(r->body.find("<title>" + std::to_string(r->status)), std::string::npos) << r->body;
+    EXPECT_NE(r->body.find("</html>"), std::string::npos) << r->body;
+  }
 }
 
 // An image can be a copy-on-write clone of another image or of any file in

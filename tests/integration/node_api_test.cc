@@ -128,6 +128,34 @@ TEST_F(NodeApiTest, RangeRequests) {
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 416);
   EXPECT_EQ(bad->get_header_value("Content-Range"), "bytes */" + std::to_string(body.size()));
+
+  // Errors are never cut to the Range: their JSON arrives whole, with one
+  // Content-Range at most.
+  ASSERT_EQ(StatusOf(PutFile(*client_, "ns/small", "eleven byte")), 201);
+  struct Case {
+    const char* path;
+    const char* range;
+    int status;
+    const char* code;
+    const char* says;
+  } cases[] = {
+      {"/v1/files/ns/small", "bytes=20-30", 416, "InvalidArgument", "outside the file's 11 bytes"},
+      {"/v1/files/ns/r", "bytes=99999999-", 416, "InvalidArgument", "outside the file's"},
+      {"/v1/files/ns/missing", "bytes=0-5", 404, "NotFound", "ns/missing"},
+      {"/v1/files/ns/small", "bytes=abc", 416, "InvalidArgument", "Range 'bytes=abc' is not"},
+      {"/v1/no-such-route", "bytes=0-3", 404, "NotFound", "no route"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.path) + " " + c.range);
+    auto r = client_->Get(c.path, {{"Range", c.range}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, c.status);
+    EXPECT_LE(r->get_header_value_count("Content-Range"), 1u);
+    json error = json::parse(r->body, nullptr, false);
+    ASSERT_FALSE(error.is_discarded()) << r->body;
+    EXPECT_EQ(error["error"].value("code", ""), c.code) << r->body;
+    EXPECT_NE(error["error"].value("message", "").find(c.says), std::string::npos) << r->body;
+  }
 }
 
 TEST_F(NodeApiTest, ListingPagesThroughMarkers) {
