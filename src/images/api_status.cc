@@ -40,6 +40,8 @@ const char* HttpTitle(int http) {
       return "Conflict";
     case 410:
       return "Gone";
+    case 411:
+      return "Length Required";
     case 413:
       return "Request Entity Too Large";
     case 415:

@@ -1,6 +1,7 @@
 #include "images/image_service.h"
 
 #include <spdlog/spdlog.h>
+#include <strings.h>
 
 #include <chrono>
 #include <random>
@@ -61,6 +62,23 @@ void SendError(httplib::Response& res, const ApiStatus& error) {
       res, error.http,
       {{"error",
         {{"code", error.http}, {"title", HttpTitle(error.http)}, {"message", error.message}}}});
+}
+
+// For a request whose body will not be read: httplib keeps a connection
+// open whatever its Connection header says, and would parse the body as the
+// next request, unless the content provider fails once the answer is sent.
+void SendErrorAndClose(httplib::Response& res, const ApiStatus& error) {
+  SendError(res, error);
+  auto body = std::make_shared<std::string>(std::move(res.body));
+  std::string type = res.get_header_value("Content-Type");
+  res.body.clear();
+  res.headers.erase("Content-Type");
+  res.set_header("Connection", "close");
+  res.set_content_provider(body->size(), type,
+                           [body](size_t offset, size_t length, httplib::DataSink& sink) {
+                             sink.write(body->data() + offset, length);
+                             return false;
+                           });
 }
 
 bool ParseUint64(const std::string& text, uint64_t* out) {
@@ -792,7 +810,18 @@ Status ImageService::SweepOrphans() {
 }
 
 void ImageService::Register(httplib::Server& server) {
+  // httplib reads a PUT or POST body that has neither Content-Length nor
+  // chunked encoding until the client closes, so neither side would ever
+  // finish: refuse it at once, and close, so a body sent anyway is not read
+  // as the next request.
   server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    bool sends_body = req.method == "PUT" || req.method == "POST" || req.method == "PATCH";
+    bool chunked = ::strcasecmp(req.get_header_value("Transfer-Encoding").c_str(), "chunked") == 0;
+    if (sends_body && !chunked && !req.has_header("Content-Length")) {
+      SendErrorAndClose(res, ApiStatus::Error(411, req.method + " needs a Content-Length or "
+                                                                "Transfer-Encoding: chunked"));
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (options_.admin_token.empty() || req.path == "/" || req.path == "/versions") {
       return httplib::Server::HandlerResponse::Unhandled;
     }

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
+#include <strings.h>
 
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -328,6 +329,21 @@ void ListHandler(StorageNode& node, const httplib::Request& req, httplib::Respon
 void RegisterHttpApi(httplib::Server& server, StorageNode& node, ClusterHooks cluster) {
   auto gate = std::make_shared<std::function<Status()>>(std::move(cluster.write_gate));
   auto writable = [gate] { return *gate ? (*gate)() : Status::Ok(); };
+  // httplib reads a PUT or POST body that has neither Content-Length nor
+  // chunked encoding until the client closes: the client waits for an answer
+  // that never comes, and a worker (and the node's shutdown) waits out the
+  // 300 s read timeout. Refuse it at once, and close, so a body sent anyway
+  // is not read as the next request.
+  server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    bool sends_body = req.method == "PUT" || req.method == "POST" || req.method == "PATCH";
+    bool chunked = ::strcasecmp(req.get_header_value("Transfer-Encoding").c_str(), "chunked") == 0;
+    if (!sends_body || chunked || req.has_header("Content-Length")) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    SendErrorAndClose(res, 411, "InvalidArgument",
+                      req.method + " needs a Content-Length or Transfer-Encoding: chunked");
+    return httplib::Server::HandlerResponse::Handled;
+  });
   server.Get(R"(/v1/files/([^/]+)/?)",
              [&node](const httplib::Request& req, httplib::Response& res) {
                ListHandler(node, req, res);

@@ -21,6 +21,7 @@
 #include "tests/support/etcd_process.h"
 #include "tests/support/images_process.h"
 #include "tests/support/node_process.h"
+#include "tests/support/raw_http.h"
 #include "tests/support/temp_dir.h"
 
 namespace tessera::testing {
@@ -802,6 +803,23 @@ TEST_F(ImagesTest, ASecondServiceOnAnAddressInUseRefusesToStart) {
       << garbled.output;
   EXPECT_TRUE(images_->Alive());
   EXPECT_EQ(Glance({"image-list"}).exit_code, 0);
+}
+
+// An upload with neither Content-Length nor chunked encoding is refused at
+// once (httplib alone would wait for the client to close) and the image
+// stays queued.
+TEST_F(ImagesTest, AnUploadWithoutALengthIsRefusedAtOnce) {
+  std::string id = PostImage({{"name", "no-length"}});
+  ASSERT_FALSE(id.empty());
+  std::string answer = RawRequest(images_->port(), "PUT /v2/images/" + id +
+                                                       "/file HTTP/1.1\r\nHost: x\r\n"
+                                                       "Content-Type: application/octet-stream\r\n"
+                                                       "Accept: application/json\r\n\r\n");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 411", 0), 0u) << answer;
+  EXPECT_NE(answer.find("needs a Content-Length or Transfer-Encoding: chunked"), std::string::npos)
+      << answer;
+  EXPECT_EQ(Show(id).value("status", ""), "queued") << Show(id).dump();
+  EXPECT_EQ(DataFiles(id), 0u);
 }
 
 // Bad flags are usage errors (exit 2) with a reason; nothing is served.

@@ -1,9 +1,5 @@
 // The node's HTTP API, end to end against a real `tessera node` process.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -12,6 +8,7 @@
 #include "common/units.h"
 #include "tests/integration/test_files.h"
 #include "tests/support/node_process.h"
+#include "tests/support/raw_http.h"
 #include "tests/support/temp_dir.h"
 
 namespace tessera::testing {
@@ -199,22 +196,28 @@ TEST_F(NodeApiTest, BadInputGetsClearErrorsAndChangesNothing) {
   EXPECT_EQ(listing["files"].size(), 1u) << listing.dump();
 }
 
-// Sends raw request headers (and a little body) and returns what the server answers.
-std::string RawRequest(int port, const std::string& head, size_t body_bytes) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return "";
-  std::string request = head + std::string(body_bytes, 'z');
-  (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  std::string answer;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0) answer.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  return answer;
+// A body needs a length: a PUT or POST with neither Content-Length nor
+// chunked encoding is refused at once (httplib alone would wait for the
+// client to close) and stores nothing; a chunked one is stored.
+TEST_F(NodeApiTest, ABodyWithoutALengthIsRefusedAtOnce) {
+  for (const char* method : {"PUT", "POST"}) {
+    SCOPED_TRACE(method);
+    std::string answer =
+        RawRequest(node_->port(),
+                   std::string(method) + " /v1/files/ns/nolength HTTP/1.1\r\nHost: x\r\n\r\n", 0);
+    EXPECT_EQ(answer.rfind("HTTP/1.1 411", 0), 0u) << answer;
+    EXPECT_NE(answer.find("needs a Content-Length or Transfer-Encoding: chunked"),
+              std::string::npos)
+        << answer;
+  }
+  EXPECT_EQ(client_->Get("/v1/files/ns/nolength")->status, 404);
+  std::string chunked = RawRequest(node_->port(),
+                                   "PUT /v1/files/ns/chunked HTTP/1.1\r\nHost: x\r\n"
+                                   "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                                   "5\r\nhello\r\n0\r\n\r\n",
+                                   0);
+  EXPECT_EQ(chunked.rfind("HTTP/1.1 201", 0), 0u) << chunked;
+  EXPECT_EQ(client_->Get("/v1/files/ns/chunked")->body, "hello");
 }
 
 TEST(NodeLimitsTest, TooLargeIs413AndLeavesNothing) {
