@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/host_port.h"
+
 namespace tessera {
 
 void SetExclusiveListenOptions(int fd) {
@@ -15,7 +17,7 @@ void SetExclusiveListenOptions(int fd) {
 }
 
 Status CheckCanListen(const std::string& host, int port) {
-  const std::string where = host + ":" + std::to_string(port);
+  const std::string where = HostPort{host, port}.ToString();  // "[::1]:80", not "::1:80"
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;

@@ -113,6 +113,10 @@ TEST(ListenSocketTest, CheckCanListenNamesAHostItCannotUse) {
   EXPECT_EQ(unresolved.code(), StatusCode::kUnavailable);
   EXPECT_NE(unresolved.message().find("no-such-host.invalid:8080"), std::string::npos)
       << unresolved.message();
+  // An IPv6 host is named as an address, in brackets.
+  Status v6 = CheckCanListen("2001:db8::1", 8080);
+  EXPECT_EQ(v6.code(), StatusCode::kUnavailable);
+  EXPECT_NE(v6.message().find("[2001:db8::1]:8080"), std::string::npos) << v6.message();
   // A well-formed address this machine does not have (TEST-NET-1).
   Status foreign = CheckCanListen("192.0.2.1", 8080);
   EXPECT_EQ(foreign.code(), StatusCode::kUnavailable);
