@@ -9,6 +9,8 @@
 #include <string>
 #include <thread>
 
+#include "common/thread_name.h"
+
 namespace tessera {
 namespace {
 
@@ -23,7 +25,10 @@ class ThreadSet {
     // Every queued task needs a thread of its own waiting for it, or a task
     // could sit behind one that blocks on it.
     if (queue_.size() + 1 > waiting_) {
-      std::thread([this] { Work(); }).detach();
+      std::thread([this] {
+        SetThreadName("fanout");
+        Work();
+      }).detach();
       ++started_;
     }
     queue_.push_back(std::move(task));

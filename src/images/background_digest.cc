@@ -1,9 +1,14 @@
 #include "images/background_digest.h"
 
+#include "common/thread_name.h"
+
 namespace tessera::images {
 
 BackgroundDigest::BackgroundDigest(size_t depth)
-    : depth_(depth == 0 ? 1 : depth), thread_([this] { Run(); }) {}
+    : depth_(depth == 0 ? 1 : depth), thread_([this] {
+        SetThreadName("image-digest");
+        Run();
+      }) {}
 
 BackgroundDigest::~BackgroundDigest() {
   {

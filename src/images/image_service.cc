@@ -7,6 +7,7 @@
 #include <random>
 
 #include "common/sha256.h"
+#include "common/thread_name.h"
 #include "common/units.h"
 #include "images/background_digest.h"
 #include "images/image_query.h"
@@ -655,6 +656,7 @@ void ImageService::Import(const httplib::Request& req, httplib::Response& res) {
   }
   auto done = std::make_shared<std::atomic<bool>>(false);
   imports_.push_back({std::thread([this, id, token, uri, done] {
+                        SetThreadName("image-import");
                         WebDownload(id, token, uri);
                         *done = true;
                       }),

@@ -10,8 +10,10 @@
 
 #include "cli/node_resolver.h"
 #include "common/host_port.h"
+#include "common/http_worker_pool.h"
 #include "common/listen_socket.h"
 #include "common/object_name.h"
+#include "common/thread_name.h"
 #include "images/cluster_store.h"
 #include "images/image_service.h"
 
@@ -64,7 +66,7 @@ int Run(const Flags& flags) {
 
   httplib::Server server;
   int threads = flags.threads;
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server.new_task_queue = [threads] { return new HttpWorkerPool(threads); };
   server.set_tcp_nodelay(true);
   server.set_socket_options(SetExclusiveListenOptions);
   server.set_read_timeout(300, 0);
@@ -76,12 +78,14 @@ int Run(const Flags& flags) {
     return 1;
   }
   std::thread waiter([&server, signals] {
+    SetThreadName("signals");
     int received = 0;
     sigwait(&signals, &received);
     spdlog::info("signal {}: stopping", received);
     server.stop();
   });
   std::thread sweeper([&service] {
+    SetThreadName("orphan-sweep");
     if (Status s = service.SweepOrphans(); !s.ok()) {
       spdlog::warn("orphan sweep: {}", s.ToString());
     }

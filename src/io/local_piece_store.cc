@@ -1,8 +1,16 @@
 #include "io/local_piece_store.h"
 
+#include <string>
+
+#include "common/thread_name.h"
+
 namespace tessera::io {
 
-LocalPieceStore::Syncer::Syncer(store::Drive& drive) : drive_(drive), thread_([this] { Run(); }) {}
+LocalPieceStore::Syncer::Syncer(store::Drive& drive)
+    : drive_(drive), thread_([this] {
+        SetThreadName("dsync-" + std::to_string(drive_.identity().lnum));
+        Run();
+      }) {}
 
 LocalPieceStore::Syncer::~Syncer() {
   {

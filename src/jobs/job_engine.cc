@@ -7,6 +7,7 @@
 
 #include "cluster/jobs/job_store.h"
 #include "cluster/membership/master.h"
+#include "common/thread_name.h"
 #include "jobs/flexprotect_trigger.h"
 #include "jobs/job_schedule.h"
 #include "jobs/protection_plan.h"
@@ -161,7 +162,10 @@ JobEngine::~JobEngine() { Stop(); }
 
 void JobEngine::Start() {
   started_ns_ = NowNs();
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    SetThreadName("jobs");
+    Loop();
+  });
 }
 
 void JobEngine::Stop() {

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "common/parallel.h"
+#include "common/thread_name.h"
 
 namespace tessera::meta {
 namespace {
@@ -61,7 +62,10 @@ Result<std::unique_ptr<ShardedMetadataStore>> ShardedMetadataStore::Open(
   ASSIGN_OR_RETURN(auto replica, ShardReplicaStore::Open(dir, options.shard_count));
   auto store = std::unique_ptr<ShardedMetadataStore>(
       new ShardedMetadataStore(std::move(options), std::move(replica)));
-  store->catch_up_thread_ = std::thread([s = store.get()] { s->CatchUpLoop(); });
+  store->catch_up_thread_ = std::thread([s = store.get()] {
+    SetThreadName("meta-catchup");
+    s->CatchUpLoop();
+  });
   return store;
 }
 

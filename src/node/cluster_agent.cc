@@ -12,6 +12,7 @@
 #include "cluster/membership/master.h"
 #include "cluster/membership/registry.h"
 #include "cluster/membership/shard_map_keeper.h"
+#include "common/thread_name.h"
 #include "layout/protection_policy.h"
 #include "node/hook_runner.h"
 #include "node/node_state.h"
@@ -308,7 +309,10 @@ Status ClusterAgent::Join(const std::vector<uint32_t>& up_lnums, ApplyFn apply,
             spdlog::error("etcd session lost ({}): writes are suspended", why.ToString());
             if (joined_.load()) elector_->Poke();
           }));
-  hook_thread_ = std::thread([this] { HookLoop(); });
+  hook_thread_ = std::thread([this] {
+    SetThreadName("agent-hooks");
+    HookLoop();
+  });
   // The elector has a client of its own with short timeouts: a master must
   // notice quickly that it can no longer reach etcd.
   cluster::EtcdClientOptions quick;
@@ -354,7 +358,10 @@ Status ClusterAgent::Join(const std::vector<uint32_t>& up_lnums, ApplyFn apply,
     map_watch.key = cluster::ShardMapKey(cluster_);
     shard_map_watcher_ = std::make_unique<cluster::Watcher>(
         client, map_watch, [this](const cluster::WatchUpdate&) { RefreshSoon(); });
-    peer_thread_ = std::thread([this] { PeerLoop(); });
+    peer_thread_ = std::thread([this] {
+      SetThreadName("agent-peers");
+      PeerLoop();
+    });
   }
   return Status::Ok();
 }

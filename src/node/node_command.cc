@@ -16,7 +16,9 @@
 
 #include "cluster/config/config_uri.h"
 #include "common/host_port.h"
+#include "common/http_worker_pool.h"
 #include "common/listen_socket.h"
+#include "common/thread_name.h"
 #include "common/units.h"
 #include "jobs/flexprotect.h"
 #include "jobs/job_engine.h"
@@ -432,7 +434,7 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
     job_engine->Start();
   }
   httplib::Server server;
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server.new_task_queue = [threads] { return new HttpWorkerPool(threads); };
   server.set_keep_alive_max_count(10000);
   // Small responses must not wait for the peer's delayed ACK.
   server.set_tcp_nodelay(true);
@@ -447,6 +449,7 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
   }
   RaiseListenBacklog(port);
   std::thread waiter([&server, signals] {
+    SetThreadName("signals");
     int received = 0;
     sigwait(&signals, &received);
     spdlog::info("signal {}: stopping", received);

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/object_name.h"
+#include "common/thread_name.h"
 #include "io/file_writer.h"
 #include "io/piece_map.h"
 #include "io/shadow_store.h"
@@ -101,7 +102,10 @@ Result<std::unique_ptr<StorageNode>> StorageNode::Open(
   }
   node->metadata_ = std::move(metadata);
   if (options.compact_interval_seconds > 0) {
-    node->compactor_ = std::thread([n = node.get()] { n->CompactionLoop(); });
+    node->compactor_ = std::thread([n = node.get()] {
+      SetThreadName("compactor");
+      n->CompactionLoop();
+    });
   }
   return node;
 }

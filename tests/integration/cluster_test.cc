@@ -321,6 +321,12 @@ TEST_F(ClusterTest, FilesSpreadOverNodesAndReadBackWithANodeDown) {
   std::set<uint32_t> big_nodes = nodes_of("big");
   EXPECT_EQ(big_nodes.size(), 5u) << "+2 over five nodes stripes 3+2";
   EXPECT_EQ(nodes_of("small").size(), 3u) << "+2 mirrors a small file three times";
+  // A cluster node's threads say what they do (top -H, profiles).
+  std::multiset<std::string> threads = ThreadNames(nodes_[0]->pid());
+  for (const char* name : {"etcd-watch", "presence", "rejoin", "agent-peers", "agent-hooks",
+                           "meta-catchup", "config-watch", "jobs", "fanout"}) {
+    EXPECT_GE(threads.count(name), 1u) << name;
+  }
 
   // kill -9 two other nodes holding units: the writer still reads both back.
   const uint32_t writer = ArrayId(0);

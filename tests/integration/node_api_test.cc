@@ -60,6 +60,19 @@ TEST_F(NodeApiTest, RoundTripsEverySizeClass) {
   }
 }
 
+TEST_F(NodeApiTest, ThreadsAreNamedForWhatTheyDo) {
+  auto put = PutFile(*client_, "ns/threads", Content(1000, 1));
+  ASSERT_TRUE(put);
+  ASSERT_EQ(put->status, 201) << put->body;
+  std::multiset<std::string> names = ThreadNames(node_->pid());
+  EXPECT_EQ(names.count("http"), 64u);  // --threads' default, idle ones too
+  for (int lnum = 0; lnum < 4; ++lnum) {
+    EXPECT_EQ(names.count("dsync-" + std::to_string(lnum)), 1u) << lnum;
+  }
+  EXPECT_EQ(names.count("compactor"), 1u);
+  EXPECT_EQ(names.count("signals"), 1u);
+}
+
 TEST_F(NodeApiTest, ReplaceHeadDeleteAndMissing) {
   ASSERT_EQ(StatusOf(PutFile(*client_, "ns/a/b", "first")), 201);
   ASSERT_EQ(StatusOf(PutFile(*client_, "ns/a/b", "second!")), 200);

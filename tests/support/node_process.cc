@@ -194,6 +194,18 @@ std::string NodeProcess::ReadLog() const {
   return s.str();
 }
 
+std::multiset<std::string> ThreadNames(pid_t pid) {
+  std::multiset<std::string> names;
+  std::error_code ec;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    if (std::getline(comm, name)) names.insert(name);
+  }
+  return names;
+}
+
 pid_t SpawnWithLog(std::vector<std::string> args, const std::string& log_path, std::string* why) {
   // The log's directory may not exist yet (a node's dir before it formats
   // its drives); without it the child would write to our stdout.

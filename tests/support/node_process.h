@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,9 @@ class NodeProcess {
   pid_t pid_ = -1;
   std::string log_path_;
 };
+
+// The names of a process's threads, as top -H and ps -L show them.
+std::multiset<std::string> ThreadNames(pid_t pid);
 
 // Starts argv[0] with `args`, stdout and stderr appended to `log_path`. The
 // child dies with its parent (PR_SET_PDEATHSIG); a failed exec is written to

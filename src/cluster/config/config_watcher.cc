@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "common/thread_name.h"
+
 namespace tessera::cluster::config {
 
 Result<std::unique_ptr<ConfigWatcher>> ConfigWatcher::Create(EtcdClient* client, std::string root,
@@ -25,7 +27,10 @@ Result<std::unique_ptr<ConfigWatcher>> ConfigWatcher::Create(EtcdClient* client,
   watch.idle_timeout = options.watch_idle_timeout;
   watch.retry_delay = options.retry_delay;
   ConfigWatcher* self = w.get();
-  w->worker_ = std::thread([self] { self->Work(); });
+  w->worker_ = std::thread([self] {
+    SetThreadName("config-watch");
+    self->Work();
+  });
   w->watcher_ =
       std::make_unique<Watcher>(client, watch, [self](const WatchUpdate& u) { self->OnWatch(u); });
   return w;

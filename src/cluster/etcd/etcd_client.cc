@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "common/host_port.h"
+#include "common/thread_name.h"
 
 namespace tessera::cluster {
 namespace {
@@ -538,56 +539,6 @@ Status EtcdClient::Compact(int64_t revision) {
   return r.status();
 }
 
-// ---------------------------------------------------------------- LeaseKeeper
-
-LeaseKeeper::LeaseKeeper(EtcdClient* client, int64_t lease_id, int64_t ttl_seconds,
-                         std::function<void(const Status&)> on_lost)
-    : client_(client),
-      lease_id_(lease_id),
-      ttl_seconds_(ttl_seconds),
-      on_lost_(std::move(on_lost)),
-      thread_([this] { Run(); }) {}
-
-LeaseKeeper::~LeaseKeeper() { Stop(); }
-
-void LeaseKeeper::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void LeaseKeeper::Run() {
-  using Clock = std::chrono::steady_clock;
-  const auto ttl = std::chrono::milliseconds(std::max<int64_t>(ttl_seconds_, 1) * 1000);
-  const auto interval = std::max<std::chrono::milliseconds>(ttl / 3, std::chrono::milliseconds(50));
-  const auto retry = std::min<std::chrono::milliseconds>(interval, std::chrono::milliseconds(200));
-  auto last_ok = Clock::now();
-  auto wait = interval;
-  while (true) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      if (cv_.wait_for(lock, wait, [this] { return stopping_; })) return;
-    }
-    Result<int64_t> r = client_->KeepAliveOnce(lease_id_);
-    if (r.ok()) {
-      last_ok = Clock::now();
-      wait = interval;
-      continue;
-    }
-    if (r.status().code() == StatusCode::kNotFound || Clock::now() - last_ok >= ttl) {
-      lost_.store(true);
-      if (on_lost_) {
-        on_lost_(r.status().WithContext("lease " + std::to_string(lease_id_) + " lost"));
-      }
-      return;
-    }
-    wait = retry;
-  }
-}
-
 // -------------------------------------------------------------------- Watcher
 
 Watcher::Watcher(EtcdClient* client, WatchOptions options, Callback callback)
@@ -597,7 +548,10 @@ Watcher::Watcher(EtcdClient* client, WatchOptions options, Callback callback)
       callback_(std::move(callback)),
       next_revision_(options_.start_revision) {
   if (next_revision_ > 0) last_revision_.store(next_revision_ - 1);
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    SetThreadName("etcd-watch");
+    Run();
+  });
 }
 
 Watcher::~Watcher() { Stop(); }

@@ -15,9 +15,8 @@
 // Keys and values are arbitrary bytes (std::string); they travel base64 encoded.
 //
 // Threading: EtcdClient is thread-safe; every call opens its own HTTP
-// connection, so calls from many threads do not serialize. LeaseKeeper and
-// Watcher each own one background thread and borrow the EtcdClient, which
-// must outlive them.
+// connection, so calls from many threads do not serialize. A Watcher owns
+// one background thread and borrows the EtcdClient, which must outlive it.
 #pragma once
 
 #include <atomic>
@@ -188,36 +187,6 @@ class EtcdClient {
   std::vector<std::string> endpoints_;
   EtcdClientOptions options_;
   std::atomic<size_t> preferred_{0};
-};
-
-// Keeps one lease alive from a background thread: KeepAliveOnce every TTL/3.
-// If the lease expires (etcd says it is gone, or no refresh succeeded within
-// one TTL) it calls `on_lost` once, from its thread, and stops refreshing.
-// Destroying the keeper stops the thread; it does not revoke the lease.
-class LeaseKeeper {
- public:
-  LeaseKeeper(EtcdClient* client, int64_t lease_id, int64_t ttl_seconds,
-              std::function<void(const Status&)> on_lost = {});
-  ~LeaseKeeper();
-  LeaseKeeper(const LeaseKeeper&) = delete;
-  LeaseKeeper& operator=(const LeaseKeeper&) = delete;
-
-  void Stop();  // idempotent; must not be called from `on_lost`
-  bool lost() const { return lost_.load(); }
-  int64_t lease_id() const { return lease_id_; }
-
- private:
-  void Run();
-
-  EtcdClient* client_;
-  int64_t lease_id_;
-  int64_t ttl_seconds_;
-  std::function<void(const Status&)> on_lost_;
-  std::atomic<bool> lost_{false};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
 };
 
 struct WatchEvent {

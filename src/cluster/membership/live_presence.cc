@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "cluster/membership/registry.h"
+#include "common/thread_name.h"
 
 namespace tessera::cluster {
 
@@ -46,7 +47,10 @@ LivePresence::LivePresence(EtcdClient* client, std::unique_ptr<EtcdClient> refre
       on_lost_(std::move(on_lost)),
       granted_after_(granted_after) {
   ExtendValidity(granted_after);
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    SetThreadName("presence");
+    Run();
+  });
 }
 
 void LivePresence::ExtendValidity(std::chrono::steady_clock::time_point sent) {

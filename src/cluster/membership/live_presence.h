@@ -15,8 +15,7 @@
 // see it down (less the scheduling delay of this thread). A node must stop
 // serving writes when on_lost runs. Refreshes use a private EtcdClient whose
 // connect and request timeouts are TTL/6, so a hung etcd cannot hold a
-// refresh past the deadline. (LeaseKeeper declares loss only after a full
-// TTL, too late for this contract, so it is not used here.)
+// refresh past the deadline.
 //
 // Threading: the object is thread-safe; `on_lost` runs on the refresh thread
 // and must not destroy the LivePresence. The borrowed EtcdClient (used by

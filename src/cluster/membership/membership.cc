@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/thread_name.h"
+
 namespace tessera::cluster {
 
 Membership::Membership(EtcdClient* client, std::string cluster, uint32_t self,
@@ -23,7 +25,10 @@ Result<std::unique_ptr<Membership>> Membership::Start(EtcdClient* client,
                    LivePresence::Start(client, cluster, self, options.ttl_seconds, m->on_lost_));
   m->presence_ = std::move(presence);
   m->proposer_ = std::make_unique<GroupProposer>(client, cluster, self, options.proposer_poll);
-  m->rejoiner_ = std::thread([raw = m.get()] { raw->RejoinLoop(); });
+  m->rejoiner_ = std::thread([raw = m.get()] {
+    SetThreadName("rejoin");
+    raw->RejoinLoop();
+  });
   return m;
 }
 

@@ -1,5 +1,7 @@
 #include "cluster/membership/watched_loop.h"
 
+#include "common/thread_name.h"
+
 namespace tessera::cluster {
 
 WatchedLoop::WatchedLoop(EtcdClient* client, std::string prefix, std::chrono::milliseconds poll,
@@ -9,7 +11,10 @@ WatchedLoop::WatchedLoop(EtcdClient* client, std::string prefix, std::chrono::mi
   options.key = std::move(prefix);
   options.prefix = true;
   watcher_ = std::make_unique<Watcher>(client, options, [this](const WatchUpdate&) { Poke(); });
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    SetThreadName("group-loop");
+    Run();
+  });
 }
 
 WatchedLoop::~WatchedLoop() { Stop(); }
