@@ -105,6 +105,24 @@ Result<Geometry> PlanGeometry(const ProtectionPolicy& policy, uint64_t file_size
   return PlanMirror(policy, policy.mirror_copies(), topology, nodes);
 }
 
+Status CheckGeometry(const Geometry& geometry) {
+  if (geometry.kind == Geometry::Kind::kMirror) {
+    if (geometry.copies < 1 || geometry.copies > kMaxStripeWidth) {
+      return Status::Corruption("a mirror of " + std::to_string(geometry.copies) + " copies");
+    }
+    return Status::Ok();
+  }
+  const int k = geometry.data_units, m = geometry.parity_units;
+  if (k < 1 || k > kMaxDataUnits || m < 0 || m > kMaxParityUnits || k + m > kMaxStripeWidth) {
+    return Status::Corruption("a " + std::to_string(k) + "+" + std::to_string(m) + " stripe");
+  }
+  if (geometry.unit_size == 0 || geometry.unit_size > kStripeUnitSize ||
+      geometry.unit_size % 8 != 0) {
+    return Status::Corruption("stripe units of " + std::to_string(geometry.unit_size) + " bytes");
+  }
+  return Status::Ok();
+}
+
 uint64_t StripeUnitLength(const Geometry& geometry, uint64_t file_size, uint64_t stripe) {
   if (geometry.kind != Geometry::Kind::kStripe || geometry.data_units < 1 ||
       geometry.unit_size == 0) {

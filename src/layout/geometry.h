@@ -29,6 +29,7 @@ namespace tessera::layout {
 
 // The widest stripe the erasure code supports: 16 data + 4 parity units.
 inline constexpr int kMaxDataUnits = 16;
+inline constexpr int kMaxParityUnits = 4;
 inline constexpr int kMaxStripeWidth = 20;
 
 // One drive that can take data.
@@ -70,6 +71,14 @@ struct Geometry {
 // full drives.
 Result<Geometry> PlanGeometry(const ProtectionPolicy& policy, uint64_t file_size,
                               const Topology& topology);
+
+// Whether a geometry read back from a stored or received file record is one
+// a reader can use: a mirror of 1 to kMaxStripeWidth copies, or a stripe of
+// 1 to kMaxDataUnits data and 0 to kMaxParityUnits parity units, at most
+// kMaxStripeWidth wide, whose units are 8 to kStripeUnitSize bytes, a
+// multiple of 8. Corruption naming what is wrong otherwise: such a record
+// would have a reader divide by zero or index past its drives.
+Status CheckGeometry(const Geometry& geometry);
 
 // Size of the units of stripe `stripe` (0-based) of a striped file of
 // `file_size` bytes: unit_size for full stripes; the last stripe's units are

@@ -174,6 +174,9 @@ TEST(GeometryTest, SweepInvariants) {
         SCOPED_TRACE(policy.ToString() + " size " + std::to_string(size) + " on " +
                      std::to_string(nodes) + " nodes, " + std::to_string(drives) + " drives");
         Result<Geometry> planned = PlanGeometry(policy, size, topology);
+        if (planned.ok()) {
+          EXPECT_TRUE(CheckGeometry(*planned).ok()) << planned->ToString();
+        }
         const bool may_stripe =
             policy.kind == ProtectionPolicy::Kind::kParity && size >= kStripeUnitSize;
         const int widest = std::min(fit, kMaxDataUnits + m);
@@ -241,6 +244,54 @@ TEST(GeometryTest, MonotoneInDrives) {
       previous_ok = g.ok();
     }
   }
+}
+
+// Every (k, m, unit size) near and past the limits: accepted exactly when
+// within them, and a rejected one says what it is.
+TEST(CheckGeometryTest, AcceptsExactlyWhatReadersCanUse) {
+  const uint64_t unit_sizes[] = {0,
+                                 1,
+                                 7,
+                                 8,
+                                 9,
+                                 4096,
+                                 kStripeUnitSize - 8,
+                                 kStripeUnitSize - 1,
+                                 kStripeUnitSize,
+                                 kStripeUnitSize + 8,
+                                 UINT64_MAX};
+  int accepted = 0;
+  for (int k = -2; k <= kMaxDataUnits + 2; ++k) {
+    for (int m = -2; m <= kMaxParityUnits + 2; ++m) {
+      for (uint64_t unit : unit_sizes) {
+        Geometry g;
+        g.kind = Geometry::Kind::kStripe;
+        g.data_units = k;
+        g.parity_units = m;
+        g.unit_size = unit;
+        g.stripe_count = 1;
+        const bool usable = k >= 1 && k <= 16 && m >= 0 && m <= 4 && k + m <= 20 && unit >= 8 &&
+                            unit <= kStripeUnitSize && unit % 8 == 0;
+        Status st = CheckGeometry(g);
+        EXPECT_EQ(st.ok(), usable) << k << "+" << m << " units of " << unit;
+        if (!st.ok()) {
+          EXPECT_EQ(st.code(), StatusCode::kCorruption);
+        }
+        accepted += st.ok();
+      }
+    }
+  }
+  EXPECT_EQ(accepted, 16 * 5 * 4);  // k, m, and 4 usable unit sizes
+  for (int copies = -1; copies <= kMaxStripeWidth + 1; ++copies) {
+    Status st = CheckGeometry(Mirrored(copies, true));
+    EXPECT_EQ(st.ok(), copies >= 1 && copies <= kMaxStripeWidth) << copies;
+  }
+  EXPECT_EQ(CheckGeometry(Mirrored(0, true)).message(), "a mirror of 0 copies");
+  Geometry zero_wide;
+  zero_wide.kind = Geometry::Kind::kStripe;
+  zero_wide.parity_units = 2;
+  zero_wide.unit_size = kStripeUnitSize;
+  EXPECT_EQ(CheckGeometry(zero_wide).message(), "a 0+2 stripe");
 }
 
 TEST(StripeUnitLengthTest, HandChecked) {

@@ -87,6 +87,9 @@ Result<FileRecord> FileRecordFromJson(const json& j) {
     } else {
       return Status::Corruption("file record has unknown geometry kind '" + kind + "'");
     }
+    if (Status st = layout::CheckGeometry(r.geometry); !st.ok()) {
+      return Status::Corruption("file record for '" + r.path + "' has " + st.message());
+    }
     for (const json& d : j.at("drives")) {
       r.drives.push_back({d.at("node").get<uint32_t>(), d.at("lnum").get<uint32_t>()});
     }

@@ -110,6 +110,15 @@ TEST(FileRecordTest, RejectsInconsistentOrMalformed) {
   j = ToJson(StripedRecord());
   j["geometry"]["kind"] = "raid5";
   EXPECT_EQ(FileRecordFromJson(j).status().code(), StatusCode::kCorruption);
+  // As wide as its drives, but no data units: a reader would divide by zero.
+  j = ToJson(StripedRecord());
+  j["geometry"]["data_units"] = 0;
+  j["geometry"]["parity_units"] = 4;
+  EXPECT_EQ(FileRecordFromJson(j).status().ToString(),
+            "Corruption: file record for 'd000/f1.bin' has a 0+4 stripe");
+  j = ToJson(StripedRecord());
+  j["geometry"]["unit_size"] = 0;
+  EXPECT_EQ(FileRecordFromJson(j).status().code(), StatusCode::kCorruption);
   j = ToJson(StripedRecord());
   j["size"] = "big";
   EXPECT_EQ(FileRecordFromJson(j).status().code(), StatusCode::kCorruption);
