@@ -264,12 +264,8 @@ TEST(CheckGeometryTest, AcceptsExactlyWhatReadersCanUse) {
   for (int k = -2; k <= kMaxDataUnits + 2; ++k) {
     for (int m = -2; m <= kMaxParityUnits + 2; ++m) {
       for (uint64_t unit : unit_sizes) {
-        Geometry g;
-        g.kind = Geometry::Kind::kStripe;
-        g.data_units = k;
-        g.parity_units = m;
+        Geometry g = Stripe(k, m, 1, true);
         g.unit_size = unit;
-        g.stripe_count = 1;
         const bool usable = k >= 1 && k <= 16 && m >= 0 && m <= 4 && k + m <= 20 && unit >= 8 &&
                             unit <= kStripeUnitSize && unit % 8 == 0;
         Status st = CheckGeometry(g);
@@ -287,11 +283,7 @@ TEST(CheckGeometryTest, AcceptsExactlyWhatReadersCanUse) {
     EXPECT_EQ(st.ok(), copies >= 1 && copies <= kMaxStripeWidth) << copies;
   }
   EXPECT_EQ(CheckGeometry(Mirrored(0, true)).message(), "a mirror of 0 copies");
-  Geometry zero_wide;
-  zero_wide.kind = Geometry::Kind::kStripe;
-  zero_wide.parity_units = 2;
-  zero_wide.unit_size = kStripeUnitSize;
-  EXPECT_EQ(CheckGeometry(zero_wide).message(), "a 0+2 stripe");
+  EXPECT_EQ(CheckGeometry(Stripe(0, 2, 1, true)).message(), "a 0+2 stripe");
 }
 
 TEST(StripeUnitLengthTest, HandChecked) {
