@@ -23,6 +23,9 @@ const std::set<std::string, std::less<>> kContainerFormats = {"ami", "ari", "aki
                                                               "ovf", "ova", "docker", "compressed"};
 const std::set<std::string, std::less<>> kVisibilities = {"public", "private", "community",
                                                           "shared"};
+const std::set<std::string, std::less<>> kStatuses = {"queued",      "saving",         "uploading",
+                                                      "importing",   "active",         "killed",
+                                                      "deactivated", "pending_delete", "deleted"};
 
 ApiStatus BadValue(const std::string& key, const std::string& why) {
   return ApiStatus::Error(400, "Invalid value for '" + key + "': " + why);
@@ -260,6 +263,45 @@ ApiStatus NewImageRecord(const json& body, const std::string& generated_id, cons
     r["id"] = id;
   }
   *record = std::move(r);
+  return ApiStatus::Ok();
+}
+
+ApiStatus CheckStoredRecord(const json& record) {
+  auto bad = [](const std::string& key, const json& value) {
+    return ApiStatus::Error(500, "stored image record has '" + key + "': " + value.dump());
+  };
+  auto byte_count = [](const json& value) {
+    return value.is_number_unsigned() || (value.is_number_integer() && value.get<int64_t>() >= 0);
+  };
+  if (!record.is_object()) return ApiStatus::Error(500, "stored image record is not an object");
+  if (!record.contains("id")) return ApiStatus::Error(500, "stored image record has no id");
+  for (const auto& [key, value] : record.items()) {
+    if (key == kInternalKey) {
+      if (!value.is_object()) return bad(key, value);
+      for (const auto& [name, field] : value.items()) {
+        const bool ok = name == "lease_expires_ms" ? field.is_number_integer() : field.is_string();
+        if (!ok) return bad(key + "." + name, field);
+      }
+    } else if (key == "status") {
+      if (!value.is_string() || !kStatuses.count(value.get_ref<const std::string&>())) {
+        return bad(key, value);
+      }
+    } else if (key == "size" || key == "virtual_size") {
+      if (!value.is_null() && !byte_count(value)) return bad(key, value);
+    } else if (key == "checksum" || key == "os_hash_algo" || key == "os_hash_value") {
+      if (!value.is_null() && !value.is_string()) return bad(key, value);
+    } else if (key == "created_at" || key == "updated_at") {
+      if (!value.is_string()) return bad(key, value);
+    } else if (!kReadOnly.count(key) && !IsReserved(key)) {
+      if (ApiStatus s = CheckValue(key, value); !s.ok()) {
+        return ApiStatus::Error(500, "stored image record: " + s.message);
+      }
+    }
+  }
+  if (!record.contains("status")) return ApiStatus::Error(500, "stored image record has no status");
+  if (record["status"] == "active" && !byte_count(record.value("size", json()))) {
+    return ApiStatus::Error(500, "stored image record is active without a size");
+  }
   return ApiStatus::Ok();
 }
 

@@ -4,6 +4,8 @@
 
 #include <random>
 
+#include "tests/support/json_variants.h"
+
 namespace tessera::images {
 namespace {
 
@@ -213,6 +215,42 @@ TEST(ImageRecordTest, LeaseExpiresOnlyForHeldImages) {
   EXPECT_EQ(DataPath(r), "");
   Internal(r)["data"] = "data/x/y";
   EXPECT_EQ(DataPath(r), "data/x/y");
+}
+
+// Stored records are files in the cluster that anything could have written:
+// a record that passes CheckStoredRecord never makes reading it throw, and
+// one that fails says why.
+TEST(ImageRecordTest, AnyStoredRecordIsCheckedBeforeUse) {
+  json held = Created({{"name", "vm"}, {"tags", {"a"}}, {"extra", "x"}});
+  held["status"] = "active";
+  held["size"] = 5;
+  held["checksum"] = "abc";
+  Internal(held)["lease_token"] = "t";
+  Internal(held)["lease_expires_ms"] = kT0 + 10;
+  Internal(held)["data"] = "data/x/y";
+  ASSERT_TRUE(CheckStoredRecord(held).ok()) << CheckStoredRecord(held).message;
+  size_t variants = 0, accepted = 0;
+  for (const json& stored : testing::OneValueChanged(held)) {
+    ++variants;
+    ApiStatus checked = CheckStoredRecord(stored);
+    if (!checked.ok()) {
+      EXPECT_EQ(checked.http, 500);
+      EXPECT_NE(checked.message.find("stored image record"), std::string::npos);
+      continue;
+    }
+    ++accepted;
+    json record = stored;
+    EXPECT_NO_THROW(ToApiImage(record)) << stored.dump();
+    EXPECT_NO_THROW(LeaseExpired(record, kT0 + 11)) << stored.dump();
+    EXPECT_NO_THROW(DataPath(record)) << stored.dump();
+    if (record["status"] == "active") {  // a download reads its size
+      EXPECT_NO_THROW((void)record.value("size", uint64_t{0})) << stored.dump();
+    }
+  }
+  EXPECT_GT(variants, 300u);
+  EXPECT_GT(accepted, 20u);  // harmless changes (a name, a tag) still pass
+  EXPECT_FALSE(CheckStoredRecord(json::array()).ok());
+  EXPECT_EQ(CheckStoredRecord(json::object()).message, "stored image record has no id");
 }
 
 TEST(ImageRecordTest, UuidShape) {

@@ -186,6 +186,9 @@ ApiStatus ImageService::LoadRaw(const std::string& id, json* record) {
   } catch (const json::parse_error& e) {
     return ApiStatus::Error(500, "image record " + id + " is unreadable: " + e.what());
   }
+  if (ApiStatus s = CheckStoredRecord(*record); !s.ok()) {
+    return ApiStatus::Error(500, "image record " + id + " is unreadable: " + s.message);
+  }
   Internal(*record)[kLoadedFrom] = Sha256::Hex(*text);
   return ApiStatus::Ok();
 }

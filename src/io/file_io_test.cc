@@ -3,7 +3,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <limits>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
@@ -14,6 +13,7 @@
 #include "io/io_test_util.h"
 #include "io/local_piece_store.h"
 #include "io/piece_map.h"
+#include "tests/support/json_variants.h"
 #include "tests/support/temp_dir.h"
 
 namespace tessera::io {
@@ -288,55 +288,6 @@ TEST_F(FileIoTest, AbortAndDeleteFreePieces) {
   EXPECT_EQ(pieces, 0u);
 }
 
-// Every JSON document that differs from `doc` in one value (replaced by a
-// value of another type or range) or one member (removed).
-std::vector<nlohmann::json> OneValueChanged(const nlohmann::json& doc) {
-  const std::vector<nlohmann::json> replacements = {nullptr,
-                                                    false,
-                                                    true,
-                                                    0,
-                                                    1,
-                                                    2,
-                                                    3,
-                                                    17,
-                                                    21,
-                                                    -1,
-                                                    -2,
-                                                    4294967296LL,
-                                                    std::numeric_limits<int64_t>::min(),
-                                                    std::numeric_limits<uint64_t>::max(),
-                                                    1e300,
-                                                    0.5,
-                                                    "",
-                                                    "x",
-                                                    nlohmann::json::array(),
-                                                    nlohmann::json::object()};
-  std::vector<nlohmann::json> out;
-  const nlohmann::json flat = doc.flatten();  // leaves by JSON pointer
-  std::set<std::string> pointers;
-  for (const auto& [pointer, value] : flat.items()) {
-    // The leaf and every container above it.
-    for (std::string p = pointer; !p.empty(); p = p.substr(0, p.rfind('/'))) pointers.insert(p);
-  }
-  for (const std::string& p : pointers) {
-    const nlohmann::json::json_pointer ptr(p);
-    for (const nlohmann::json& r : replacements) {
-      nlohmann::json changed = doc;
-      changed[ptr] = r;
-      out.push_back(std::move(changed));
-    }
-    nlohmann::json removed = doc;
-    nlohmann::json& parent = removed[ptr.parent_pointer()];
-    if (parent.is_array()) {
-      parent.erase(std::stoul(ptr.back()));
-    } else {
-      parent.erase(ptr.back());
-    }
-    out.push_back(std::move(removed));
-  }
-  return out;
-}
-
 // A file record is read from RocksDB and received from peers: whatever it
 // says, reading the file it names fails with an error or returns bytes,
 // and never takes the node down (a zero-width stripe once divided by zero).
@@ -347,7 +298,7 @@ TEST_F(FileIoTest, AnyRecordThatDecodesCanBeReadWithoutCrashing) {
   for (const char* policy : {"+2", "+1", "3x"}) {
     const meta::FileRecord record = Write(*store, policy, content, ++object_id);
     size_t variants = 0, decoded = 0, read_back = 0;
-    for (const nlohmann::json& doc : OneValueChanged(meta::ToJson(record))) {
+    for (const nlohmann::json& doc : testing::OneValueChanged(meta::ToJson(record))) {
       ++variants;
       Result<meta::FileRecord> changed = meta::DecodeFileRecord(doc.dump());
       if (!changed.ok()) {

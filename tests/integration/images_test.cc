@@ -520,6 +520,38 @@ TEST_F(ImagesTest, DeactivateReactivateAndProtectedDelete) {
   EXPECT_EQ(act->status, 403) << "only an active image can be deactivated";
 }
 
+// Image records are files in the cluster: one that holds garbage is a 500
+// naming it, and neither the startup sweep nor the other images suffer.
+TEST_F(ImagesTest, ACorruptStoredRecordIsAnErrorNamingItAndNothingElse) {
+  const std::string good = CreateWithFile("good", "good bytes");
+  httplib::Client node("127.0.0.1", node_->port());
+  const std::string array = "0c6f5a4e-3d2b-4a1c-9e8f-7a6b5c4d3e2f";
+  const std::string wrong_types = "1d7a6b5c-4e3f-4b2a-8c9d-0e1f2a3b4c5d";
+  const std::string ns = kNamespace;
+  ASSERT_EQ(StatusOf(PutFile(node, ns + "/images/" + array + ".json", "[1, 2]")), 201);
+  ASSERT_EQ(StatusOf(PutFile(node, ns + "/images/" + wrong_types + ".json",
+                             R"({"id": 5, "status": "active", "size": "big"})")),
+            201);
+  // Bytes under data/<id>/ make the startup sweep read both records.
+  ASSERT_EQ(StatusOf(PutFile(node, ns + "/data/" + array + "/blob", "x")), 201);
+  ASSERT_EQ(StatusOf(PutFile(node, ns + "/data/" + wrong_types + "/blob", "x")), 201);
+  images_->Kill();
+  images_ = StartImages({});
+  std::this_thread::sleep_for(1s);  // the sweep runs beside the first requests
+  ASSERT_TRUE(images_->Alive()) << images_->ReadLog();
+
+  httplib::Client c = Api();
+  for (const std::string& id : {array, wrong_types}) {
+    auto r = c.Get("/v2/images/" + id);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 500) << r->body;
+    EXPECT_NE(r->body.find("image record " + id + " is unreadable"), std::string::npos) << r->body;
+  }
+  EXPECT_EQ(Show(good).value("status", ""), "active");
+  EXPECT_EQ(DataFiles(array), 1u) << "bytes of an unreadable record are kept";
+  EXPECT_TRUE(images_->Alive()) << images_->ReadLog();
+}
+
 TEST_F(ImagesTest, NegativeCases) {
   httplib::Client c = Api();
   auto bad_json = c.Post("/v2/images", "{\"name\": ", "application/json");

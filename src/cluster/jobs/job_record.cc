@@ -134,7 +134,9 @@ Result<JobRecord> ParseJobRecord(const std::string& text) {
     JobRecord r;
     r.id = j.at("id").get<uint64_t>();
     r.type = j.at("type").get<std::string>();
-    ASSIGN_OR_RETURN(r.state, ParseJobState(j.at("state").get<std::string>()));
+    Result<JobState> state = ParseJobState(j.at("state").get<std::string>());
+    if (!state.ok()) return Status::Corruption("job record: " + state.status().message());
+    r.state = *state;
     r.trigger = j.value("trigger", "");
     r.created_ns = j.value("created_ns", int64_t{0});
     r.started_ns = j.value("started_ns", int64_t{0});

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include "tests/support/json_variants.h"
+
 namespace tessera::cluster {
 namespace {
 
@@ -46,6 +50,32 @@ TEST(JobRecordTest, MalformedRecordsAreCorruption) {
     auto r = ParseJobRecord(bad);
     EXPECT_FALSE(r.ok()) << bad;
   }
+}
+
+// Job records come from etcd, where anything may have written them: every
+// record that parses can be listed, reported and controlled.
+TEST(JobRecordTest, EveryRecordThatParsesCanBeShownAndControlled) {
+  JobRecord r = Sample();
+  r.error = "boom";
+  r.state = JobState::kPaused;
+  size_t parsed = 0;
+  for (const nlohmann::json& doc :
+       testing::OneValueChanged(nlohmann::json::parse(JobRecordJson(r)))) {
+    Result<JobRecord> changed = ParseJobRecord(doc.dump());
+    if (!changed.ok()) {
+      EXPECT_EQ(changed.status().code(), StatusCode::kCorruption) << doc.dump();
+      continue;
+    }
+    ++parsed;
+    EXPECT_GE(changed->Percent(), 0) << doc.dump();
+    EXPECT_LE(changed->Percent(), 100) << doc.dump();
+    EXPECT_FALSE(FormatJobList({*changed}).empty());
+    EXPECT_FALSE(FormatJobReport(*changed, /*verbose=*/true).empty());
+    for (JobControl control : {JobControl::kPause, JobControl::kResume, JobControl::kCancel}) {
+      (void)ApplyJobControl(*changed, control, r.started_ns + 1);
+    }
+  }
+  EXPECT_GT(parsed, 50u);
 }
 
 TEST(JobRecordTest, TypesAreCanonicalIgnoringCase) {
