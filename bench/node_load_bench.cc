@@ -258,7 +258,6 @@ class Bench {
     int64_t hwm = node.pid() > 0 ? ProcStatusKb(node.pid(), "VmHWM") : -1;
     line["node_peak_rss_mib"] = hwm >= 0 ? Round(hwm / 1024.0, 1) : -1.0;
     if (info.is_object()) {
-      line["node_files"] = info.value("files", -1);
       uint64_t seg = 0, live = 0, pieces = 0;
       if (info.contains("drives") && info["drives"].is_array()) {
         for (const json& d : info["drives"]) {
@@ -270,10 +269,6 @@ class Bench {
       line["node_segment_bytes"] = seg;
       line["node_live_bytes"] = live;
       line["node_pieces"] = pieces;
-      if (info.value("files", int64_t{-1}) != static_cast<int64_t>(files.size())) {
-        Log("WARNING: node reports " + info.value("files", json(-1)).dump() + " files, wrote " +
-            std::to_string(files.size()));
-      }
     } else {
       Log("WARNING: GET /v1/node failed after the load");
     }
