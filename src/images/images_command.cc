@@ -13,6 +13,7 @@
 #include "common/http_worker_pool.h"
 #include "common/listen_socket.h"
 #include "common/object_name.h"
+#include "common/stop_on_signal.h"
 #include "common/thread_name.h"
 #include "images/cluster_store.h"
 #include "images/image_service.h"
@@ -47,11 +48,8 @@ int Run(const Flags& flags) {
     spdlog::error("{}", free.message());
     return 1;
   }
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Signals are taken by a dedicated thread, so every other thread blocks them.
+  BlockStopSignals();
   signal(SIGPIPE, SIG_IGN);
 
   // Resolved on first use and again after a node stops answering, so the
@@ -77,13 +75,7 @@ int Run(const Flags& flags) {
     spdlog::error("cannot listen on {}: address in use or not available", flags.listen);
     return 1;
   }
-  std::thread waiter([&server, signals] {
-    SetThreadName("signals");
-    int received = 0;
-    sigwait(&signals, &received);
-    spdlog::info("signal {}: stopping", received);
-    server.stop();
-  });
+  auto stopper = std::make_unique<StopOnSignal>([&server] { server.stop(); });
   std::thread sweeper([&service] {
     SetThreadName("orphan-sweep");
     if (Status s = service.SweepOrphans(); !s.ok()) {
@@ -94,13 +86,8 @@ int Run(const Flags& flags) {
                flags.ns, flags.admin_token.empty() ? " (any token accepted)" : "");
   bool ok = server.listen_after_bind();
   sweeper.join();
-  if (!ok) {
-    pthread_kill(waiter.native_handle(), SIGTERM);
-    waiter.join();
-    return 1;
-  }
-  waiter.join();
-  return 0;
+  stopper.reset();
+  return ok ? 0 : 1;
 }
 
 }  // namespace

@@ -11,14 +11,13 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <thread>
 #include <vector>
 
 #include "cluster/config/config_uri.h"
 #include "common/host_port.h"
 #include "common/http_worker_pool.h"
 #include "common/listen_socket.h"
-#include "common/thread_name.h"
+#include "common/stop_on_signal.h"
 #include "common/units.h"
 #include "jobs/flexprotect.h"
 #include "jobs/job_engine.h"
@@ -305,11 +304,7 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
   const int port = listen->port;
 
   // Signals are taken by a dedicated thread, so every other thread blocks them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  BlockStopSignals();
   signal(SIGPIPE, SIG_IGN);
 
   if (!flags.config.empty()) {
@@ -448,13 +443,7 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
     return 1;
   }
   RaiseListenBacklog(port);
-  std::thread waiter([&server, signals] {
-    SetThreadName("signals");
-    int received = 0;
-    sigwait(&signals, &received);
-    spdlog::info("signal {}: stopping", received);
-    server.stop();
-  });
+  auto stopper = std::make_unique<StopOnSignal>([&server] { server.stop(); });
   if (agent) {
     spdlog::info(
         "node {} (lnn {}) of cluster '{}' serving http://{} with protection {}, {} "
@@ -468,8 +457,7 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
         options.protection.ToString(), options.drive_paths.size(), options.state_dir);
   }
   server.listen_after_bind();
-  pthread_kill(waiter.native_handle(), SIGTERM);
-  waiter.join();
+  stopper.reset();
   if (agent) agent->Leave();  // the others see this node leave now, not at lease expiry
   spdlog::info("stopped");
   return 0;

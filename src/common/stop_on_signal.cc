@@ -1,0 +1,51 @@
+#include "common/stop_on_signal.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+#include "common/thread_name.h"
+
+namespace tessera {
+namespace {
+
+// SIGUSR2 only ends the waiter: the process is not stopping for a signal.
+sigset_t WaitedSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGUSR2);
+  return signals;
+}
+
+}  // namespace
+
+void BlockStopSignals() {
+  sigset_t signals = WaitedSignals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
+
+StopOnSignal::StopOnSignal(std::function<void()> stop) {
+  // Blocked before the waiter starts, so it inherits the mask: a SIGUSR2 from
+  // a destructor that comes at once cannot take the default action.
+  BlockStopSignals();
+  waiter_ = std::thread([stop = std::move(stop)] {
+    SetThreadName("signals");
+    sigset_t signals = WaitedSignals();
+    int received = 0;
+    sigwait(&signals, &received);
+    if (received == SIGUSR2) return;
+    spdlog::info("signal {}: stopping", received);
+    stop();
+  });
+}
+
+StopOnSignal::~StopOnSignal() {
+  pthread_kill(waiter_.native_handle(), SIGUSR2);
+  waiter_.join();
+}
+
+}  // namespace tessera
