@@ -809,6 +809,8 @@ Status ImageService::SweepOrphans() {
     if (s.http == 404) {
       spdlog::info("image {}: deleting bytes of a deleted image", id);
       RemoveData(id, "");
+    } else if (!s.ok()) {
+      spdlog::warn("image {}: keeping its bytes: {}", id, s.message);
     }
   }
   return Status::Ok();

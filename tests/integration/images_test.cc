@@ -549,6 +549,9 @@ TEST_F(ImagesTest, ACorruptStoredRecordIsAnErrorNamingItAndNothingElse) {
   }
   EXPECT_EQ(Show(good).value("status", ""), "active");
   EXPECT_EQ(DataFiles(array), 1u) << "bytes of an unreadable record are kept";
+  const std::string kept = "image " + array + ": keeping its bytes: image record " + array;
+  EXPECT_TRUE(WaitFor([&] { return images_->ReadLog().find(kept) != std::string::npos; }, 10s))
+      << images_->ReadLog();
   EXPECT_TRUE(images_->Alive()) << images_->ReadLog();
 }
 
