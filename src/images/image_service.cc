@@ -1,11 +1,11 @@
 #include "images/image_service.h"
 
 #include <spdlog/spdlog.h>
-#include <strings.h>
 
 #include <chrono>
 #include <random>
 
+#include "common/httplib_quirks.h"
 #include "common/sha256.h"
 #include "common/thread_name.h"
 #include "common/units.h"
@@ -65,21 +65,11 @@ void SendError(httplib::Response& res, const ApiStatus& error) {
         {{"code", error.http}, {"title", HttpTitle(error.http)}, {"message", error.message}}}});
 }
 
-// For a request whose body will not be read: httplib keeps a connection
-// open whatever its Connection header says, and would parse the body as the
-// next request, unless the content provider fails once the answer is sent.
+// For a request whose body will not be read (common/httplib_quirks.h).
 void SendErrorAndClose(httplib::Response& res, const ApiStatus& error) {
   SendError(res, error);
-  auto body = std::make_shared<std::string>(std::move(res.body));
-  std::string type = res.get_header_value("Content-Type");
-  res.body.clear();
-  res.headers.erase("Content-Type");
-  res.set_header("Connection", "close");
-  res.set_content_provider(body->size(), type,
-                           [body](size_t offset, size_t length, httplib::DataSink& sink) {
-                             sink.write(body->data() + offset, length);
-                             return false;
-                           });
+  const std::string type = res.get_header_value("Content-Type");
+  SendAndClose(res, std::move(res.body), type);
 }
 
 bool ParseUint64(const std::string& text, uint64_t* out) {
@@ -817,14 +807,8 @@ Status ImageService::SweepOrphans() {
 }
 
 void ImageService::Register(httplib::Server& server) {
-  // httplib reads a PUT or POST body that has neither Content-Length nor
-  // chunked encoding until the client closes, so neither side would ever
-  // finish: refuse it at once, and close, so a body sent anyway is not read
-  // as the next request.
   server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    bool sends_body = req.method == "PUT" || req.method == "POST" || req.method == "PATCH";
-    bool chunked = ::strcasecmp(req.get_header_value("Transfer-Encoding").c_str(), "chunked") == 0;
-    if (sends_body && !chunked && !req.has_header("Content-Length")) {
+    if (BodyWithoutLength(req)) {
       SendErrorAndClose(res, ApiStatus::Error(411, req.method + " needs a Content-Length or "
                                                                 "Transfer-Encoding: chunked"));
       return httplib::Server::HandlerResponse::Handled;
@@ -840,14 +824,10 @@ void ImageService::Register(httplib::Server& server) {
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  // httplib cuts every response to the request's Range, errors too: a 404
-  // to "Range: bytes=0-5" sent the first 6 bytes of its JSON. An error is
-  // never partial. (The Request is the server's own, non-const object;
-  // handlers only see it const.)
   // A request no route takes gets an error body too, as Glance gives.
   server.set_error_handler(
       httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
-        const_cast<httplib::Request&>(req).ranges.clear();
+        ServeWhole(req);
         if (res.body.empty() && !res.has_header("Content-Type")) {
           SendError(res, ApiStatus::Error(res.status, res.status == 404
                                                           ? "The resource could not be found."

@@ -2,11 +2,11 @@
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
-#include <strings.h>
 
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "common/httplib_quirks.h"
 #include "io/shadow_store.h"
 #include "node/storage_node.h"
 
@@ -51,21 +51,12 @@ void SendError(httplib::Response& res, const Status& status) {
   res.set_content(body.dump() + "\n", "application/json");
 }
 
-// For a PUT whose body was not read to the end: httplib would keep the
-// connection and parse the unread body as the next request. A response whose
-// provider reports failure after writing the whole error makes httplib close
-// the connection once the client has the answer.
+// For a request whose body is not read to the end (common/httplib_quirks.h).
 void SendErrorAndClose(httplib::Response& res, int http_status, std::string_view code,
                        const std::string& message) {
   res.status = http_status;
-  res.set_header("Connection", "close");
-  auto body = std::make_shared<std::string>(
-      json{{"error", {{"code", code}, {"message", message}}}}.dump() + "\n");
-  res.set_content_provider(body->size(), "application/json",
-                           [body](size_t offset, size_t length, httplib::DataSink& sink) {
-                             sink.write(body->data() + offset, length);
-                             return false;
-                           });
+  SendAndClose(res, json{{"error", {{"code", code}, {"message", message}}}}.dump() + "\n",
+               "application/json");
 }
 
 void SendErrorAndClose(httplib::Response& res, const Status& status) {
@@ -329,17 +320,11 @@ void ListHandler(StorageNode& node, const httplib::Request& req, httplib::Respon
 void RegisterHttpApi(httplib::Server& server, StorageNode& node, ClusterHooks cluster) {
   auto gate = std::make_shared<std::function<Status()>>(std::move(cluster.write_gate));
   auto writable = [gate] { return *gate ? (*gate)() : Status::Ok(); };
-  // httplib reads a PUT or POST body that has neither Content-Length nor
-  // chunked encoding until the client closes: the client waits for an answer
-  // that never comes, and a worker (and the node's shutdown) waits out the
-  // 300 s read timeout. Refuse it at once, and close, so a body sent anyway
-  // is not read as the next request.
+  // A body without a length is refused at once (common/httplib_quirks.h):
+  // otherwise a worker, and the node's shutdown, would wait out the 300 s
+  // read timeout.
   server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
-    bool sends_body = req.method == "PUT" || req.method == "POST" || req.method == "PATCH";
-    bool chunked = ::strcasecmp(req.get_header_value("Transfer-Encoding").c_str(), "chunked") == 0;
-    if (!sends_body || chunked || req.has_header("Content-Length")) {
-      return httplib::Server::HandlerResponse::Unhandled;
-    }
+    if (!BodyWithoutLength(req)) return httplib::Server::HandlerResponse::Unhandled;
     SendErrorAndClose(res, 411, "InvalidArgument",
                       req.method + " needs a Content-Length or Transfer-Encoding: chunked");
     return httplib::Server::HandlerResponse::Handled;
@@ -459,11 +444,7 @@ void RegisterHttpApi(httplib::Server& server, StorageNode& node, ClusterHooks cl
     return 100;
   });
   server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    // httplib cuts every response to the request's Range, errors too: a 404
-    // to "Range: bytes=0-5" sent the first 6 bytes of its JSON. An error is
-    // never partial. (The Request is the server's own, non-const object;
-    // handlers only see it const.)
-    const_cast<httplib::Request&>(req).ranges.clear();
+    ServeWhole(req);
     if (!res.body.empty() || res.has_header("Content-Type")) return;  // a handler answered
     Status status;
     if (res.status == 404) {
