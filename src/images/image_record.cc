@@ -275,6 +275,7 @@ ApiStatus CheckStoredRecord(const json& record) {
   };
   if (!record.is_object()) return ApiStatus::Error(500, "stored image record is not an object");
   if (!record.contains("id")) return ApiStatus::Error(500, "stored image record has no id");
+  if (!record.contains("status")) return ApiStatus::Error(500, "stored image record has no status");
   for (const auto& [key, value] : record.items()) {
     if (key == kInternalKey) {
       if (!value.is_object()) return bad(key, value);
@@ -298,7 +299,6 @@ ApiStatus CheckStoredRecord(const json& record) {
       }
     }
   }
-  if (!record.contains("status")) return ApiStatus::Error(500, "stored image record has no status");
   if (record["status"] == "active" && !byte_count(record.value("size", json()))) {
     return ApiStatus::Error(500, "stored image record is active without a size");
   }

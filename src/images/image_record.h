@@ -38,14 +38,14 @@ ApiStatus NewImageRecord(const json& body, const std::string& generated_id, cons
                          int64_t unix_ms, json* record);
 
 // Whether a record read from the cluster has the shape this file and the
-// service rely on: an object whose settable attributes pass the schema and
-// whose computed ones have their types (status one of Glance's; size and
-// virtual_size null or a non-negative integer; checksum, os_hash_algo and
-// os_hash_value null or strings; created_at and updated_at strings; an
-// active image's size set), with
-// an internal object, if any, of strings ("data", "staged", "lease_token")
-// and an integer ("lease_expires_ms"). Records are files anything could
-// have written: a 500 naming what is wrong for one that fails.
+// service rely on: an object with an id and a status, whose settable
+// attributes pass the schema and whose computed ones have their types
+// (status one of Glance's; size and virtual_size null or a non-negative
+// integer; checksum, os_hash_algo and os_hash_value null or strings;
+// created_at and updated_at strings; an active image's size set), with an
+// internal object, if any, of strings ("data", "staged", "lease_token") and
+// an integer ("lease_expires_ms"). Records are files anything could have
+// written: a 500 naming what is wrong for one that fails.
 ApiStatus CheckStoredRecord(const json& record);
 
 // The image as the API returns it: stored fields plus self/file/schema,
