@@ -162,7 +162,7 @@ std::recursive_mutex& ImageService::LockFor(const std::string& id) {
   return locks_[std::hash<std::string>{}(id) % locks_.size()];
 }
 
-ApiStatus ImageService::LoadRaw(const std::string& id, json* record) {
+ApiStatus ImageService::LoadRaw(const std::string& id, json* record, bool* unreadable) {
   if (!IsUuid(id)) return ApiStatus::Error(404, "No image found with ID " + id);
   Result<std::string> text = store_.Read(RecordPath(id));
   if (!text.ok()) {
@@ -171,14 +171,16 @@ ApiStatus ImageService::LoadRaw(const std::string& id, json* record) {
     }
     return ApiStatus::FromStatus(text.status());
   }
+  auto refuse = [&](const std::string& why) {
+    if (unreadable != nullptr) *unreadable = true;
+    return ApiStatus::Error(500, "image record " + id + " is unreadable: " + why);
+  };
   try {
     *record = json::parse(*text);
   } catch (const json::parse_error& e) {
-    return ApiStatus::Error(500, "image record " + id + " is unreadable: " + e.what());
+    return refuse(e.what());
   }
-  if (ApiStatus s = CheckStoredRecord(*record); !s.ok()) {
-    return ApiStatus::Error(500, "image record " + id + " is unreadable: " + s.message);
-  }
+  if (ApiStatus s = CheckStoredRecord(*record); !s.ok()) return refuse(s.message);
   Internal(*record)[kLoadedFrom] = Sha256::Hex(*text);
   return ApiStatus::Ok();
 }
@@ -229,11 +231,11 @@ ApiStatus ImageService::Recover(json& record) {
   return LoadRaw(id, &record);  // the content a later write must replace
 }
 
-ApiStatus ImageService::Load(const std::string& id, json* record) {
-  if (ApiStatus s = LoadRaw(id, record); !s.ok()) return s;
+ApiStatus ImageService::Load(const std::string& id, json* record, bool* unreadable) {
+  if (ApiStatus s = LoadRaw(id, record, unreadable); !s.ok()) return s;
   if (!LeaseExpired(*record, NowMs())) return ApiStatus::Ok();
   std::lock_guard lock(LockFor(id));
-  if (ApiStatus s = LoadRaw(id, record); !s.ok()) return s;
+  if (ApiStatus s = LoadRaw(id, record, unreadable); !s.ok()) return s;
   if (!LeaseExpired(*record, NowMs())) return ApiStatus::Ok();
   return Recover(*record);
 }
@@ -568,8 +570,18 @@ void ImageService::List(const httplib::Request& req, httplib::Response& res) {
     }
     std::string id = e.path.substr(7, e.path.size() - 7 - 5);  // images/<id>.json
     json record;
-    ApiStatus s = Load(id, &record);
+    bool unreadable = false;
+    ApiStatus s = Load(id, &record, &unreadable);
     if (s.http == 404) continue;  // deleted since the listing
+    if (unreadable) {
+      // One damaged record must not hide every other image; it stays
+      // visible to GET and DELETE by its ID.
+      std::lock_guard lock(cache_mu_);
+      if (reported_unreadable_.insert(e.sha256).second) {
+        spdlog::error("image listing skips {}: {}", id, s.message);
+      }
+      continue;
+    }
     if (!s.ok()) return SendError(res, s);
     std::lock_guard lock(cache_mu_);
     if (cache_.size() > 200'000) cache_.clear();
@@ -920,11 +932,16 @@ void ImageService::Register(httplib::Server& server) {
     {
       std::lock_guard lock(LockFor(id));
       json record;
-      if (ApiStatus s = LoadRaw(id, &record); !s.ok()) return SendError(res, s);
-      if (record.value("protected", false)) {
+      bool unreadable = false;
+      ApiStatus loaded = LoadRaw(id, &record, &unreadable);
+      if (!loaded.ok() && !unreadable) return SendError(res, loaded);
+      // An unreadable record can only be deleted: nothing can use it. One
+      // that still says it is protected stays, like any protected image.
+      if (record.is_object() && record.contains("protected") && record["protected"] == true) {
         return SendError(
             res, ApiStatus::Error(403, "Image " + id + " is protected and cannot be deleted."));
       }
+      if (unreadable) spdlog::warn("deleting {}", loaded.message);
       // The record goes first: nobody may see an active image whose bytes
       // are gone. Bytes left by a crash right here are swept later.
       if (Status s = store_.Remove(RecordPath(id)); !s.ok()) {

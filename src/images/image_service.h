@@ -28,6 +28,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "images/api_status.h"
 #include "images/cluster_store.h"
@@ -57,12 +58,15 @@ class ImageService {
 
   // Recursive: Load may recover an image while its caller holds the lock.
   std::recursive_mutex& LockFor(const std::string& id);
-  // The stored record; an expired upload lease is recovered first.
-  ApiStatus Load(const std::string& id, json* record);
+  // The stored record; an expired upload lease is recovered first. A record
+  // that is stored but not a record (garbage, wrong types) is a 500 naming
+  // it, and sets *unreadable if given.
+  ApiStatus Load(const std::string& id, json* record, bool* unreadable = nullptr);
   // LoadRaw notes in the record which stored content it came from; Save then
   // writes only over that content (If-Match), so a read-modify-write racing
   // another image service fails instead of losing the other's change.
-  ApiStatus LoadRaw(const std::string& id, json* record);  // no recovery
+  ApiStatus LoadRaw(const std::string& id, json* record,
+                    bool* unreadable = nullptr);  // no recovery
   ApiStatus Save(const json& record);
   Status SaveIfUnchanged(const json& record);  // ConditionFailed: re-read and retry
   // Puts an image whose writer died back to `queued` (lock held by caller).
@@ -112,6 +116,9 @@ class ImageService {
   // records it has not seen. Content-addressed, so never stale.
   std::mutex cache_mu_;
   std::unordered_map<std::string, json> cache_;
+  // Contents of unreadable records already reported, so a listing skipping
+  // them logs each once.
+  std::unordered_set<std::string> reported_unreadable_;
   std::mutex imports_mu_;
   struct ImportThread {
     std::thread thread;

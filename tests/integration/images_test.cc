@@ -521,7 +521,9 @@ TEST_F(ImagesTest, DeactivateReactivateAndProtectedDelete) {
 }
 
 // Image records are files in the cluster: one that holds garbage is a 500
-// naming it, and neither the startup sweep nor the other images suffer.
+// naming it, the listing skips it (logged once), DELETE removes it unless it
+// still says it is protected, and neither the startup sweep nor the other
+// images suffer.
 TEST_F(ImagesTest, ACorruptStoredRecordIsAnErrorNamingItAndNothingElse) {
   const std::string good = CreateWithFile("good", "good bytes");
   httplib::Client node("127.0.0.1", node_->port());
@@ -552,6 +554,38 @@ TEST_F(ImagesTest, ACorruptStoredRecordIsAnErrorNamingItAndNothingElse) {
   const std::string kept = "image " + array + ": keeping its bytes: image record " + array;
   EXPECT_TRUE(WaitFor([&] { return images_->ReadLog().find(kept) != std::string::npos; }, 10s))
       << images_->ReadLog();
+
+  const std::string protected_damaged = "2e8b7c6d-5f4a-4c3b-9d0e-1f2a3b4c5d6e";
+  ASSERT_EQ(StatusOf(PutFile(node, ns + "/images/" + protected_damaged + ".json",
+                             R"({"id": "x", "protected": true})")),
+            201);
+  for (int listing = 0; listing < 2; ++listing) {
+    auto list = c.Get("/v2/images");
+    ASSERT_TRUE(list);
+    ASSERT_EQ(list->status, 200) << list->body;
+    const json page = json::parse(list->body);
+    std::vector<std::string> ids;
+    for (const json& image : page["images"]) ids.push_back(image["id"]);
+    EXPECT_EQ(ids, std::vector<std::string>{good}) << list->body;
+  }
+  const std::string log = images_->ReadLog();
+  const std::string skipped = "image listing skips " + array + ": image record " + array;
+  EXPECT_NE(log.find(skipped), std::string::npos) << log;
+  EXPECT_EQ(log.find(skipped), log.rfind(skipped)) << "logged once, not per listing";
+
+  auto refused = c.Delete("/v2/images/" + protected_damaged);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 403) << refused->body;
+  for (const std::string& id : {array, wrong_types}) {
+    auto deleted = c.Delete("/v2/images/" + id);
+    ASSERT_TRUE(deleted);
+    EXPECT_EQ(deleted->status, 204) << deleted->body;
+    auto gone = c.Get("/v2/images/" + id);
+    ASSERT_TRUE(gone);
+    EXPECT_EQ(gone->status, 404) << gone->body;
+    EXPECT_EQ(DataFiles(id), 0u) << "deleting a damaged record deletes its bytes";
+  }
+  EXPECT_EQ(Show(good).value("status", ""), "active");
   EXPECT_TRUE(images_->Alive()) << images_->ReadLog();
 }
 
