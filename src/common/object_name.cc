@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "common/utf8.h"
+
 namespace tessera {
 namespace {
 
@@ -45,16 +47,21 @@ Status ValidateSegments(std::string_view path) {
 std::string QuoteForMessage(std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "'";
-  for (unsigned char c : s.substr(0, kMaxQuotedLength)) {
-    if (IsControl(c)) {
+  size_t i = 0;
+  while (i < s.size() && i < kMaxQuotedLength) {
+    size_t length = Utf8SequenceLength(s.substr(i));
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (length == 0 || IsControl(c)) {
       out += "\\x";
       out += kHex[c >> 4];
       out += kHex[c & 15];
+      length = 1;
     } else {
-      out += static_cast<char>(c);
+      out.append(s.substr(i, length));
     }
+    i += length;
   }
-  if (s.size() > kMaxQuotedLength) out += "...";
+  if (i < s.size()) out += "...";
   return out + "'";
 }
 
@@ -90,6 +97,10 @@ Status ValidatePath(std::string_view path) {
     return Status::InvalidArgument("path " + QuoteForMessage(path) +
                                    " has a control character at byte " + std::to_string(i));
   }
+  if (size_t i = FindInvalidUtf8(path); i != std::string_view::npos) {
+    return Status::InvalidArgument("path " + QuoteForMessage(path) +
+                                   " is not valid UTF-8 at byte " + std::to_string(i));
+  }
   if (path.front() == '/')
     return Status::InvalidArgument("path " + QuoteForMessage(path) + " starts with '/'");
   if (path.back() == '/') {
@@ -107,6 +118,10 @@ Status ValidatePrefix(std::string_view prefix) {
   }
   if (size_t i = FindControlCharacter(prefix); i != std::string_view::npos) {
     return Status::InvalidArgument("prefix has a control character at byte " + std::to_string(i));
+  }
+  if (size_t i = FindInvalidUtf8(prefix); i != std::string_view::npos) {
+    return Status::InvalidArgument("prefix " + QuoteForMessage(prefix) +
+                                   " is not valid UTF-8 at byte " + std::to_string(i));
   }
   if (prefix.front() == '/')
     return Status::InvalidArgument("prefix " + QuoteForMessage(prefix) + " starts with '/'");

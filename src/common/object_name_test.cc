@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "common/utf8.h"
+
 namespace tessera {
 namespace {
 
@@ -79,6 +81,34 @@ TEST(ObjectNameTest, QuoteForMessageEscapesAndCuts) {
             "'" + std::string(kMaxQuotedLength, 'x') + "'");
   EXPECT_EQ(QuoteForMessage(std::string(kMaxQuotedLength + 1, 'x')),
             "'" + std::string(kMaxQuotedLength, 'x') + "...'");
+}
+
+// Error messages travel in JSON bodies, which must be valid UTF-8.
+TEST(ObjectNameTest, QuoteForMessageKeepsCharactersAndEscapesBrokenBytes) {
+  EXPECT_EQ(QuoteForMessage("caf\xc3\xa9"), "'caf\xc3\xa9'");
+  EXPECT_EQ(QuoteForMessage("a\xff"
+                            "b\xc3"),
+            "'a\\xffb\\xc3'");
+  EXPECT_EQ(QuoteForMessage("\xed\xa0\x80"), "'\\xed\\xa0\\x80'");  // a surrogate
+  // The cut falls between characters, never inside one.
+  std::string long_name = std::string(kMaxQuotedLength - 1, 'x') + "\xe2\x82\xac" + "tail";
+  EXPECT_EQ(QuoteForMessage(long_name),
+            "'" + std::string(kMaxQuotedLength - 1, 'x') + "\xe2\x82\xac...'");
+  for (const std::string& name : {std::string("\xff\xfe"), std::string(200, '\xc3')}) {
+    EXPECT_EQ(FindInvalidUtf8(QuoteForMessage(name)), std::string_view::npos) << name;
+  }
+}
+
+TEST(ObjectNameTest, NamesMustBeUtf8) {
+  EXPECT_TRUE(ValidatePath("scans/caf\xc3\xa9/\xf0\x9f\x93\x81.dcm").ok());
+  Status path = ValidatePath("x\xff");
+  EXPECT_EQ(path.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(path.message(), "path 'x\\xff' is not valid UTF-8 at byte 1");
+  EXPECT_FALSE(ValidatePath("a/\xc0\xaf").ok()) << "an overlong '/' is not a separator";
+  EXPECT_TRUE(ValidatePrefix("caf\xc3\xa9/").ok());
+  Status prefix = ValidatePrefix("dir/\xc3");
+  EXPECT_EQ(prefix.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(prefix.message(), "prefix 'dir/\\xc3' is not valid UTF-8 at byte 4");
 }
 
 }  // namespace

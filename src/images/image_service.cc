@@ -55,7 +55,10 @@ std::string DataPrefix(const std::string& id) { return "data/" + id + "/"; }
 
 void SendJson(httplib::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json; charset=UTF-8");
+  // An ID from the URL that is not UTF-8 can reach a message: U+FFFD then,
+  // not an exception.
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace),
+                  "application/json; charset=UTF-8");
 }
 
 void SendError(httplib::Response& res, const ApiStatus& error) {

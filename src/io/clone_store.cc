@@ -110,15 +110,15 @@ Result<CloneResult> CloneFile(PieceStore& pieces, meta::MetadataStore& metadata,
 
 Status ValidateSnapshotName(std::string_view name) {
   if (name.empty() || name.size() > 64 || name == "." || name == "..") {
-    return Status::InvalidArgument("snapshot name '" + std::string(name) +
-                                   "' must be 1 to 64 characters, not . or ..");
+    return Status::InvalidArgument("snapshot name " + QuoteForMessage(name) +
+                                   " must be 1 to 64 characters, not . or ..");
   }
   for (char c : name) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '.' || c == '_' || c == '-';
     if (!ok) {
-      return Status::InvalidArgument("snapshot name '" + std::string(name) +
-                                     "' may only contain A-Z a-z 0-9 . _ -");
+      return Status::InvalidArgument("snapshot name " + QuoteForMessage(name) +
+                                     " may only contain A-Z a-z 0-9 . _ -");
     }
   }
   return Status::Ok();

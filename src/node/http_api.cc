@@ -45,17 +45,24 @@ int HttpStatusFor(StatusCode code) {
   }
 }
 
+// A response body. A name or path that is not UTF-8 can reach a message
+// (a route that matched nothing), and JSON cannot carry it: such bytes
+// become U+FFFD instead of an exception that would turn a 4xx into a 500.
+std::string ResponseText(const json& body) {
+  return body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
 void SendError(httplib::Response& res, const Status& status) {
   res.status = HttpStatusFor(status.code());
   json body = {{"error", {{"code", StatusCodeName(status.code())}, {"message", status.message()}}}};
-  res.set_content(body.dump() + "\n", "application/json");
+  res.set_content(ResponseText(body), "application/json");
 }
 
 // For a request whose body is not read to the end (common/httplib_quirks.h).
 void SendErrorAndClose(httplib::Response& res, int http_status, std::string_view code,
                        const std::string& message) {
   res.status = http_status;
-  SendAndClose(res, json{{"error", {{"code", code}, {"message", message}}}}.dump() + "\n",
+  SendAndClose(res, ResponseText(json{{"error", {{"code", code}, {"message", message}}}}),
                "application/json");
 }
 
@@ -66,7 +73,7 @@ void SendErrorAndClose(httplib::Response& res, const Status& status) {
 
 void SendJson(httplib::Response& res, int code, const json& body) {
   res.status = code;
-  res.set_content(body.dump() + "\n", "application/json");
+  res.set_content(ResponseText(body), "application/json");
 }
 
 std::string Rfc3339(int64_t ns) {

@@ -22,7 +22,8 @@ constexpr uint64_t kDefaultMaxFileSize = 1016 * kKiB;
 
 void Reply(httplib::Response& res, int code, const json& body) {
   res.status = code;
-  res.set_content(body.dump() + "\n", "application/json");
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n",
+                  "application/json");
 }
 
 void ReplyError(httplib::Response& res, const Status& s) {

@@ -277,6 +277,7 @@ Result<std::vector<io::SnapshotInfo>> StorageNode::ListSnapshots() {
 }
 
 Result<std::vector<meta::FileRecord>> StorageNode::SnapshotFiles(const std::string& name) {
+  RETURN_IF_ERROR(io::ValidateSnapshotName(name));
   return io::SnapshotFiles(*metadata_, name);
 }
 

@@ -209,6 +209,35 @@ TEST_F(NodeApiTest, BadInputGetsClearErrorsAndChangesNothing) {
   EXPECT_EQ(listing["files"].size(), 1u) << listing.dump();
 }
 
+// Names travel in JSON (records, replication, error bodies), which cannot
+// carry bytes that are not UTF-8: such a name is refused as bad input on
+// every route, with a JSON body, and stores nothing; UTF-8 names work.
+TEST_F(NodeApiTest, NamesThatAreNotUtf8AreRefusedOnEveryRoute) {
+  auto expect_json_error = [](const httplib::Result& res, int status, const std::string& what) {
+    ASSERT_TRUE(res) << what;
+    EXPECT_EQ(res->status, status) << what << ": " << res->body;
+    json j = json::parse(res->body, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << what << ": " << res->body;
+    EXPECT_TRUE(j["error"]["message"].is_string()) << res->body;
+  };
+  auto put = PutFile(*client_, "ns/x%ff", "junk");
+  expect_json_error(put, 400, "PUT");
+  EXPECT_NE(put->body.find("is not valid UTF-8 at byte 1"), std::string::npos) << put->body;
+  expect_json_error(PutFile(*client_, "ns/a%c0%afb", "junk"), 400, "PUT overlong '/'");
+  expect_json_error(GetFile(*client_, "ns/a%ffb"), 400, "GET");
+  expect_json_error(client_->Delete("/v1/files/ns/a%ffb"), 400, "DELETE");
+  expect_json_error(client_->Get("/v1/stat/ns/a%ffb"), 400, "stat");
+  expect_json_error(client_->Get("/v1/files/ns/?prefix=%ff"), 400, "list");
+  expect_json_error(client_->Get("/v1/snapshots/%ff"), 400, "snapshot");
+  expect_json_error(client_->Get("/v1/nonsense%ff"), 404, "no route");
+
+  ASSERT_EQ(StatusOf(PutFile(*client_, "ns/caf%C3%A9/%F0%9F%93%81", "utf-8")), 201);
+  EXPECT_EQ(GetFile(*client_, "ns/caf%C3%A9/%F0%9F%93%81")->body, "utf-8");
+  auto listing = json::parse(client_->Get("/v1/files/ns/")->body);
+  ASSERT_EQ(listing["files"].size(), 1u) << listing.dump();
+  EXPECT_EQ(listing["files"][0]["path"], "caf\xc3\xa9/\xf0\x9f\x93\x81") << listing.dump();
+}
+
 // A body needs a length: a PUT or POST with neither Content-Length nor
 // chunked encoding is refused at once (httplib alone would wait for the
 // client to close) and stores nothing; a chunked one is stored.
