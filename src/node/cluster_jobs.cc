@@ -71,13 +71,13 @@ std::unique_ptr<jobs::Job> MakeClusterJob(const cluster::JobRecord& record, Stor
   }
   if (record.type == "SmartPools") {
     return std::make_unique<jobs::SmartPoolsJob>(
-        node.pieces(), node.metadata(), [&node, &agent] { return SmartPoolsInputs(node, agent); },
-        new_object_id, NowNs);
+        node.pieces_deleted_after_grace(), node.metadata(),
+        [&node, &agent] { return SmartPoolsInputs(node, agent); }, new_object_id, NowNs);
   }
   if (record.type == "FSAnalyze") return std::make_unique<jobs::FsAnalyzeJob>(node.metadata());
   if (record.type == "ShadowStoreDelete") {
     return std::make_unique<jobs::ShadowStoreDeleteJob>(
-        node.pieces(), node.metadata(),
+        node.pieces_deleted_after_grace(), node.metadata(),
         [&node, &agent]() -> Result<jobs::ShadowStoreDeleteJob::Inputs> {
           return jobs::ShadowStoreDeleteJob::Inputs{
               agent.SettingNumber("sstore_defrag_enabled") != 0, node.options().protection,

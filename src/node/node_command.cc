@@ -46,6 +46,7 @@ struct NodeFlags {
   std::string max_file_size = "1T";
   std::string segment_size = "64M";
   int compact_interval = 30;
+  int delete_grace = 30;
   int threads = 64;
 };
 
@@ -142,6 +143,7 @@ int StandaloneOptions(const NodeFlags& flags, NodeOptions& options) {
   }
   options.drive_options.segment_size = *segment_size;
   options.compact_interval_seconds = flags.compact_interval;
+  options.delete_grace = std::chrono::seconds(flags.delete_grace);
   return 0;
 }
 
@@ -154,6 +156,8 @@ void ClusterOptions(const std::map<std::string, cluster::config::SettingValue>& 
   options.drive_options.segment_size = static_cast<uint64_t>(settings.at("segment_size").number);
   options.compact_interval_seconds =
       static_cast<int>(settings.at("compact_interval_seconds").number);
+  options.delete_grace =
+      std::chrono::seconds(static_cast<int64_t>(settings.at("delete_grace_seconds").number));
   threads = static_cast<int>(settings.at("http_threads").number);
   if (settings.at("debug_logging").number) spdlog::set_level(spdlog::level::debug);
 }
@@ -268,7 +272,7 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
       spdlog::error(
           "with --config, settings come from the cluster configuration: set them "
           "with `tessera config set NAME VALUE` instead of --protection, "
-          "--max-file-size, --segment-size, --compact-interval or --threads");
+          "--max-file-size, --segment-size, --compact-interval, --delete-grace or --threads");
       return 2;
     }
     if (Result<cluster::config::ConfigUri> uri = cluster::config::ParseConfigUri(flags.config);
@@ -497,13 +501,18 @@ void AddNodeCommand(CLI::App& app, std::shared_ptr<int> exit_code) {
                   "Seconds between background compaction passes (0: off)")
       ->check(CLI::Range(0, 86400))
       ->capture_default_str();
+  cmd->add_option("--delete-grace", flags->delete_grace,
+                  "Seconds the pieces of a replaced or deleted file are kept, so that reads "
+                  "already under way finish (0: delete at once)")
+      ->check(CLI::Range(0, 86400))
+      ->capture_default_str();
   cmd->add_option("--threads", flags->threads, "HTTP worker threads")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
   cmd->callback([cmd, flags, exit_code] {
     bool settings_from_flags = false;
-    for (const char* name :
-         {"--protection", "--max-file-size", "--segment-size", "--compact-interval", "--threads"}) {
+    for (const char* name : {"--protection", "--max-file-size", "--segment-size",
+                             "--compact-interval", "--delete-grace", "--threads"}) {
       settings_from_flags = settings_from_flags || cmd->count(name) > 0;
     }
     *exit_code = RunNode(*flags, settings_from_flags);

@@ -113,6 +113,7 @@ Result<std::unique_ptr<StorageNode>> StorageNode::Open(
 Status StorageNode::OpenDrives() {
   pieces_ = std::make_unique<io::LocalPieceStore>(state_.array_id);
   router_ = std::make_unique<io::RoutingPieceStore>(state_.array_id, pieces_.get());
+  deferred_ = std::make_unique<io::DeferredDeletePieceStore>(router_.get(), options_.delete_grace);
   std::set<uint32_t> opened;
   for (const std::string& given : options_.drive_paths) {
     std::string path = fs::absolute(given).lexically_normal().string();
@@ -212,7 +213,7 @@ Result<PutResult> StorageNode::PutFile(const std::string& ns, const std::string&
   result.created = !previous->has_value();
   if (previous->has_value()) {
     record.created_ns = (*previous)->created_ns;
-    io::DeleteFilePieces(*router_, **previous);
+    io::DeleteFilePieces(*deferred_, **previous);
   }
   result.record = std::move(record);
   return result;
@@ -261,7 +262,7 @@ Result<io::CloneResult> StorageNode::CloneFile(const std::string& from_ns,
   }
   RETURN_IF_ERROR(AskCommitGate());
   return io::CloneFile(
-      *router_, *metadata_, from_ns, from_path, to_ns, to_path, [this] { return NewObjectId(); },
+      *deferred_, *metadata_, from_ns, from_path, to_ns, to_path, [this] { return NewObjectId(); },
       NowNs());
 }
 
@@ -316,7 +317,7 @@ Status StorageNode::DeleteFile(const std::string& ns, const std::string& path) {
   RETURN_IF_ERROR(ValidateNamespace(ns));
   RETURN_IF_ERROR(ValidatePath(path));
   ASSIGN_OR_RETURN(meta::FileRecord record, metadata_->Delete(ns, path));
-  io::DeleteFilePieces(*router_, record);
+  io::DeleteFilePieces(*deferred_, record);
   return Status::Ok();
 }
 

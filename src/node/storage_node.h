@@ -13,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -25,6 +26,7 @@
 
 #include "common/status.h"
 #include "io/clone_store.h"
+#include "io/deferred_delete_piece_store.h"
 #include "io/file_reader.h"
 #include "io/local_piece_store.h"
 #include "io/routing_piece_store.h"
@@ -40,6 +42,9 @@ struct NodeOptions {
   layout::ProtectionPolicy protection;
   uint64_t max_file_size = 1ull << 40;
   int compact_interval_seconds = 30;  // 0 disables background compaction
+  // How long the pieces of replaced and deleted files are kept, so that a
+  // read that fetched the old record finishes (io/deferred_delete_piece_store.h).
+  std::chrono::milliseconds delete_grace{30'000};
   store::DriveOptions drive_options;
 };
 
@@ -121,6 +126,9 @@ class StorageNode {
   // what cluster jobs (FlexProtect) scan and rewrite.
   meta::MetadataStore& metadata() { return *metadata_; }
   io::PieceStore& pieces() { return *router_; }
+  // The same, but deleting pieces only after NodeOptions::delete_grace: for
+  // jobs that replace a file's content under a new object id (packing).
+  io::PieceStore& pieces_deleted_after_grace() { return *deferred_; }
   // This node's own drives (what it serves to peers).
   io::LocalPieceStore& local_pieces() { return *pieces_; }
 
@@ -139,7 +147,8 @@ class StorageNode {
   NodeOptions options_;
   NodeState state_;
   std::unique_ptr<io::LocalPieceStore> pieces_;
-  std::unique_ptr<io::RoutingPieceStore> router_;  // over pieces_ and the peers
+  std::unique_ptr<io::RoutingPieceStore> router_;           // over pieces_ and the peers
+  std::unique_ptr<io::DeferredDeletePieceStore> deferred_;  // over router_
   std::unique_ptr<meta::MetadataStore> metadata_;
 
   std::mutex gate_mutex_;

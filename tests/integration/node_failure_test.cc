@@ -268,7 +268,8 @@ TEST(NodeFailureTest, ASecondNodeOnTheDrivesOfARunningOneIsRefused) {
 
 TEST(NodeFailureTest, DeletingHalfTheFilesGivesSpaceBack) {
   TempDir dir;
-  NodeProcess node(FourDriveNode(dir.path(), {"--segment-size", "2M", "--compact-interval", "0"}));
+  NodeProcess node(FourDriveNode(
+      dir.path(), {"--segment-size", "2M", "--compact-interval", "0", "--delete-grace", "0"}));
   ASSERT_TRUE(node.Start()) << node.ReadLog();
   httplib::Client client("127.0.0.1", node.port());
   const int kFiles = 160;

@@ -27,6 +27,9 @@ const std::vector<SettingDef>& Registry() {
        "Largest file a client may store (1..16P)"},
       {"compact_interval_seconds", SettingType::kDuration, SettingKind::kLive, "30", 1, 86400,
        "How often drives compact their segments (1s..1d)"},
+      {"delete_grace_seconds", SettingType::kDuration, SettingKind::kRestart, "30", 0, 86400,
+       "How long a replaced or deleted file's pieces outlive it, so reads already under way "
+       "finish (0s..1d)"},
       {"http_threads", SettingType::kInt, SettingKind::kRestart, "64", 1, 4096,
        "Threads serving the node's HTTP API"},
       {"debug_logging", SettingType::kBool, SettingKind::kLive, "false", 0, 0,
