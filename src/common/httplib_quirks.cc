@@ -28,4 +28,17 @@ void SendAndClose(httplib::Response& res, std::string body, const std::string& c
 
 void ServeWhole(const httplib::Request& req) { const_cast<httplib::Request&>(req).ranges.clear(); }
 
+bool FitRangesTo(const httplib::Request& req, uint64_t size) {
+  const auto end = static_cast<ssize_t>(size);
+  for (auto& [first, last] : const_cast<httplib::Request&>(req).ranges) {
+    if (first < 0) {  // a suffix: the last `last` bytes, all of them if fewer
+      if (last <= 0 || size == 0) return false;
+      continue;
+    }
+    if (first >= end || (last >= 0 && last < first)) return false;
+    if (last < 0 || last >= end) last = end - 1;
+  }
+  return true;
+}
+
 }  // namespace tessera

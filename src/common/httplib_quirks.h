@@ -1,4 +1,4 @@
-// Three ways cpp-httplib's server treats a request or response that every
+// Four ways cpp-httplib's server treats a request or response that every
 // Tessera HTTP service (node API, image service) corrects the same way.
 //
 // Pure helpers on httplib's types; thread-compatible (each call touches one
@@ -28,5 +28,14 @@ void SendAndClose(httplib::Response& res, std::string body, const std::string& c
 // this: an error is never partial. The Request is the server's own,
 // non-const object; handlers only see it const.
 void ServeWhole(const httplib::Request& req);
+
+// httplib neither checks a Range against the length nor clamps its last
+// byte (RFC 7233 2.1): an unsatisfiable range got an empty 206, and
+// "bytes=0-99999999" of a 100-byte body a Content-Range and Content-Length
+// past the body's end (a streamed body then stalled and was cut). Returns
+// false if a range of `req` is unsatisfiable for `size` bytes (answer 416
+// with "Content-Range: bytes */size"); otherwise clamps every range's last
+// byte to the end, in the server's own (non-const) request.
+bool FitRangesTo(const httplib::Request& req, uint64_t size);
 
 }  // namespace tessera

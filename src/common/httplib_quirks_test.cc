@@ -51,5 +51,43 @@ TEST(HttplibQuirksTest, ServeWholeDropsTheRanges) {
   EXPECT_TRUE(req.ranges.empty());
 }
 
+// Every range httplib can parse ("bytes=F-L", "bytes=F-", "bytes=-N"; -1
+// for an absent number) against every small size: satisfiable exactly as
+// RFC 7233 2.1 says, and then clamped to the bytes that exist.
+TEST(HttplibQuirksTest, FitRangesToChecksAndClampsEveryRange) {
+  for (ssize_t size = 0; size <= 6; ++size) {
+    for (ssize_t first = -1; first <= 8; ++first) {
+      for (ssize_t last = -1; last <= 8; ++last) {
+        if (first < 0 && last < 0) continue;  // httplib never yields "bytes=-"
+        SCOPED_TRACE(std::to_string(size) + " bytes, range " + std::to_string(first) + ".." +
+                     std::to_string(last));
+        httplib::Request req;
+        req.ranges = {{first, last}};
+        const bool satisfiable =
+            first < 0 ? last > 0 && size > 0 : first < size && (last < 0 || last >= first);
+        ASSERT_EQ(FitRangesTo(req, static_cast<uint64_t>(size)), satisfiable);
+        if (!satisfiable) continue;
+        const auto [fitted_first, fitted_last] = req.ranges[0];
+        if (first < 0) {
+          EXPECT_EQ(fitted_first, first);  // a suffix, which httplib fits itself
+          EXPECT_EQ(fitted_last, last);
+        } else {
+          EXPECT_EQ(fitted_first, first);
+          EXPECT_EQ(fitted_last, last < 0 ? size - 1 : std::min(last, size - 1));
+        }
+      }
+    }
+  }
+}
+
+TEST(HttplibQuirksTest, FitRangesToNeedsEveryRangeSatisfiable) {
+  httplib::Request req;
+  req.ranges = {{0, 99}, {2, 3}};
+  EXPECT_TRUE(FitRangesTo(req, 10));
+  EXPECT_EQ(req.ranges, (httplib::Ranges{{0, 9}, {2, 3}}));
+  req.ranges = {{0, 1}, {10, 12}};
+  EXPECT_FALSE(FitRangesTo(req, 10));
+}
+
 }  // namespace
 }  // namespace tessera

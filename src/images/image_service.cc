@@ -483,16 +483,7 @@ void ImageService::Download(const httplib::Request& req, httplib::Response& res)
   uint64_t size = record.value("size", uint64_t{0});
   res.set_header("Accept-Ranges", "bytes");
   if (!req.ranges.empty()) {
-    bool ok = req.ranges.size() == 1 && size > 0;
-    if (ok) {
-      auto [first, last] = req.ranges[0];
-      if (first < 0) {
-        ok = last > 0;
-      } else {
-        ok = static_cast<uint64_t>(first) < size && (last < 0 || last >= first);
-      }
-    }
-    if (!ok) {
+    if (req.ranges.size() != 1 || !FitRangesTo(req, size)) {
       SendError(res, ApiStatus::Error(416, "Range " + req.get_header_value("Range") +
                                                " is outside the image's " + std::to_string(size) +
                                                " bytes"));
@@ -541,7 +532,11 @@ void ImageService::Download(const httplib::Request& req, httplib::Response& res)
           if (s.ok()) s = Status::Internal("short read");
           auto now = std::chrono::steady_clock::now();
           if (done > before) give_up_at = now + std::chrono::seconds(15);
-          if (now >= give_up_at) {
+          // Waiting cannot mend a refused read (a bad range) or a file
+          // that is gone (the image was deleted).
+          const bool lasting =
+              s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kNotFound;
+          if (lasting || now >= give_up_at) {
             spdlog::error("image {}: giving up reading at {}: {}", id, offset + done, s.ToString());
             return false;  // closes the connection: the client sees a short body
           }

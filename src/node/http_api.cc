@@ -231,19 +231,6 @@ void PutFileHandler(StorageNode& node, const httplib::Request& req, httplib::Res
 // the body short (the client sees fewer bytes than Content-Length).
 constexpr uint64_t kReadWholeBelow = 1 << 20;
 
-// httplib slices satisfiable ranges itself but answers an unsatisfiable one
-// with an empty 206; RFC 7233 wants 416 with the current length.
-bool RangesSatisfiable(const httplib::Ranges& ranges, uint64_t size) {
-  for (const auto& [first, last] : ranges) {
-    if (first < 0) {
-      if (last <= 0 || size == 0) return false;  // suffix: the last `last` bytes
-    } else if (static_cast<uint64_t>(first) >= size || (last >= 0 && last < first)) {
-      return false;
-    }
-  }
-  return true;
-}
-
 void GetFileHandler(StorageNode& node, const httplib::Request& req, httplib::Response& res) {
   std::string ns = req.matches[1], path = req.matches[2];
   Result<meta::FileRecord> record = node.StatFile(ns, path);
@@ -253,7 +240,7 @@ void GetFileHandler(StorageNode& node, const httplib::Request& req, httplib::Res
   res.set_header("Last-Modified", HttpDate(shared->modified_ns));
   res.set_header("X-Tessera-Crc32c", Hex32(shared->crc32c));
   res.set_header("Accept-Ranges", "bytes");
-  if (!RangesSatisfiable(req.ranges, shared->size)) {
+  if (!FitRangesTo(req, shared->size)) {
     SendError(res, Status::InvalidArgument("range " + req.get_header_value("Range") +
                                            " is outside the file's " +
                                            std::to_string(shared->size) + " bytes"));
@@ -272,6 +259,9 @@ void GetFileHandler(StorageNode& node, const httplib::Request& req, httplib::Res
     res.set_content(std::move(body), "application/octet-stream");
     return;
   }
+  // httplib gives a streamed body's several ranges a total length of 0;
+  // ignoring a Range is allowed (RFC 7233 3.1), and the client gets it all.
+  if (req.ranges.size() > 1) ServeWhole(req);
   res.set_content_provider(
       shared->size, "application/octet-stream",
       [&node, shared](size_t offset, size_t length, httplib::DataSink& sink) {

@@ -141,6 +141,32 @@ TEST_F(NodeApiTest, RangeRequests) {
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 416);
   EXPECT_EQ(bad->get_header_value("Content-Range"), "bytes */" + std::to_string(body.size()));
+  // A range running past the end is cut at the end (RFC 7233 2.1), streamed
+  // or not; several ranges of a streamed file are answered with all of it.
+  ASSERT_EQ(StatusOf(PutFile(*client_, "ns/eleven", "eleven byte")), 201);
+  struct PastTheEnd {
+    const char* path;
+    const char* range;
+    std::string content_range;
+    std::string body;
+  } past[] = {
+      {"/v1/files/ns/r", "bytes=0-99999999", "bytes 0-3145727/3145728", body},
+      {"/v1/files/ns/r", "bytes=3000000-3999999", "bytes 3000000-3145727/3145728",
+       body.substr(3000000)},
+      {"/v1/files/ns/eleven", "bytes=5-999", "bytes 5-10/11", "n byte"},
+  };
+  for (const PastTheEnd& c : past) {
+    SCOPED_TRACE(std::string(c.path) + " " + c.range);
+    auto r = client_->Get(c.path, {{"Range", c.range}});
+    ASSERT_TRUE(r) << httplib::to_string(r.error());
+    EXPECT_EQ(r->status, 206);
+    EXPECT_EQ(r->get_header_value("Content-Range"), c.content_range);
+    EXPECT_TRUE(r->body == c.body) << r->body.size() << " bytes";
+  }
+  auto several = client_->Get("/v1/files/ns/r", {{"Range", "bytes=0-5,3-9"}});
+  ASSERT_TRUE(several) << httplib::to_string(several.error());
+  EXPECT_EQ(several->status, 200);
+  EXPECT_TRUE(several->body == body);
 
   // Errors are never cut to the Range: their JSON arrives whole, with one
   // Content-Range at most.
