@@ -8,7 +8,8 @@ namespace tessera::images {
 namespace {
 
 // The schema's own fields. Read-only ones are computed by the service;
-// `deleted`/`deleted_at` and the os_glance_ prefix are reserved by Glance.
+// `deleted`/`deleted_at` and the os_glance_ prefix are reserved by Glance,
+// the tessera_ prefix by this service.
 const std::set<std::string, std::less<>> kReadOnly = {
     "checksum", "created_at", "direct_url", "file",   "locations",  "os_hash_algo", "os_hash_value",
     "schema",   "self",       "size",       "status", "updated_at", "virtual_size"};
@@ -31,8 +32,11 @@ ApiStatus BadValue(const std::string& key, const std::string& why) {
   return ApiStatus::Error(400, "Invalid value for '" + key + "': " + why);
 }
 
+// os_glance_ is Glance's; tessera_ properties are set by the service alone
+// (provenance of a clone, progress and errors of an import).
 bool IsReserved(std::string_view key) {
-  return kReserved.count(key) > 0 || key.rfind("os_glance", 0) == 0;
+  return kReserved.count(key) > 0 || key.rfind("os_glance", 0) == 0 ||
+         key.rfind("tessera_", 0) == 0;
 }
 
 // Checks one settable attribute against the image schema.

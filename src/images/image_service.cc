@@ -4,8 +4,11 @@
 
 #include <chrono>
 #include <random>
+#include <regex>
 
+#include "common/host_port.h"
 #include "common/httplib_quirks.h"
+#include "common/object_name.h"
 #include "common/sha256.h"
 #include "common/thread_name.h"
 #include "common/units.h"
@@ -88,6 +91,51 @@ std::string MediaType(const httplib::Request& req) {
   while (!type.empty() && type.back() == ' ') type.pop_back();
   for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return type;
+}
+
+// Every body but image data is JSON that httplib holds in memory whole, so
+// it is capped as Glance caps it (oslo.middleware's max_request_body_size);
+// a chunked one cannot be measured before it is read, so it needs a length.
+constexpr uint64_t kMaxJsonBody = 114688;
+
+ApiStatus CheckJsonBodySize(const httplib::Request& req) {
+  static const std::regex kImageData(R"(/v2/images/[^/]+/(file|stage))");
+  if (req.method == "GET" || req.method == "HEAD" || req.method == "DELETE") return ApiStatus::Ok();
+  if (req.method == "PUT" && std::regex_match(req.path, kImageData)) return ApiStatus::Ok();
+  if (!req.has_header("Content-Length")) {
+    return ApiStatus::Error(411, req.method + " " + req.path + " needs a Content-Length");
+  }
+  const std::string length = req.get_header_value("Content-Length");
+  if (length.empty() || length.find_first_not_of("0123456789") != std::string::npos) {
+    return ApiStatus::Error(
+        400, "Content-Length " + QuoteForMessage(length) + " is not a number of bytes");
+  }
+  if (length.size() > 12 || std::stoull(length) > kMaxJsonBody) {
+    return ApiStatus::Error(413,
+                            "Request is larger than " + std::to_string(kMaxJsonBody) + " bytes.");
+  }
+  return ApiStatus::Ok();
+}
+
+// http://HOST[:PORT][/PATH], checked before the image changes state, so a
+// typo is a 400 rather than an import that fails later with a vague error.
+ApiStatus CheckWebDownloadUri(const std::string& uri) {
+  auto bad = [&](const std::string& why) {
+    return ApiStatus::Error(400, "web-download uri " + QuoteForMessage(uri) + ": " + why);
+  };
+  if (uri.rfind("http://", 0) != 0) return bad("only http:// is supported");
+  const std::string rest = uri.substr(7);
+  const std::string authority = rest.substr(0, rest.find('/'));
+  if (authority.empty()) return bad("no host");
+  for (unsigned char c : uri) {
+    if (c <= ' ' || c == 0x7f) return bad("spaces and control characters must be %-encoded");
+  }
+  const bool has_port = authority.back() != ']' && authority.find(':') != std::string::npos;
+  if (Result<HostPort> parsed = ParseHostPort(has_port ? authority : authority + ":80", "host");
+      !parsed.ok()) {
+    return bad(parsed.status().message());
+  }
+  return ApiStatus::Ok();
 }
 
 ApiStatus ParseJsonBody(const std::string& body, json* out) {
@@ -640,11 +688,13 @@ void ImageService::Import(const httplib::Request& req, httplib::Response& res) {
                                                     " is not supported; "
                                                     "use glance-direct or web-download"));
   }
-  std::string uri = body["method"].value("uri", "");
-  if (uri.rfind("http://", 0) != 0) {
-    return SendError(res,
-                     ApiStatus::Error(400, "web-download needs an http:// uri, got '" + uri + "'"));
+  const json& uri_json = body["method"].contains("uri") ? body["method"]["uri"] : json();
+  if (!uri_json.is_string()) {
+    return SendError(
+        res, ApiStatus::Error(400, "web-download needs a 'uri' string, got " + uri_json.dump()));
   }
+  const std::string uri = uri_json;
+  if (ApiStatus s = CheckWebDownloadUri(uri); !s.ok()) return SendError(res, s);
   std::string token;
   if (ApiStatus s = BeginWrite(id, "importing", &token); !s.ok()) return SendError(res, s);
   std::lock_guard lock(imports_mu_);
@@ -692,6 +742,15 @@ void ImageService::CloneAction(const httplib::Request& req, httplib::Response& r
                                            "{\"source_file\": \"NS/PATH\"}"));
   }
   const std::string source = body[from_image ? "source_image" : "source_file"];
+  if (from_file && source.rfind(store_.ns() + "/", 0) == 0) {
+    // Records live there, and an image's bytes are cloned by its image id.
+    return SendError(res, ApiStatus::Error(403,
+                                           "source_file may not be in the image service's "
+                                           "own namespace '" +
+                                               store_.ns() +
+                                               "'; clone an image by "
+                                               "source_image"));
+  }
   Stored stored;
   std::string from = source;
   std::string clone_of = (from_image ? "image " : "file ") + source;
@@ -823,6 +882,10 @@ void ImageService::Register(httplib::Server& server) {
                                                                 "Transfer-Encoding: chunked"));
       return httplib::Server::HandlerResponse::Handled;
     }
+    if (ApiStatus s = CheckJsonBodySize(req); !s.ok()) {
+      SendErrorAndClose(res, s);
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (options_.admin_token.empty() || req.path == "/" || req.path == "/versions") {
       return httplib::Server::HandlerResponse::Unhandled;
     }
@@ -843,7 +906,9 @@ void ImageService::Register(httplib::Server& server) {
                                                           ? "The resource could not be found."
                                                           : HttpTitle(res.status)));
         }
-        return httplib::Server::HandlerResponse::Unhandled;
+        // Handled: only then does httplib give the body its Content-Length;
+        // without one a keep-alive client waits for the connection to close.
+        return httplib::Server::HandlerResponse::Handled;
       }));
   server.set_post_routing_handler(ErrorsAsGlanceDoes);
   auto base_url = [](const httplib::Request& req) {

@@ -40,9 +40,20 @@ int Run(const Flags& flags) {
     spdlog::error("--namespace: {}", s.message());
     return 2;
   }
-  if (flags.lease_seconds < 1) {
-    spdlog::error("--upload-lease must be at least 1 second");
+  // Written so that NaN fails too.
+  if (!(flags.lease_seconds >= 1 && flags.lease_seconds <= 86400)) {
+    spdlog::error("--upload-lease must be 1 to 86400 seconds, got {}", flags.lease_seconds);
     return 2;
+  }
+  // A node or cluster file that can never work is a usage error now, not a
+  // 404 on every request later; a cluster that does not answer yet is not.
+  if (Result<std::string> node = cli::ResolveNode(flags.node, flags.cluster); !node.ok()) {
+    if (node.status().code() != StatusCode::kUnavailable) {
+      spdlog::error("{}", node.status().message());
+      return 2;
+    }
+    spdlog::warn("{} (starting anyway: the service uses the first node that answers)",
+                 node.status().message());
   }
   if (Status free = CheckCanListen(listen->host, listen->port); !free.ok()) {
     spdlog::error("{}", free.message());

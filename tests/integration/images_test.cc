@@ -600,6 +600,95 @@ TEST_F(ImagesTest, ACorruptStoredRecordIsAnErrorNamingItAndNothingElse) {
   EXPECT_TRUE(images_->Alive()) << images_->ReadLog();
 }
 
+// Requests that could hurt the service or mislead its clients are refused
+// before anything changes: oversized or unmeasured JSON bodies, a
+// web-download uri that is no http URL, a clone of the service's own
+// records, properties only the service sets. Errors carry a length, so a
+// keep-alive client is not left waiting for the connection to close.
+TEST_F(ImagesTest, HostileRequestsAreRefusedUpFrontAndChangeNothing) {
+  httplib::Client c = Api();
+  auto started = std::chrono::steady_clock::now();
+  auto missing = c.Get("/v2/nonexistent", {{"Accept", "application/json"}});
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_FALSE(missing->get_header_value("Content-Length").empty());
+  auto again = c.Get("/v2/nonexistent", {{"Accept", "application/json"}});  // same connection
+  ASSERT_TRUE(again);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s) << "an error body without a length";
+
+  auto images_now = [&] {
+    auto r = c.Get("/v2/images");
+    return r && r->status == 200 ? json::parse(r->body)["images"].size() : size_t{999};
+  };
+  const size_t images_before = images_now();
+  json huge = {{"name", "big"}, {"description", std::string(200 * 1024, 'x')}};
+  auto too_big = c.Post("/v2/images", huge.dump(), "application/json");
+  ASSERT_TRUE(too_big);
+  EXPECT_EQ(too_big->status, 413) << too_big->body;
+  std::string chunked = RawRequest(images_->port(),
+                                   "POST /v2/images HTTP/1.1\r\nHost: x\r\n"
+                                   "Content-Type: application/json\r\nAccept: application/json\r\n"
+                                   "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                                   "2\r\n{}\r\n0\r\n\r\n",
+                                   0);
+  EXPECT_EQ(chunked.rfind("HTTP/1.1 411", 0), 0u) << chunked;
+  EXPECT_EQ(images_now(), images_before) << "no image was created";
+
+  std::string queued =
+      PostImage({{"name", "q"}, {"disk_format", "raw"}, {"container_format", "bare"}});
+  for (const json& uri : {json(5), json("ftp://host/x"), json("http://"), json("http://[::1"),
+                          json("http://a b/x"), json("http://host:99999/x")}) {
+    SCOPED_TRACE(uri.dump());
+    json body = {{"method", {{"name", "web-download"}, {"uri", uri}}}};
+    auto r = c.Post("/v2/images/" + queued + "/import", body.dump(), "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << r->body;
+    EXPECT_EQ(Show(queued)["status"], "queued");
+  }
+
+  std::string other = CreateWithFile("other", "other bytes");
+  json clone = {{"source_file", std::string(kNamespace) + "/images/" + other + ".json"}};
+  auto leak = c.Post("/v2/images/" + queued + "/actions/clone", clone.dump(), "application/json");
+  ASSERT_TRUE(leak);
+  EXPECT_EQ(leak->status, 403) << leak->body;
+  EXPECT_EQ(Show(queued)["status"], "queued");
+
+  for (const char* property : {"/tessera_clone_of", "/tessera_import_bytes"}) {
+    json patch = json::array({{{"op", "add"}, {"path", property}, {"value", "forged"}}});
+    auto r = c.Patch("/v2/images/" + other, patch.dump(), kPatchV21);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 403) << property << ": " << r->body;
+  }
+  EXPECT_FALSE(Show(other).contains("tessera_clone_of"));
+}
+
+// Flags that can never work stop the service at once (exit 2, saying why)
+// instead of a service that answers every request with an error.
+TEST_F(ImagesTest, FlagsThatCanNeverWorkAreRefusedAtStart) {
+  const std::vector<std::vector<std::string>> refused = {
+      {"--upload-lease", "nan"},
+      {"--upload-lease", "0.5"},
+      {"--cluster", dir_.Sub("no-such-cluster.json")},
+      {"--node", "garbage"},
+  };
+  for (const std::vector<std::string>& flags : refused) {
+    // `timeout`: a service that started after all must not hang the test.
+    std::vector<std::string> argv = {"timeout",       "10",
+                                     TesseraBinary(), "images",
+                                     "--listen",      "127.0.0.1:" + std::to_string(FreePort())};
+    if (flags[0] != "--node" && flags[0] != "--cluster") {
+      argv.insert(argv.end(), {"--node", node_->url()});
+    }
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    SCOPED_TRACE(flags[0] + " " + flags[1]);
+    CommandResult r = RunCommand(argv);
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find(flags[0] == "--upload-lease" ? "--upload-lease" : flags[1]),
+              std::string::npos)
+        << r.output;
+  }
+}
+
 TEST_F(ImagesTest, NegativeCases) {
   httplib::Client c = Api();
   auto bad_json = c.Post("/v2/images", "{\"name\": ", "application/json");
