@@ -721,7 +721,9 @@ void AddClientCommands(CLI::App& app, ClientCommandOptions options) {
         app, "get", "Download NS/PATH to a local file or stdout",
         "LOCAL '-' writes to stdout; an existing directory receives the file under its last path "
         "segment. The data goes to a temporary file that replaces LOCAL only once complete and "
-        "matching the node's sha256, so a failed download leaves LOCAL as it was.");
+        "matching the node's sha256, so a failed download leaves LOCAL as it was. A symlink "
+        "stays and its target is replaced; a FIFO or device (e.g. /dev/null) is written "
+        "directly, as cp does.");
     AddNodeOptions(sub, args->node, args->cluster);
     sub->add_option("NS/PATH", args->source, "Namespace and path of the file")->required();
     sub->add_option("LOCAL", args->local, "Where to write it, or - for stdout")->required();

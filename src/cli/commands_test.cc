@@ -130,6 +130,35 @@ TEST_F(CommandsTest, GetToFileDirectoryAndStdout) {
   EXPECT_FALSE(fs::exists(dir_.Sub("nope")));
 }
 
+// Symlinks to the real devices, never /dev itself: run as root, a regression
+// would replace the machine's /dev/null.
+TEST_F(CommandsTest, GetWritesThroughDevicesAndKeepsSymlinks) {
+  node_.SetFile("archive", "f", "payload");
+  const std::string null_link = dir_.Sub("null");
+  ASSERT_EQ(::symlink("/dev/null", null_link.c_str()), 0);
+  ASSERT_EQ(Run({"get", "archive/f", null_link}), 0) << err();
+  EXPECT_EQ(out(), "fetched archive/f to " + null_link + " (7 bytes, sha256 " +
+                       Sha256::Hex("payload") + " verified)\n");
+  EXPECT_TRUE(fs::is_symlink(null_link));
+  EXPECT_TRUE(fs::is_character_file("/dev/null"));
+
+  const std::string full_link = dir_.Sub("full");
+  ASSERT_EQ(::symlink("/dev/full", full_link.c_str()), 0);
+  EXPECT_EQ(Run({"get", "archive/f", full_link}), 1);
+  EXPECT_EQ(err(), "tessera: NoSpace: writing " + full_link + ": No space left on device\n");
+  EXPECT_EQ(out(), "");
+  EXPECT_TRUE(fs::is_symlink(full_link));
+  EXPECT_TRUE(fs::is_character_file("/dev/full"));
+
+  const std::string target = dir_.Sub("target.bin");
+  const std::string link = dir_.Sub("link.bin");
+  WriteFile(target, "old");
+  ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
+  ASSERT_EQ(Run({"get", "archive/f", link}), 0) << err();
+  EXPECT_TRUE(fs::is_symlink(link));
+  EXPECT_EQ(ReadFile(target), "payload");
+}
+
 TEST_F(CommandsTest, LsFollowsPagesAndHonoursLimit) {
   for (int i = 0; i < 10; ++i) node_.SetFile("archive", "d/f" + std::to_string(i), "xyz");
   node_.SetFile("archive", "e/other", "x");

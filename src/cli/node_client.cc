@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <charconv>
 #include <filesystem>
+#include <functional>
 #include <random>
 #include <vector>
 
@@ -50,6 +51,10 @@ StatusCode CodeForHttpStatus(int http_status) {
     case 400:
     case 416:
       return StatusCode::kInvalidArgument;
+    // The node forbids writes to its reserved namespaces (docs/api.md): the
+    // request names the wrong place, and no StatusCode says "forbidden".
+    case 403:
+      return StatusCode::kInvalidArgument;
     case 404:
       return StatusCode::kNotFound;
     case 409:
@@ -83,9 +88,13 @@ Status StatusFromHttp(int http_status, std::string_view body, std::string_view r
          c <= static_cast<int>(StatusCode::kInternal); ++c) {
       if (StatusCodeName(static_cast<StatusCode>(c)) == name) code = static_cast<StatusCode>(c);
     }
-    if (message.empty())
+    if (message.empty()) {
       message =
           "node answered " + std::string(request) + " with HTTP " + std::to_string(http_status);
+    } else if (http_status == 403) {
+      // The code (kInvalidArgument) alone would not say that it was refused.
+      message = std::string(request) + " is forbidden: " + message;
+    }
     return Status(code, std::move(message));
   }
   std::string message =
@@ -171,6 +180,121 @@ Status WriteAll(int fd, const char* data, size_t size, const std::string& what) 
     size -= static_cast<size_t>(n);
   }
   return Status::Ok();
+}
+
+// "dir/" or "dir/.." names no file a download could become.
+Status CheckNamesFile(const std::string& local_path) {
+  const std::string name = std::filesystem::path(local_path).filename().string();
+  if (name.empty() || name == "." || name == "..") {
+    return Status::InvalidArgument("'" + local_path + "' does not name a file to write");
+  }
+  return Status::Ok();
+}
+
+// What a download to a local path lands on.
+struct Destination {
+  std::string path;  // the local path with any symlinks at its end followed
+  bool exists = false;
+  mode_t mode = 0;  // of `path`, if it exists
+};
+
+// Follows the symlinks that the local path itself names, so that a link is
+// left in place and its target replaced (cp(1) does the same); a dangling
+// link resolves to the file it would name.
+Result<Destination> ResolveDestination(const std::string& local_path) {
+  constexpr int kMaxSymlinks = 40;  // Linux's own limit for a path lookup
+  Destination dest{local_path};
+  for (int links = 0;; ++links) {
+    struct stat st {};
+    if (::lstat(dest.path.c_str(), &st) != 0) {
+      if (errno == ENOENT) return dest;
+      return Status::FromErrno(errno, "examining " + dest.path);
+    }
+    if (!S_ISLNK(st.st_mode)) {
+      dest.exists = true;
+      dest.mode = st.st_mode;
+      return dest;
+    }
+    if (links == kMaxSymlinks) return Status::FromErrno(ELOOP, "following " + local_path);
+    std::error_code ec;
+    const std::filesystem::path target = std::filesystem::read_symlink(dest.path, ec);
+    if (ec) return Status::FromErrno(ec.value(), "reading the symlink " + dest.path);
+    // A relative target is relative to the link's directory.
+    dest.path = target.is_absolute()
+                    ? target.string()
+                    : (std::filesystem::path(dest.path).parent_path() / target).string();
+  }
+}
+
+using DownloadFn = std::function<Result<FetchedFile>(const NodeClient::SinkFn&)>;
+
+// Streams the download into an open FIFO or device as the bytes arrive.
+Result<FetchedFile> WriteThrough(Fd& fd, const std::string& local_path,
+                                 const DownloadFn& download) {
+  auto sink = [&](const char* data, size_t size) {
+    return WriteAll(fd.get(), data, size, local_path);
+  };
+  ASSIGN_OR_RETURN(FetchedFile fetched, download(sink));
+  // Flushes a block device's cache; FIFOs and most character devices have
+  // nothing to flush and say EINVAL.
+  if (::fsync(fd.get()) != 0 && errno != EINVAL && errno != EROFS) {
+    return Status::FromErrno(errno, "flushing " + local_path);
+  }
+  if (fd.Close() != 0) return Status::FromErrno(errno, "closing " + local_path);
+  return fetched;
+}
+
+// Downloads into a temporary file beside `target`, then renames it over
+// `target` once complete and checked.
+Result<FetchedFile> ReplaceFile(const std::string& target, const DownloadFn& download) {
+  namespace fs = std::filesystem;
+  RETURN_IF_ERROR(CheckNamesFile(target));
+  const fs::path dest(target);
+  const std::string name = dest.filename().string();
+  const fs::path dir = dest.has_parent_path() ? dest.parent_path() : fs::path(".");
+
+  // A hidden sibling, so the rename is atomic (same directory, same file
+  // system) and a crash leaves only an obviously temporary file. Opened with
+  // O_EXCL under a random name rather than mkstemp so the umask applies as
+  // for any new file.
+  std::random_device random;
+  std::string tmp;
+  int raw_fd = -1;
+  for (int attempt = 0; attempt < 100 && raw_fd < 0; ++attempt) {
+    char suffix[16];
+    std::snprintf(suffix, sizeof(suffix), "%08x", static_cast<unsigned>(random()));
+    std::string tmp_name = ".";
+    tmp_name.append(name, 0, 200).append(".tessera-").append(suffix);
+    tmp = (dir / tmp_name).string();
+    raw_fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (raw_fd < 0 && errno != EEXIST) {
+      return Status::FromErrno(errno, "creating a temporary file in " + dir.string());
+    }
+  }
+  if (raw_fd < 0) {
+    return Status::IOError("could not create a temporary file in " + dir.string());
+  }
+  Fd fd(raw_fd);
+  bool keep = false;
+  struct Cleanup {
+    const std::string& tmp;
+    const bool& keep;
+    ~Cleanup() {
+      if (!keep) ::unlink(tmp.c_str());
+    }
+  } cleanup{tmp, keep};
+
+  auto sink = [&](const char* data, size_t size) { return WriteAll(fd.get(), data, size, tmp); };
+  ASSIGN_OR_RETURN(FetchedFile fetched, download(sink));
+  // Durable before it becomes visible: after a crash the destination holds
+  // either its old content or all of the new.
+  if (::fsync(fd.get()) != 0) return Status::FromErrno(errno, "flushing " + tmp);
+  if (fd.Close() != 0) return Status::FromErrno(errno, "closing " + tmp);
+  if (::rename(tmp.c_str(), target.c_str()) != 0) {
+    return Status::FromErrno(errno, "renaming " + tmp + " to " + target);
+  }
+  keep = true;
+  return fetched;
 }
 
 }  // namespace
@@ -396,56 +520,24 @@ Result<FetchedFile> NodeClient::GetToSink(std::string_view ns, std::string_view 
 
 Result<FetchedFile> NodeClient::GetFile(std::string_view ns, std::string_view path,
                                         const std::string& local_path, ProgressFn progress) {
-  namespace fs = std::filesystem;
-  const fs::path dest(local_path);
-  const std::string name = dest.filename().string();
-  if (name.empty() || name == "." || name == "..") {
-    return Status::InvalidArgument("'" + local_path + "' does not name a file to write");
+  RETURN_IF_ERROR(CheckNamesFile(local_path));
+  ASSIGN_OR_RETURN(Destination dest, ResolveDestination(local_path));
+  auto download = [&](const SinkFn& sink) { return Download(ns, path, sink, progress); };
+  if (dest.exists && S_ISDIR(dest.mode)) {
+    return Status::InvalidArgument("'" + local_path + "' is a directory");
   }
-  const fs::path dir = dest.has_parent_path() ? dest.parent_path() : fs::path(".");
-
-  // A hidden sibling, so the rename is atomic (same directory, same file
-  // system) and a crash leaves only an obviously temporary file. Opened with
-  // O_EXCL under a random name rather than mkstemp so the umask applies as
-  // for any new file.
-  std::random_device random;
-  std::string tmp;
-  int raw_fd = -1;
-  for (int attempt = 0; attempt < 100 && raw_fd < 0; ++attempt) {
-    char suffix[16];
-    std::snprintf(suffix, sizeof(suffix), "%08x", static_cast<unsigned>(random()));
-    std::string tmp_name = ".";
-    tmp_name.append(name, 0, 200).append(".tessera-").append(suffix);
-    tmp = (dir / tmp_name).string();
-    raw_fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (raw_fd < 0 && errno != EEXIST) {
-      return Status::FromErrno(errno, "creating a temporary file in " + dir.string());
-    }
+  if (dest.exists && !S_ISREG(dest.mode)) {
+    // Blocks until a FIFO has a reader, as cp(1) does.
+    Fd fd(::open(dest.path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY));
+    if (fd.get() < 0) return Status::FromErrno(errno, "opening " + local_path);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return Status::FromErrno(errno, "examining " + local_path);
+    // Writing in place into a regular file that took the special file's name
+    // meanwhile would clobber it without truncating it: it gets the
+    // temporary file instead, like any regular file.
+    if (!S_ISREG(st.st_mode)) return WriteThrough(fd, local_path, download);
   }
-  if (raw_fd < 0) {
-    return Status::IOError("could not create a temporary file in " + dir.string());
-  }
-  Fd fd(raw_fd);
-  bool keep = false;
-  struct Cleanup {
-    const std::string& tmp;
-    const bool& keep;
-    ~Cleanup() {
-      if (!keep) ::unlink(tmp.c_str());
-    }
-  } cleanup{tmp, keep};
-
-  auto sink = [&](const char* data, size_t size) { return WriteAll(fd.get(), data, size, tmp); };
-  ASSIGN_OR_RETURN(FetchedFile fetched, Download(ns, path, sink, progress));
-  // Durable before it becomes visible: after a crash the destination holds
-  // either its old content or all of the new.
-  if (::fsync(fd.get()) != 0) return Status::FromErrno(errno, "flushing " + tmp);
-  if (fd.Close() != 0) return Status::FromErrno(errno, "closing " + tmp);
-  if (::rename(tmp.c_str(), local_path.c_str()) != 0) {
-    return Status::FromErrno(errno, "renaming " + tmp + " to " + local_path);
-  }
-  keep = true;
-  return fetched;
+  return ReplaceFile(dest.path, download);
 }
 
 Result<json> NodeClient::Stat(std::string_view ns, std::string_view path) {

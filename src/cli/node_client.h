@@ -70,9 +70,16 @@ class NodeClient {
   // size while it is sent.
   Result<nlohmann::json> PutFile(std::string_view ns, std::string_view path,
                                  const std::string& local_path, ProgressFn progress = nullptr);
-  // Downloads into a temporary file beside `local_path`, then fsyncs and
-  // renames it over `local_path`: on any failure nothing is left behind and
-  // an existing `local_path` is untouched.
+  // Downloads to `local_path`, following symlinks: a symlink stays and its
+  // target (even a missing one) receives the data. A regular file, or a new
+  // one, is written as a temporary file beside it that is fsynced and renamed
+  // over it only once complete and checked: on any failure nothing is left
+  // behind and an existing file is untouched. Any other existing file (a
+  // FIFO, a device such as /dev/null) is opened and written as the bytes
+  // arrive, like cp(1) does: opening a FIFO waits for a reader, a failure
+  // leaves the prefix already written (/dev/full fails with kNoSpace), and a
+  // sha256 mismatch is reported after the bytes went out. A directory is
+  // kInvalidArgument.
   Result<FetchedFile> GetFile(std::string_view ns, std::string_view path,
                               const std::string& local_path, ProgressFn progress = nullptr);
   // Downloads into `sink` (e.g. stdout); on failure the sink has seen a prefix.

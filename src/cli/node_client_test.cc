@@ -1,14 +1,21 @@
 #include "cli/node_client.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "cli/fake_node.h"
 #include "common/sha256.h"
@@ -43,6 +50,24 @@ std::vector<std::string> DirEntries(const std::string& dir) {
   for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
   std::sort(names.begin(), names.end());
   return names;
+}
+
+bool HasType(const std::string& path, mode_t type) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && (st.st_mode & S_IFMT) == type;
+}
+
+// Tests write onto copies of /dev/null and /dev/full made here, and onto
+// symlinks to the real ones, never onto /dev itself: run as root, a
+// regression would replace the machine's devices. Making a device node needs
+// root; without it only the symlinks are tried.
+std::vector<std::string> DevicesLike(const tessera::testing::TempDir& dir, const std::string& name,
+                                     unsigned minor) {
+  std::vector<std::string> paths{dir.Sub(name + "-link")};
+  EXPECT_EQ(::symlink(("/dev/" + name).c_str(), paths[0].c_str()), 0) << paths[0];
+  const std::string node = dir.Sub(name);
+  if (::mknod(node.c_str(), S_IFCHR | 0666, makedev(1, minor)) == 0) paths.push_back(node);
+  return paths;
 }
 
 std::unique_ptr<NodeClient> MustCreate(const std::string& url) {
@@ -245,6 +270,120 @@ TEST_F(NodeClientTest, GetFileIntoMissingDirectoryFails) {
   EXPECT_NE(st.message().find("creating a temporary file"), std::string::npos) << st.message();
 }
 
+TEST_F(NodeClientTest, GetFileIntoFifoWritesThroughIt) {
+  // More than a pipe holds, so the download has to wait for the reader.
+  const std::string data = RandomBytes(3 << 20, 5);
+  node_.SetFile("ns", "f", data);
+  const std::string fifo = dir_.Sub("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  // A second name for the FIFO, to release the reader if the download
+  // replaces the first instead of opening it.
+  const std::string alias = dir_.Sub("fifo-alias");
+  ASSERT_EQ(::link(fifo.c_str(), alias.c_str()), 0);
+  std::string got;
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    int fd = ::open(fifo.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      char buf[64 << 10];
+      for (ssize_t n; (n = ::read(fd, buf, sizeof(buf))) != 0;) {
+        if (n < 0 && errno != EINTR) break;
+        if (n > 0) got.append(buf, static_cast<size_t>(n));
+      }
+      ::close(fd);
+    }
+    done = true;
+  });
+
+  Result<FetchedFile> fetched = client_->GetFile("ns", "f", fifo);
+  for (int i = 0; i < 1000 && !done; ++i) {
+    int fd = ::open(alias.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd >= 0) ::close(fd);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  reader.join();
+  ASSERT_TRUE(fetched.ok()) << fetched.status().ToString();
+  EXPECT_EQ(fetched->size, data.size());
+  EXPECT_TRUE(HasType(fifo, S_IFIFO));
+  EXPECT_EQ(got.size(), data.size());
+  EXPECT_TRUE(got == data);
+  EXPECT_EQ(DirEntries(dir_.path()), (std::vector<std::string>{"fifo", "fifo-alias"}));
+}
+
+TEST_F(NodeClientTest, GetFileIntoDevNullWritesThroughIt) {
+  node_.SetFile("ns", "f", RandomBytes(1 << 20, 6));
+  for (const std::string& local : DevicesLike(dir_, "null", 3)) {
+    SCOPED_TRACE(local);
+    Result<FetchedFile> fetched = client_->GetFile("ns", "f", local);
+    ASSERT_TRUE(fetched.ok()) << fetched.status().ToString();
+    EXPECT_EQ(fetched->size, 1u << 20);
+    EXPECT_TRUE(fetched->sha256_checked);
+  }
+  EXPECT_TRUE(HasType(dir_.Sub("null-link"), S_IFLNK));
+  EXPECT_TRUE(HasType("/dev/null", S_IFCHR));
+  if (fs::exists(dir_.Sub("null"))) {
+    EXPECT_TRUE(HasType(dir_.Sub("null"), S_IFCHR));
+  }
+  for (const std::string& name : DirEntries(dir_.path())) {
+    EXPECT_TRUE(name == "null" || name == "null-link") << name;
+  }
+}
+
+TEST_F(NodeClientTest, GetFileIntoDevFullFailsWithNoSpace) {
+  node_.SetFile("ns", "f", "content");
+  for (const std::string& local : DevicesLike(dir_, "full", 7)) {
+    SCOPED_TRACE(local);
+    Status st = client_->GetFile("ns", "f", local).status();
+    EXPECT_EQ(st.code(), StatusCode::kNoSpace) << st.ToString();
+    EXPECT_EQ(st.message(), "writing " + local + ": No space left on device");
+  }
+  EXPECT_TRUE(HasType(dir_.Sub("full-link"), S_IFLNK));
+  EXPECT_TRUE(HasType("/dev/full", S_IFCHR));
+  if (fs::exists(dir_.Sub("full"))) {
+    EXPECT_TRUE(HasType(dir_.Sub("full"), S_IFCHR));
+  }
+}
+
+TEST_F(NodeClientTest, GetFileThroughSymlinkReplacesItsTarget) {
+  node_.SetFile("ns", "f", "new content");
+  fs::create_directory(dir_.Sub("sub"));
+  WriteFile(dir_.Sub("sub/real.bin"), "old content");
+  // Relative to the link's directory, then a link to that link.
+  ASSERT_EQ(::symlink("sub/real.bin", dir_.Sub("link").c_str()), 0);
+  ASSERT_EQ(::symlink(dir_.Sub("link").c_str(), dir_.Sub("link2").c_str()), 0);
+  ASSERT_EQ(::symlink("sub/new.bin", dir_.Sub("dangling").c_str()), 0);
+  ASSERT_EQ(::symlink("loop", dir_.Sub("loop").c_str()), 0);
+
+  Result<FetchedFile> fetched = client_->GetFile("ns", "f", dir_.Sub("link2"));
+  ASSERT_TRUE(fetched.ok()) << fetched.status().ToString();
+  EXPECT_EQ(ReadFile(dir_.Sub("sub/real.bin")), "new content");
+  EXPECT_TRUE(HasType(dir_.Sub("link"), S_IFLNK));
+  EXPECT_TRUE(HasType(dir_.Sub("link2"), S_IFLNK));
+  EXPECT_EQ(DirEntries(dir_.Sub("sub")), std::vector<std::string>{"real.bin"});
+
+  fetched = client_->GetFile("ns", "f", dir_.Sub("dangling"));
+  ASSERT_TRUE(fetched.ok()) << fetched.status().ToString();
+  EXPECT_TRUE(HasType(dir_.Sub("dangling"), S_IFLNK));
+  EXPECT_EQ(ReadFile(dir_.Sub("sub/new.bin")), "new content");
+
+  Status st = client_->GetFile("ns", "f", dir_.Sub("loop")).status();
+  EXPECT_EQ(st.code(), StatusCode::kIOError) << st.ToString();
+  EXPECT_NE(st.message().find("Too many levels of symbolic links"), std::string::npos)
+      << st.ToString();
+  st = client_->GetFile("ns", "f", dir_.Sub("sub")).status();
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st.ToString();
+
+  // A failed download leaves both the link and its target as they were.
+  node_.SetFile("ns", "big", RandomBytes(4 << 20, 7));
+  node_.SetGetMode(FakeNode::GetMode::kTruncate);
+  EXPECT_FALSE(client_->GetFile("ns", "big", dir_.Sub("link")).ok());
+  EXPECT_EQ(ReadFile(dir_.Sub("sub/real.bin")), "new content");
+  EXPECT_TRUE(HasType(dir_.Sub("link"), S_IFLNK));
+  EXPECT_EQ(DirEntries(dir_.Sub("sub")), (std::vector<std::string>{"new.bin", "real.bin"}));
+  EXPECT_EQ(DirEntries(dir_.path()),
+            (std::vector<std::string>{"dangling", "link", "link2", "loop", "sub"}));
+}
+
 TEST_F(NodeClientTest, GetToSinkDeliversInOrder) {
   const std::string data = RandomBytes(1 << 20, 4);
   node_.SetFile("ns", "f", data);
@@ -329,6 +468,47 @@ TEST_F(NodeClientTest, NodeInfo) {
   ASSERT_TRUE(info.ok()) << info.status().ToString();
   EXPECT_EQ((*info)["cluster_guid"], "fake");
   EXPECT_EQ((*info)["files"], 1);
+}
+
+// The node refuses writes to its reserved namespaces with 403 and its own
+// code name, "forbidden" (docs/api.md).
+TEST(NodeClientForbiddenTest, ForbiddenIsInvalidArgumentAndSaysSo) {
+  httplib::Server server;
+  auto forbid = [](const httplib::Request& req, httplib::Response& res) {
+    const std::string ns = req.matches[1];
+    const std::string why = ns == "_snap"
+                                ? "namespace _snap holds snapshots; use /v1/snapshots"
+                                : "namespace " + ns +
+                                      " holds the cluster's shadow stores; only the cluster "
+                                      "writes there";
+    res.status = 403;
+    res.set_content(nlohmann::json{{"error", {{"code", "forbidden"}, {"message", why}}}}.dump(),
+                    "application/json");
+  };
+  server.Put(R"(/v1/files/([^/]+)/(.+))", forbid);
+  server.Delete(R"(/v1/files/([^/]+)/(.+))", forbid);
+  const int port = server.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread thread([&] { server.listen_after_bind(); });
+  for (int i = 0; i < 500 && !server.is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::unique_ptr<NodeClient> client = MustCreate("http://127.0.0.1:" + std::to_string(port));
+  tessera::testing::TempDir dir;
+  WriteFile(dir.Sub("hi.txt"), "hi");
+
+  Status st = client->PutFile("_sstore", "x", dir.Sub("hi.txt")).status();
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(st.ToString(),
+            "InvalidArgument: PUT _sstore/x is forbidden: namespace _sstore holds the cluster's "
+            "shadow stores; only the cluster writes there");
+  st = client->Delete("_snap", "s1/ns/f");
+  EXPECT_EQ(st.ToString(),
+            "InvalidArgument: DELETE _snap/s1/ns/f is forbidden: namespace _snap holds "
+            "snapshots; use /v1/snapshots");
+  client.reset();  // its keep-alive connection would hold stop() for 5 s
+  server.stop();
+  thread.join();
 }
 
 TEST(NodeClientUnreachableTest, ClosedPortIsUnavailable) {
