@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/httplib_quirks.h"
+#include "common/object_name.h"
+#include "common/units.h"
 #include "io/shadow_store.h"
 #include "node/storage_node.h"
 
@@ -135,6 +137,29 @@ Result<std::pair<std::string, std::string>> SplitFileName(const json& body, cons
   return std::make_pair(text.substr(0, slash), text.substr(slash + 1));
 }
 
+// The body length a request declares; nullopt without a Content-Length.
+// httplib reads a body by its first Content-Length through strtoull, so "-1"
+// would be 2^64-1 bytes and "+5" five, and ignores any other. Each must be
+// 1*DIGIT and all must agree (RFC 7230 3.3.2): a message whose length is in
+// doubt cannot be framed, and a proxy might frame it differently.
+Result<std::optional<uint64_t>> DeclaredLength(const httplib::Request& req) {
+  std::optional<uint64_t> length;
+  auto [first, last] = req.headers.equal_range("Content-Length");
+  for (auto it = first; it != last; ++it) {
+    std::optional<uint64_t> v = ParseDecimal(it->second);
+    if (!v) {
+      return Status::InvalidArgument("Content-Length " + QuoteForMessage(it->second) +
+                                     " is not a decimal number of bytes (at most 19 digits)");
+    }
+    if (length && *length != *v) {
+      return Status::InvalidArgument("Content-Length given twice, as " + std::to_string(*length) +
+                                     " and " + std::to_string(*v));
+    }
+    length = v;
+  }
+  return length;
+}
+
 Result<json> JsonBody(const httplib::Request& req) {
   json body = json::parse(req.body, nullptr, false);
   if (!body.is_object()) return Status::InvalidArgument("the request body is not a JSON object");
@@ -181,16 +206,8 @@ void CreateSnapshotHandler(StorageNode& node, const httplib::Request& req, httpl
 void PutFileHandler(StorageNode& node, const httplib::Request& req, httplib::Response& res,
                     const httplib::ContentReader& content_reader) {
   std::string ns = req.matches[1], path = req.matches[2];
-  std::optional<uint64_t> length;
-  if (req.has_header("Content-Length")) {
-    std::string text = req.get_header_value("Content-Length");
-    char* end = nullptr;
-    unsigned long long v = std::strtoull(text.c_str(), &end, 10);
-    if (text.empty() || *end != '\0') {
-      return SendError(res, Status::InvalidArgument("bad Content-Length '" + text + "'"));
-    }
-    length = v;
-  }
+  Result<std::optional<uint64_t>> length = DeclaredLength(req);
+  if (!length.ok()) return SendErrorAndClose(res, length.status());
   // If-Match: "<sha256>" (the ETag a GET gives) or *.
   std::optional<std::string> if_match;
   if (req.has_header("If-Match")) {
@@ -204,7 +221,7 @@ void PutFileHandler(StorageNode& node, const httplib::Request& req, httplib::Res
     if_match = tag;
   }
   Result<PutResult> put = node.PutFile(
-      ns, path, length,
+      ns, path, *length,
       [&](const io::ByteSink& sink) {
         Status inner;
         bool complete = content_reader([&](const char* data, size_t size) {
@@ -287,14 +304,13 @@ void ListHandler(StorageNode& node, const httplib::Request& req, httplib::Respon
   size_t limit = kDefaultListLimit;
   if (req.has_param("limit")) {
     std::string text = req.get_param_value("limit");
-    char* end = nullptr;
-    unsigned long long v = std::strtoull(text.c_str(), &end, 10);
-    if (text.empty() || *end != '\0' || v == 0 || v > kMaxListLimit) {
+    std::optional<uint64_t> v = ParseDecimal(text);
+    if (!v || *v == 0 || *v > kMaxListLimit) {
       return SendError(res,
                        Status::InvalidArgument("limit must be 1.." + std::to_string(kMaxListLimit) +
-                                               ", got '" + text + "'"));
+                                               ", got " + QuoteForMessage(text)));
     }
-    limit = v;
+    limit = *v;
   }
   std::string prefix = req.get_param_value("prefix");
   Result<meta::Listing> listing = node.ListFiles(ns, prefix, req.get_param_value("marker"), limit);
@@ -319,12 +335,19 @@ void RegisterHttpApi(httplib::Server& server, StorageNode& node, ClusterHooks cl
   auto writable = [gate] { return *gate ? (*gate)() : Status::Ok(); };
   // A body without a length is refused at once (common/httplib_quirks.h):
   // otherwise a worker, and the node's shutdown, would wait out the 300 s
-  // read timeout.
+  // read timeout. So is one whose length is in doubt, on every route: this
+  // runs before httplib reads any body.
   server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (!BodyWithoutLength(req)) return httplib::Server::HandlerResponse::Unhandled;
-    SendErrorAndClose(res, 411, "InvalidArgument",
-                      req.method + " needs a Content-Length or Transfer-Encoding: chunked");
-    return httplib::Server::HandlerResponse::Handled;
+    if (BodyWithoutLength(req)) {
+      SendErrorAndClose(res, 411, "InvalidArgument",
+                        req.method + " needs a Content-Length or Transfer-Encoding: chunked");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (Result<std::optional<uint64_t>> length = DeclaredLength(req); !length.ok()) {
+      SendErrorAndClose(res, length.status());
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
   });
   server.Get(R"(/v1/files/([^/]+)/?)",
              [&node](const httplib::Request& req, httplib::Response& res) {
@@ -425,21 +448,26 @@ void RegisterHttpApi(httplib::Server& server, StorageNode& node, ClusterHooks cl
   });
   // Clients that ask first (curl does for large bodies) learn of a too-large
   // file before sending it.
-  server.set_expect_100_continue_handler([&node, writable](const httplib::Request& req,
-                                                           httplib::Response& res) {
-    if (Status s = writable(); req.method == "PUT" && !s.ok()) {
-      SendError(res, s);
-      return res.status;
-    }
-    uint64_t length = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
-    if (req.method == "PUT" && length > node.max_file_size()) {
-      SendError(res, Status::TooLarge("file of " + std::to_string(length) +
-                                      " bytes exceeds the node's maximum file size of " +
-                                      std::to_string(node.max_file_size()) + " bytes"));
-      return res.status;
-    }
-    return 100;
-  });
+  server.set_expect_100_continue_handler(
+      [&node, writable](const httplib::Request& req, httplib::Response& res) {
+        // Runs before the pre-routing handler, which would refuse this too.
+        Result<std::optional<uint64_t>> length = DeclaredLength(req);
+        if (!length.ok()) {
+          SendErrorAndClose(res, length.status());
+          return res.status;
+        }
+        if (Status s = writable(); req.method == "PUT" && !s.ok()) {
+          SendError(res, s);
+          return res.status;
+        }
+        if (req.method == "PUT" && length->value_or(0) > node.max_file_size()) {
+          SendError(res, Status::TooLarge("file of " + std::to_string(**length) +
+                                          " bytes exceeds the node's maximum file size of " +
+                                          std::to_string(node.max_file_size()) + " bytes"));
+          return res.status;
+        }
+        return 100;
+      });
   server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     ServeWhole(req);
     if (!res.body.empty() || res.has_header("Content-Type")) return;  // a handler answered

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/object_name.h"
 #include "common/units.h"
 #include "io/clone_store.h"
 #include "io/shadow_store.h"
@@ -42,6 +43,18 @@ Result<uint64_t> SizeParam(const httplib::Request& req, const char* name, uint64
                                    "' is not a size");
   }
   return *size;
+}
+
+// The `path` filter of an assessment: NS/PREFIX, or the start of a
+// namespace; empty for every file. Checked as names are elsewhere: a filter
+// no file could match would otherwise pass for an assessment of nothing.
+Status ValidatePathFilter(std::string_view filter) {
+  if (filter.empty()) return Status::Ok();
+  const size_t slash = filter.find('/');
+  Status s = ValidateNamespace(filter.substr(0, slash));
+  if (s.ok() && slash != std::string_view::npos) s = ValidatePrefix(filter.substr(slash + 1));
+  if (s.ok()) return s;
+  return Status::InvalidArgument("path " + QuoteForMessage(filter) + ": " + s.message());
 }
 
 json ChunkJson(const jobs::ChunkUsage& c) {
@@ -103,6 +116,7 @@ void RegisterPackingApi(httplib::Server& server, StorageNode& node) {
     Result<uint64_t> max_size = SizeParam(req, "max_size", kDefaultMaxFileSize);
     if (!max_size.ok()) return ReplyError(res, max_size.status());
     const std::string prefix = req.get_param_value("path");
+    if (Status s = ValidatePathFilter(prefix); !s.ok()) return ReplyError(res, s);
     Result<layout::Geometry> container = layout::PlanGeometry(
         node.options().protection, io::kContainerChunkSize, node.pieces().WritableTopology());
     if (!container.ok()) return ReplyError(res, container.status());

@@ -230,8 +230,22 @@ TEST_F(NodeApiTest, BadInputGetsClearErrorsAndChangesNothing) {
     ASSERT_FALSE(j.is_discarded()) << res->body;
     EXPECT_EQ(j["error"]["code"], "InvalidArgument");
   }
-  EXPECT_EQ(client_->Get("/v1/files/ns/?limit=0")->status, 400);
-  EXPECT_EQ(client_->Get("/v1/files/ns/?limit=abc")->status, 400);
+  // A limit is digits only ('+' in a query is a space); an assessment's
+  // path is a valid NS/PREFIX, not a filter that silently matches nothing.
+  for (const char* bad :
+       {"/v1/files/ns/?limit=0", "/v1/files/ns/?limit=abc", "/v1/files/ns/?limit=+5",
+        "/v1/files/ns/?limit=%2B5", "/v1/files/ns/?limit=%201", "/v1/files/ns/?limit=-1",
+        "/v1/files/ns/?limit=1x", "/v1/sfse/assess?path=b%20d/", "/v1/sfse/assess?path=ns/a//b",
+        "/v1/sfse/assess?path=ns/../x"}) {
+    auto res = client_->Get(bad);
+    ASSERT_TRUE(res) << bad;
+    EXPECT_EQ(res->status, 400) << bad << ": " << res->body;
+    json j = json::parse(res->body, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << res->body;
+    EXPECT_EQ(j["error"]["code"], "InvalidArgument") << bad;
+  }
+  EXPECT_EQ(json::parse(client_->Get("/v1/sfse/assess?path=ns/")->body)["files"], 1);
+  EXPECT_EQ(json::parse(client_->Get("/v1/files/ns/?limit=1")->body)["files"].size(), 1u);
   EXPECT_EQ(client_->Get("/v1/nonsense")->status, 404);
   EXPECT_EQ(GetFile(*client_, "ns/keep")->body, "kept");
   auto listing = json::parse(client_->Get("/v1/files/ns/")->body);
@@ -359,6 +373,54 @@ TEST_F(NodeApiTest, ABodyWithoutALengthIsRefusedAtOnce) {
                                    0);
   EXPECT_EQ(chunked.rfind("HTTP/1.1 201", 0), 0u) << chunked;
   EXPECT_EQ(client_->Get("/v1/files/ns/chunked")->body, "hello");
+}
+
+// A Content-Length is 1*DIGIT, and several must agree (RFC 7230 3.3.2):
+// httplib alone framed the body by the first one through strtoull, so
+// "3" then "5" stored 3 bytes and parsed the rest as a request, and "-1"
+// was 2^64-1 bytes. Refused on every route before the body is read, with
+// the connection closed; the request changes nothing.
+TEST_F(NodeApiTest, AContentLengthInDoubtIsRefusedAndChangesNothing) {
+  struct Case {
+    std::string request_line, headers;
+    size_t body_bytes;
+    std::string message;
+  };
+  const std::string put = "PUT /v1/files/ns/cl HTTP/1.1\r\n";
+  const Case cases[] = {
+      {put, "Content-Length: 3\r\nContent-Length: 5\r\n", 5,
+       "Content-Length given twice, as 3 and 5"},
+      {put, "Content-Length: -1\r\n", 5, "Content-Length '-1' is not a decimal number"},
+      {put, "Content-Length: +5\r\n", 5, "Content-Length '+5' is not a decimal number"},
+      {put, "Content-Length: 5, 5\r\n", 5, "Content-Length '5, 5' is not"},
+      {put, "Content-Length: 99999999999999999999\r\n", 5, "'99999999999999999999' is not"},
+      {put, "Content-Length: -1\r\nExpect: 100-continue\r\n", 0, "'-1' is not"},
+      {put, "Content-Length: 3\r\nContent-Length: 5\r\nExpect: 100-continue\r\n", 0,
+       "given twice, as 3 and 5"},
+      {"POST /v1/clone HTTP/1.1\r\n", "Content-Length: +5\r\n", 5, "'+5' is not"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.request_line + c.headers);
+    std::string answer = RawRequest(
+        node_->port(), c.request_line + "Host: x\r\n" + c.headers + "\r\n", c.body_bytes);
+    EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << answer;
+    EXPECT_NE(answer.find("\"InvalidArgument\""), std::string::npos) << answer;
+    EXPECT_NE(answer.find(c.message), std::string::npos) << answer;
+    // Closed at once: the unread body is never parsed as another request.
+    EXPECT_NE(answer.find("Connection: close"), std::string::npos) << answer;
+    EXPECT_EQ(answer.find("HTTP/1.1", 1), std::string::npos) << answer;
+  }
+  EXPECT_EQ(StatusOf(GetFile(*client_, "ns/cl")), 404);
+  // Identical duplicates are one length.
+  std::string same =
+      RawRequest(node_->port(),
+                 "PUT /v1/files/ns/same HTTP/1.1\r\nHost: x\r\n"
+                 "Content-Length: 3\r\ncontent-length: 3\r\nConnection: close\r\n\r\n",
+                 3);
+  EXPECT_EQ(same.rfind("HTTP/1.1 201", 0), 0u) << same;
+  EXPECT_EQ(GetFile(*client_, "ns/same")->body, "zzz");
+  auto listing = json::parse(client_->Get("/v1/files/ns/")->body);
+  EXPECT_EQ(listing["files"].size(), 1u) << listing.dump();
 }
 
 TEST(NodeLimitsTest, TooLargeIs413AndLeavesNothing) {
