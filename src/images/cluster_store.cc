@@ -113,13 +113,23 @@ Result<std::string> ClusterStore::Read(const std::string& path) {
 
 Status ClusterStore::Write(const std::string& path, const std::string& body,
                            const std::optional<std::string>& if_match) {
+  if (!if_match) return PutSmall(path, body, {});
+  return PutSmall(path, body, {"If-Match", "\"" + *if_match + "\""});
+}
+
+Status ClusterStore::Create(const std::string& path, const std::string& body) {
+  return PutSmall(path, body, {"If-None-Match", "*"});
+}
+
+Status ClusterStore::PutSmall(const std::string& path, const std::string& body,
+                              const std::pair<std::string, std::string>& condition) {
   std::string what = "PUT " + ns_ + "/" + path;
+  httplib::Headers headers;
+  if (!condition.first.empty()) headers.emplace(condition);
   auto handle = [&](const httplib::Response& r) -> Status {
     if (r.status != 200 && r.status != 201) return StatusFromNode(r.status, r.body, what);
     return Status::Ok();
   };
-  httplib::Headers headers;
-  if (if_match) headers.emplace("If-Match", "\"" + *if_match + "\"");
   return WithNode(
       what,
       [&](httplib::Client& c) { return c.Put(Target(path), headers, body, "application/json"); },

@@ -47,6 +47,9 @@ class ClusterStore {
   // ConditionFailed, and nothing written, when another writer got there first.
   Status Write(const std::string& path, const std::string& body,
                const std::optional<std::string>& if_match = std::nullopt);
+  // Creates a small file only if there is none (If-None-Match: *):
+  // ConditionFailed, and nothing written, when one exists.
+  Status Create(const std::string& path, const std::string& body);
   // OK when the file is gone, whether or not it was there.
   Status Remove(const std::string& path);
 
@@ -89,6 +92,10 @@ class ClusterStore {
   void Forget(const std::string& url);  // the node did not answer: resolve again
   std::string Target(const std::string& path) const;
   Result<std::vector<Entry>> ListIn(const std::string& ns, const std::string& prefix);
+  // `condition`: a precondition header ("If-Match", "If-None-Match") and its
+  // value, or empty.
+  Status PutSmall(const std::string& path, const std::string& body,
+                  const std::pair<std::string, std::string>& condition);
   // Runs `call(client)` on a pooled connection and returns `handle(response)`;
   // when the node cannot be reached, resolves a node again and retries once.
   template <typename Call, typename Handle>

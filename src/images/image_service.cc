@@ -954,14 +954,15 @@ void ImageService::Register(httplib::Server& server) {
       return SendError(res, s);
     }
     std::string id = record["id"];
-    std::lock_guard lock(LockFor(id));
-    json existing;
-    ApiStatus found = LoadRaw(id, &existing);
-    if (found.ok())
-      return SendError(res,
-                       ApiStatus::Error(409, "Image with identifier " + id + " already exists!"));
-    if (found.http != 404) return SendError(res, found);
-    if (ApiStatus s = Save(record); !s.ok()) return SendError(res, s);
+    // A create that never replaces, so that two services given the same
+    // client-chosen id cannot both answer 201.
+    if (Status s = store_.Create(RecordPath(id), record.dump()); !s.ok()) {
+      if (s.code() == StatusCode::kConditionFailed) {
+        return SendError(res,
+                         ApiStatus::Error(409, "Image with identifier " + id + " already exists!"));
+      }
+      return SendError(res, ApiStatus::FromStatus(s));
+    }
     res.set_header("Location", "/v2/images/" + id);
     SendJson(res, 201, ToApiImage(record));
   });

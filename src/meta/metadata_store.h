@@ -24,6 +24,9 @@ struct Listing {
   std::string next_marker;
 };
 
+// No object: ids start at 1 (object_id_allocator.h).
+inline constexpr uint64_t kNoObject = 0;
+
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
@@ -44,7 +47,9 @@ class MetadataStore {
   // if given, still has modified_ns `expected_modified_ns`): the way a
   // repair moves a file (to new pieces, possibly under a new object id)
   // without racing a client that rewrites or deletes it. False, and nothing
-  // changed, when the file was rewritten or deleted meanwhile.
+  // changed, when the file was rewritten or deleted meanwhile. With
+  // kNoObject it creates the record only if there is none (a create that
+  // must not replace).
   virtual Result<bool> ReplacePlacement(
       const FileRecord& record, uint64_t expected_object_id,
       std::optional<int64_t> expected_modified_ns = std::nullopt) = 0;

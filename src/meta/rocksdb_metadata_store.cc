@@ -76,10 +76,14 @@ Result<bool> RocksDbMetadataStore::ReplacePlacement(const FileRecord& record,
   std::string key = FileKey(record.ns, record.path);
   std::lock_guard<std::mutex> lock(LockFor(key));
   Result<FileRecord> current = Get(record.ns, record.path);
-  if (current.status().code() == StatusCode::kNotFound) return false;
-  RETURN_IF_ERROR(current.status());
-  if (current->object_id != expected_object_id) return false;
-  if (expected_modified_ns && current->modified_ns != *expected_modified_ns) return false;
+  if (current.ok()) {
+    if (current->object_id != expected_object_id) return false;
+    if (expected_modified_ns && current->modified_ns != *expected_modified_ns) return false;
+  } else if (current.status().code() != StatusCode::kNotFound) {
+    return current.status();
+  } else if (expected_object_id != kNoObject) {
+    return false;
+  }
   RETURN_IF_ERROR(FromRocks(db_->Put(SyncedWrite(), key, EncodeFileRecord(record)),
                             "writing " + record.ns + "/" + record.path));
   return true;

@@ -98,6 +98,21 @@ TEST(RocksDbMetadataStoreTest, ReplacePlacementOnlyWhileContentIsUnchanged) {
   EXPECT_EQ(s.Get("ns", "a")->modified_ns, version + 1);
 }
 
+TEST(RocksDbMetadataStoreTest, ReplacePlacementOfNoObjectCreatesOnlyIfAbsent) {
+  testing::TempDir dir;
+  auto store = RocksDbMetadataStore::Open(dir.path());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto& s = **store;
+  auto created = s.ReplacePlacement(Record("ns", "new", 5), kNoObject);
+  ASSERT_TRUE(created.ok());
+  EXPECT_TRUE(*created);
+  EXPECT_EQ(s.Get("ns", "new")->object_id, 5u);
+  auto again = s.ReplacePlacement(Record("ns", "new", 6), kNoObject);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again) << "a create must not replace";
+  EXPECT_EQ(s.Get("ns", "new")->object_id, 5u);
+}
+
 TEST(RocksDbMetadataStoreTest, ListingPagesByPrefixAndMarker) {
   testing::TempDir dir;
   auto store = RocksDbMetadataStore::Open(dir.path());

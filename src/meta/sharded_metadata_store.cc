@@ -481,8 +481,10 @@ void ShardedMetadataStore::RunBatch(uint32_t shard, LedShard& led,
         w->reply.record = current;
         break;
       case ShardRequest::Op::kReplacePlacement:
-        if (!current || current->object_id != r.expected_object_id ||
-            (r.expected_modified_ns && current->modified_ns != *r.expected_modified_ns)) {
+        if (current
+                ? current->object_id != r.expected_object_id ||
+                      (r.expected_modified_ns && current->modified_ns != *r.expected_modified_ns)
+                : r.expected_object_id != kNoObject) {
           continue;  // replaced = false
         }
         w->reply.replaced = true;

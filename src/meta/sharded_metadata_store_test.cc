@@ -236,6 +236,13 @@ TEST_F(ShardedMetadataStoreTest, AnyNodeWritesAndReadsEveryShard) {
   EXPECT_EQ(Node(1).Get("ns", "dir2/f2")->modified_ns, moved.modified_ns);
   EXPECT_TRUE(*Node(2).ReplacePlacement(touched, 1102, moved.modified_ns));
   EXPECT_EQ(Node(3).Get("ns", "dir2/f2")->modified_ns, moved.modified_ns + 5);
+
+  // kNoObject: a create that never replaces, whichever node asks.
+  EXPECT_FALSE(*Node(1).ReplacePlacement(Record("dir2/f2", 2102), kNoObject));
+  EXPECT_EQ(Node(2).Get("ns", "dir2/f2")->object_id, 1102u);
+  EXPECT_TRUE(*Node(1).ReplacePlacement(Record("dir2/created", 2103), kNoObject));
+  EXPECT_FALSE(*Node(3).ReplacePlacement(Record("dir2/created", 2104), kNoObject));
+  EXPECT_EQ(Node(2).Get("ns", "dir2/created")->object_id, 2103u);
 }
 
 TEST_F(ShardedMetadataStoreTest, EveryReplicaHoldsEveryAcknowledgedWrite) {

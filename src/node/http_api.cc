@@ -208,8 +208,15 @@ void PutFileHandler(StorageNode& node, const httplib::Request& req, httplib::Res
   std::string ns = req.matches[1], path = req.matches[2];
   Result<std::optional<uint64_t>> length = DeclaredLength(req);
   if (!length.ok()) return SendErrorAndClose(res, length.status());
-  // If-Match: "<sha256>" (the ETag a GET gives) or *.
-  std::optional<std::string> if_match;
+  // If-Match: "<sha256>" (the ETag a GET gives) or *; If-None-Match: *.
+  PutCondition condition;
+  if (req.has_header("If-None-Match")) {
+    if (req.get_header_value("If-None-Match") != "*" || req.has_header("If-Match")) {
+      return SendErrorAndClose(
+          res, Status::InvalidArgument("If-None-Match takes only *, and not with If-Match"));
+    }
+    condition.if_absent = true;
+  }
   if (req.has_header("If-Match")) {
     std::string tag = req.get_header_value("If-Match");
     if (tag.size() >= 2 && tag.front() == '"' && tag.back() == '"')
@@ -218,7 +225,7 @@ void PutFileHandler(StorageNode& node, const httplib::Request& req, httplib::Res
       return SendErrorAndClose(
           res, Status::InvalidArgument("If-Match takes one ETag as a GET gives it, or *"));
     }
-    if_match = tag;
+    condition.if_match = tag;
   }
   Result<PutResult> put = node.PutFile(
       ns, path, *length,
@@ -232,7 +239,7 @@ void PutFileHandler(StorageNode& node, const httplib::Request& req, httplib::Res
         if (!complete) return Status::InvalidArgument("the request body was cut short");
         return Status::Ok();
       },
-      if_match);
+      condition);
   if (!put.ok()) {
     if (put.status().code() != StatusCode::kInvalidArgument &&
         put.status().code() != StatusCode::kConditionFailed) {

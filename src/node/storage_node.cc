@@ -164,8 +164,7 @@ Status StorageNode::OpenDrives() {
 
 Result<PutResult> StorageNode::PutFile(const std::string& ns, const std::string& path,
                                        std::optional<uint64_t> content_length,
-                                       const ByteSource& source,
-                                       const std::optional<std::string>& if_match) {
+                                       const ByteSource& source, const PutCondition& condition) {
   RETURN_IF_ERROR(ValidateNamespace(ns));
   RETURN_IF_ERROR(ValidatePath(path));
   const uint64_t max_file_size = this->max_file_size();
@@ -203,7 +202,9 @@ Result<PutResult> StorageNode::PutFile(const std::string& ns, const std::string&
     return s;
   }
   Result<std::optional<meta::FileRecord>> previous =
-      if_match ? ReplaceIfMatch(record, *if_match) : metadata_->Put(record);
+      condition.if_absent  ? CreateIfAbsent(record)
+      : condition.if_match ? ReplaceIfMatch(record, *condition.if_match)
+                           : metadata_->Put(record);
   if (!previous.ok()) {
     // An indeterminate commit may yet stand: its pieces must stay.
     if (previous.status().code() != StatusCode::kIndeterminate) writer.Abort();
@@ -217,6 +218,15 @@ Result<PutResult> StorageNode::PutFile(const std::string& ns, const std::string&
   }
   result.record = std::move(record);
   return result;
+}
+
+Result<std::optional<meta::FileRecord>> StorageNode::CreateIfAbsent(
+    const meta::FileRecord& record) {
+  ASSIGN_OR_RETURN(bool created, metadata_->ReplacePlacement(record, meta::kNoObject));
+  if (!created) {
+    return Status::ConditionFailed(record.ns + "/" + record.path + " exists (If-None-Match: *)");
+  }
+  return std::optional<meta::FileRecord>();
 }
 
 Result<std::optional<meta::FileRecord>> StorageNode::ReplaceIfMatch(const meta::FileRecord& record,

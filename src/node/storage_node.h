@@ -55,6 +55,15 @@ struct NodeOptions {
 inline constexpr int kObjectIdNodeShift = 52;
 uint64_t ClusterObjectId(uint32_t array_id, uint64_t local_id);
 
+// When a PUT may commit; at most one of the two.
+struct PutCondition {
+  // A sha256 in hex, or "*" for any content: only if the file exists with
+  // that content (a read-modify-write without a lock).
+  std::optional<std::string> if_match;
+  // Only if there is no file (a create that must not replace).
+  bool if_absent = false;
+};
+
 struct PutResult {
   meta::FileRecord record;
   bool created = false;  // false: an existing file was replaced
@@ -72,12 +81,11 @@ class StorageNode {
   ~StorageNode();
 
   // `content_length` when known up front (checked against max_file_size).
-  // With `if_match` (a sha256 in hex, or "*" for any content) the file is
-  // replaced only if it exists with that content up to the commit, else
-  // ConditionFailed and nothing changes: a read-modify-write without a lock.
+  // A condition that does not hold at the commit is ConditionFailed and
+  // nothing changes.
   Result<PutResult> PutFile(const std::string& ns, const std::string& path,
                             std::optional<uint64_t> content_length, const ByteSource& source,
-                            const std::optional<std::string>& if_match = std::nullopt);
+                            const PutCondition& condition = {});
   // A cluster-unique object id for new pieces (ClusterObjectId).
   Result<uint64_t> NewObjectId();
   Result<meta::FileRecord> StatFile(const std::string& ns, const std::string& path);
@@ -139,6 +147,9 @@ class StorageNode {
   StorageNode(NodeOptions options, NodeState state);
   Status OpenDrives();
   Status AskCommitGate();
+  // PutFile's commit when there must be no file: nothing replaced, or
+  // ConditionFailed.
+  Result<std::optional<meta::FileRecord>> CreateIfAbsent(const meta::FileRecord& record);
   // PutFile's commit under If-Match: the replaced record, or ConditionFailed.
   Result<std::optional<meta::FileRecord>> ReplaceIfMatch(const meta::FileRecord& record,
                                                          const std::string& if_match);

@@ -662,6 +662,35 @@ TEST_F(ImagesTest, HostileRequestsAreRefusedUpFrontAndChangeNothing) {
   EXPECT_FALSE(Show(other).contains("tessera_clone_of"));
 }
 
+// Two services given the same client-chosen id at the same moment: one
+// creates the image, the other answers 409, and the stored image is the one
+// whose creation was acknowledged.
+TEST_F(ImagesTest, TwoServicesNeverBothCreateOneId) {
+  std::unique_ptr<ImagesProcess> second = StartImages({});
+  for (int round = 0; round < 10; ++round) {
+    char id[40];
+    std::snprintf(id, sizeof(id), "5e1f0c2a-9b3d-4e7f-8a6b-%012d", round);
+    int statuses[2] = {0, 0};
+    std::thread racers[2];
+    for (int i = 0; i < 2; ++i) {
+      racers[i] = std::thread([&, i] {
+        httplib::Client c("127.0.0.1", i == 0 ? images_->port() : second->port());
+        json body = {{"id", id}, {"name", "from service " + std::to_string(i)}};
+        auto r = c.Post("/v2/images", body.dump(), "application/json");
+        statuses[i] = r ? r->status : -1;
+      });
+    }
+    for (std::thread& t : racers) t.join();
+    SCOPED_TRACE(id);
+    ASSERT_EQ(std::count(std::begin(statuses), std::end(statuses), 201), 1)
+        << statuses[0] << " " << statuses[1];
+    ASSERT_EQ(std::count(std::begin(statuses), std::end(statuses), 409), 1)
+        << statuses[0] << " " << statuses[1];
+    const int winner = statuses[0] == 201 ? 0 : 1;
+    EXPECT_EQ(Show(id)["name"], "from service " + std::to_string(winner));
+  }
+}
+
 // Flags that can never work stop the service at once (exit 2, saying why)
 // instead of a service that answers every request with an error.
 TEST_F(ImagesTest, FlagsThatCanNeverWorkAreRefusedAtStart) {

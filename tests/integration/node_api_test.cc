@@ -126,6 +126,48 @@ TEST_F(NodeApiTest, ConditionalPutReplacesOnlyTheContentItRead) {
   EXPECT_EQ(replaced["created_ns"], created["created_ns"]);
 }
 
+// If-None-Match: * makes a PUT a create that never replaces: of writers
+// racing to create one name, exactly one wins and its content stays.
+TEST_F(NodeApiTest, CreateOnlyPutNeverReplaces) {
+  auto create = [&](httplib::Client& c, const std::string& name, const std::string& body) {
+    return c.Put("/v1/files/ns/" + name, {{"If-None-Match", "*"}}, body,
+                 "application/octet-stream");
+  };
+  auto first = create(*client_, "once", "first");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 201) << first->body;
+  auto second = create(*client_, "once", "second");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 412) << second->body;
+  EXPECT_EQ(json::parse(second->body)["error"]["code"], "ConditionFailed");
+  EXPECT_EQ(GetFile(*client_, "ns/once")->body, "first");
+  for (const httplib::Headers& bad :
+       {httplib::Headers{{"If-None-Match", "\"abc\""}},
+        httplib::Headers{{"If-None-Match", "*"}, {"If-Match", "*"}}}) {
+    auto r = client_->Put("/v1/files/ns/bad", bad, "x", "application/octet-stream");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << r->body;
+  }
+  EXPECT_EQ(GetFile(*client_, "ns/bad")->status, 404);
+
+  constexpr int kWriters = 8;
+  std::vector<int> statuses(kWriters);
+  std::vector<std::thread> writers;
+  for (int i = 0; i < kWriters; ++i) {
+    writers.emplace_back([&, i] {
+      httplib::Client c("127.0.0.1", node_->port());
+      statuses[i] = StatusOf(create(c, "race", "writer " + std::to_string(i)));
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  const auto winner = std::find(statuses.begin(), statuses.end(), 201);
+  ASSERT_NE(winner, statuses.end());
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 201), 1);
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 412), kWriters - 1);
+  EXPECT_EQ(GetFile(*client_, "ns/race")->body,
+            "writer " + std::to_string(winner - statuses.begin()));
+}
+
 TEST_F(NodeApiTest, RangeRequests) {
   std::string body = Content(3 * kMiB, 7);
   ASSERT_EQ(StatusOf(PutFile(*client_, "ns/r", body)), 201);
