@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -20,6 +21,7 @@
 #include "cli/node_resolver.h"
 #include "cli/object_ref.h"
 #include "cli/progress_bar.h"
+#include "cluster/whole_number.h"
 #include "common/object_name.h"
 #include "common/status.h"
 #include "common/units.h"
@@ -741,7 +743,8 @@ void AddClientCommands(CLI::App& app, ClientCommandOptions options) {
         ->required();
     sub->add_option("--limit", args->limit, "List at most N files (default: all)")
         ->type_name("N")
-        ->check(CLI::PositiveNumber);
+        ->check(WholeNumber())
+        ->check(CLI::Range(uint64_t{1}, std::numeric_limits<uint64_t>::max()));
     sub->add_flag("-l,--long", args->long_format, "Also show each file's sha256");
     sub->callback([env, args] { RunCommand(*env, [&] { RunLs(*env, *args); }); });
   }

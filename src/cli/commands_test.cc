@@ -183,6 +183,12 @@ TEST_F(CommandsTest, LsFollowsPagesAndHonoursLimit) {
   EXPECT_EQ(out(), "");
 
   EXPECT_EQ(Run({"ls", "archive", "--limit", "0"}), 2);
+  EXPECT_TRUE(Contains(err(), "not in range 1 to")) << err();
+  // strtoull in base 0 would take these as 2^64-1, eight and sixteen.
+  for (const char* count : {"-1", "010", "0x10", "+4"}) {
+    EXPECT_EQ(Run({"ls", "archive", "--limit", count}), 2) << count;
+    EXPECT_TRUE(Contains(err(), std::string("'") + count + "' is not a whole number")) << err();
+  }
   EXPECT_EQ(Run({"ls"}), 2);
   EXPECT_EQ(Run({"ls", "proxy/"}), 1);
   EXPECT_TRUE(Contains(err(), "tessera: Unavailable: node answered list proxy/ with HTTP 502"))

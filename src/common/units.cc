@@ -45,6 +45,8 @@ std::optional<uint64_t> ParseSize(std::string_view text) {
     scale = kGiB;
   else if (suffix == "t" || suffix == "tb" || suffix == "tib")
     scale = 1024 * kGiB;
+  else if (suffix == "p" || suffix == "pb" || suffix == "pib")
+    scale = 1024 * 1024 * kGiB;
   else
     return std::nullopt;
   double bytes = std::round(number * static_cast<double>(scale));

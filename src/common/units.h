@@ -19,7 +19,8 @@ inline constexpr uint64_t kStripeUnitSize = 16 * kBlockSize;
 
 // "0", "1023", "1.0k", "1016.0k", "12.5M", "1.0G" (as OneFS prints sizes).
 std::string FormatSize(uint64_t bytes);
-// Parses "4096", "1016k", "1016.0k", "128KiB", "1M", "1GiB", "1g". nullopt on bad input.
+// Parses "4096", "1016k", "1016.0k", "128KiB", "1M", "1GiB", "1g", up to P (what
+// FormatSize prints). nullopt on bad input.
 std::optional<uint64_t> ParseSize(std::string_view text);
 
 // A plain decimal number of at most 19 digits (so it cannot overflow);

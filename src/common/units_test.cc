@@ -35,12 +35,14 @@ TEST(UnitsTest, ParseSize) {
   EXPECT_EQ(ParseSize("128KiB"), 128 * kKiB);
   EXPECT_EQ(ParseSize("1GiB"), kGiB);
   EXPECT_EQ(ParseSize("1m"), kMiB);
+  EXPECT_EQ(ParseSize("16P"), 16 * 1024 * 1024 * kGiB);
+  EXPECT_EQ(ParseSize("2pib"), 2 * 1024 * 1024 * kGiB);
   EXPECT_EQ(ParseSize(""), std::nullopt);
   EXPECT_EQ(ParseSize("k"), std::nullopt);
   EXPECT_EQ(ParseSize("12q"), std::nullopt);
   EXPECT_EQ(ParseSize("-5"), std::nullopt);
   EXPECT_EQ(ParseSize("99999999999T"), std::nullopt);
-  for (uint64_t v : {uint64_t{0}, uint64_t{1}, kKiB, 1016 * kKiB, kGiB}) {
+  for (uint64_t v : {uint64_t{0}, uint64_t{1}, kKiB, 1016 * kKiB, kGiB, 3 * 1024 * 1024 * kGiB}) {
     EXPECT_EQ(ParseSize(FormatSize(v)), v) << v;
   }
 }

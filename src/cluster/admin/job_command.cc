@@ -7,6 +7,7 @@
 
 #include "cluster/admin/admin_context.h"
 #include "cluster/jobs/job_store.h"
+#include "cluster/whole_number.h"
 
 namespace tessera::cluster::admin {
 namespace {
@@ -117,7 +118,7 @@ void AddJobCommand(CLI::App& app, std::shared_ptr<int> exit_code, std::ostream* 
   for (const auto& [name, control] : controls) {
     auto flags = std::make_shared<JobFlags>();
     CLI::App* cmd = job->add_subcommand(name, std::string(name) + " a job");
-    cmd->add_option("id", flags->id, "Job id")->required();
+    cmd->add_option("id", flags->id, "Job id")->required()->check(WholeNumber());
     AddClusterFlag(cmd, flags);
     JobControl c = control;
     cmd->callback([=] { *exit_code = RunControl(*flags, c, *out, *err); });
@@ -127,7 +128,7 @@ void AddJobCommand(CLI::App& app, std::shared_ptr<int> exit_code, std::ostream* 
   reports->require_subcommand(1);
   auto report_flags = std::make_shared<JobFlags>();
   CLI::App* view = reports->add_subcommand("view", "A job's report");
-  view->add_option("id", report_flags->id, "Job id")->required();
+  view->add_option("id", report_flags->id, "Job id")->required()->check(WholeNumber());
   view->add_flag("-v,--verbose", report_flags->verbose, "Add the details (one line per file)");
   AddClusterFlag(view, report_flags);
   view->callback([=] { *exit_code = RunReport(*report_flags, *out, *err); });

@@ -12,6 +12,7 @@
 #include "cluster/filepool/packing_settings.h"
 #include "cluster/jobs/job_store.h"
 #include "cluster/jobs/packing_reports.h"
+#include "cluster/whole_number.h"
 
 namespace tessera::cluster::admin {
 namespace {
@@ -200,7 +201,8 @@ void AddPackingCommand(CLI::App& app, std::shared_ptr<int> exit_code, std::ostre
   packing->add_flag("--ls", flags->ls, "List the packing settings");
   packing->add_flag("--fsa", flags->fsa,
                     "Storage efficiency (logical, physical) from the latest FSAnalyze job");
-  packing->add_option("--fsa-jobid", flags->fsa_jobid, "With --fsa: that FSAnalyze job instead");
+  packing->add_option("--fsa-jobid", flags->fsa_jobid, "With --fsa: that FSAnalyze job instead")
+      ->check(WholeNumber());
   AddClusterFlag(packing, &flags->cluster);
 
   auto set_flags = std::make_shared<SetFlags>();

@@ -61,6 +61,10 @@ TEST(SettingValueTest, ValidationTable) {
       {"max_file_size", "12Q", nullptr, 0},
       {"max_file_size", "", nullptr, 0},
       {"max_file_size", "17P", nullptr, 0},
+      {"max_file_size", "16P", "18014398509481984", 18014398509481984},
+      {"delete_grace_seconds", "0", "0", 0},
+      {"delete_grace_seconds", "1d", "86400", 86400},
+      {"delete_grace_seconds", "2d", nullptr, 0},
       {"segment_size", "1M", "1048576", 1048576},
       {"segment_size", "4G", "4294967296", 4294967296},
       {"segment_size", "1023k", nullptr, 0},
@@ -185,6 +189,14 @@ TEST(SettingValueTest, ValidationTable) {
       EXPECT_EQ(v->number, c.number);
     }
   }
+}
+
+// A size past the bounds is told the bounds, not that it is no size.
+TEST(SettingValueTest, ASizePastTheBoundsNamesThem) {
+  Result<SettingValue> v = ParseSettingValue(*FindSetting("max_file_size"), "17P");
+  ASSERT_FALSE(v.ok());
+  EXPECT_NE(v.status().message().find("must be between 1 and 16.0P"), std::string::npos)
+      << v.status().message();
 }
 
 }  // namespace
