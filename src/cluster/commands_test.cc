@@ -117,6 +117,11 @@ TEST(TimelineCommandTest, MergesLogsWithOffsets) {
             "2026-11-21T21:00:20 1 down (7 still down)\n"
             "2026-11-21T21:00:30 1, 7 up (none down)\n");
 
+  // Options before the logs take one value each: the logs stay logs.
+  CommandRun options_first = RunTessera({"timeline", "--offset", "2=-5", "--lnn", "3=7", a, b});
+  EXPECT_EQ(options_first.code, 0) << options_first.err;
+  EXPECT_EQ(options_first.out, run.out);
+
   CommandRun skewed = RunTessera({"timeline", a, b});
   EXPECT_EQ(skewed.code, 0) << skewed.err;
   EXPECT_NE(skewed.out, run.out);

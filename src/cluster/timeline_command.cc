@@ -150,10 +150,13 @@ void AddTimelineCommand(CLI::App& app, std::shared_ptr<int> exit_code, std::ostr
   timeline->add_option("--events", flags->events,
                        "JSON file of group changes: {\"events\": [{\"time\", \"kind\", "
                        "\"group\"}], \"lnn_of_array_id\": {...}, \"observer_array_id\": N}");
-  timeline->add_option("--offset", flags->offsets,
-                       "NODE=SECONDS: add SECONDS to the times node NODE (node=<id> in its log "
-                       "lines) logged, to correct its clock; repeatable");
-  timeline->add_option("--lnn", flags->lnns, "ARRAY_ID=LNN: name that node by LNN; repeatable");
+  timeline
+      ->add_option("--offset", flags->offsets,
+                   "NODE=SECONDS: add SECONDS to the times node NODE (node=<id> in its log "
+                   "lines) logged, to correct its clock; repeatable")
+      ->allow_extra_args(false);  // one value each: a LOG after it is a LOG
+  timeline->add_option("--lnn", flags->lnns, "ARRAY_ID=LNN: name that node by LNN; repeatable")
+      ->allow_extra_args(false);
   timeline->callback([flags, exit_code, out, err] {
     *exit_code = RunTimeline(*flags, out ? *out : std::cout, err ? *err : std::cerr);
   });

@@ -19,7 +19,7 @@ inline CLI::Validator WholeNumber() {
         }
         return "'" + text + "' is not a whole number (digits, no leading zero)";
       },
-      "UINT");
+      "");
 }
 
 }  // namespace tessera

@@ -179,6 +179,14 @@ TEST_F(AdminCommandsTest, NodesPrioritySetsTheKeyAndRefusesUnknownNodes) {
   EXPECT_FALSE(client_->Get(PriorityKey(cluster_, 9))->kv.has_value());
   EXPECT_EQ(RunTessera({"nodes", "priority", "0", "1", "--cluster", path_}).code, 2);
   EXPECT_EQ(RunTessera({"nodes", "priority", "x", "1", "--cluster", path_}).code, 2);
+  // The master_priority setting's bounds: a new master raises itself above
+  // every other priority, which must leave it room.
+  for (const char* priority : {"1000001", "-1000001", "99999999999999999999"}) {
+    CommandRun out_of_range =
+        RunTessera({"nodes", "--cluster", path_, "priority", "2", "--", priority});
+    EXPECT_EQ(out_of_range.code, 2) << priority;
+  }
+  EXPECT_EQ(ReadPriorities(client_.get(), cluster_)->at(2), 50);
 }
 
 TEST_F(AdminCommandsTest, GroupPrintsTheStoredGroupWithItsSequence) {

@@ -6,6 +6,7 @@
 #include "cluster/admin/admin_context.h"
 #include "cluster/admin/node_state_change.h"
 #include "cluster/group_state.h"
+#include "cluster/whole_number.h"
 
 namespace tessera::cluster::admin {
 namespace {
@@ -70,6 +71,7 @@ void AddDevicesCommand(CLI::App& app, std::shared_ptr<int> exit_code, std::ostre
     CLI::App* cmd = node->add_subcommand(verb.name, verb.help);
     cmd->add_option("id", flags->id, "Array id of the node")
         ->required()
+        ->check(WholeNumber())
         ->check(CLI::Range(1u, kMaxNodeId));
     cmd->add_flag("--clear", flags->clear, "Take the state off instead");
     cmd->add_option("--cluster", flags->cluster,

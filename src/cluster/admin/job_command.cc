@@ -97,12 +97,18 @@ void AddJobCommand(CLI::App& app, std::shared_ptr<int> exit_code, std::ostream* 
                    std::ostream* err_arg) {
   std::ostream* out = out_arg ? out_arg : &std::cout;
   std::ostream* err = err_arg ? err_arg : &std::cerr;
-  CLI::App* job = app.add_subcommand("job", "Cluster jobs run by the master (FlexProtect)");
+  CLI::App* job =
+      app.add_subcommand("job",
+                         "Cluster jobs run by the master (FlexProtect, SmartPools, FSAnalyze, "
+                         "ShadowStoreDelete)");
   job->require_subcommand(1);
 
   auto start_flags = std::make_shared<JobFlags>();
   CLI::App* start = job->add_subcommand("start", "Queue a job; the master runs it");
-  start->add_option("type", start_flags->type, "Job type: FlexProtect")->required();
+  start
+      ->add_option("type", start_flags->type,
+                   "Job type: FlexProtect, SmartPools, FSAnalyze or ShadowStoreDelete")
+      ->required();
   AddClusterFlag(start, start_flags);
   start->callback([=] { *exit_code = RunStart(*start_flags, *out, *err); });
 

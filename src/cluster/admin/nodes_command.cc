@@ -9,6 +9,7 @@
 #include "cluster/group_state.h"
 #include "cluster/membership/master.h"
 #include "cluster/membership/registry.h"
+#include "cluster/whole_number.h"
 
 namespace tessera::cluster::admin {
 namespace {
@@ -76,9 +77,14 @@ void AddNodesCommand(CLI::App& app, std::shared_ptr<int> exit_code, std::ostream
   priority->fallthrough();  // --cluster may come after the verb
   priority->add_option("id", flags->id, "Array id of the node")
       ->required()
+      ->check(WholeNumber())
       ->check(CLI::Range(1u, kMaxNodeId));
-  priority->add_option("priority", flags->priority, "The new priority (use -- before a negative)")
-      ->required();
+  // The bounds of the master_priority setting.
+  priority
+      ->add_option("priority", flags->priority,
+                   "The new priority, -1000000..1000000 (use -- before a negative)")
+      ->required()
+      ->check(CLI::Range(int64_t{-1000000}, int64_t{1000000}));
   priority->callback(
       [flags, exit_code, out, err] { *exit_code = RunPriority(*flags, *out, *err); });
 

@@ -201,19 +201,29 @@ Result<JobRecord> ApplyJobControl(const JobRecord& record, JobControl control, i
 }
 
 std::string FormatJobList(const std::vector<JobRecord>& jobs) {
-  std::ostringstream out;
-  char line[256];
-  snprintf(line, sizeof(line), "%6s  %-12s  %-9s  %-8s  %4s  %s\n", "Id", "Type", "State", "Phase",
-           "Done", "Trigger");
-  out << line;
+  auto phase_of = [](const JobRecord& j) {
+    return j.CurrentPhase().empty() ? std::string("-") : j.CurrentPhase();
+  };
+  // Columns as wide as their widest entry, so "ShadowStoreDelete" or a
+  // phase like "attributes" does not push the columns after it out of line.
+  int type_width = 4, phase_width = 5;
   for (const JobRecord& j : jobs) {
-    std::string phase = j.CurrentPhase().empty() ? "-" : j.CurrentPhase();
-    std::string percent = std::to_string(j.Percent()) + "%";
-    snprintf(line, sizeof(line), "%6llu  %-12s  %-9s  %-8s  %4s  %s\n",
-             static_cast<unsigned long long>(j.id), j.type.c_str(),
-             std::string(JobStateName(j.state)).c_str(), phase.c_str(), percent.c_str(),
-             j.trigger.c_str());
+    type_width = std::max(type_width, static_cast<int>(j.type.size()));
+    phase_width = std::max(phase_width, static_cast<int>(phase_of(j).size()));
+  }
+  std::ostringstream out;
+  auto row = [&](const std::string& id, const std::string& type, const std::string& state,
+                 const std::string& phase, const std::string& done, const std::string& trigger) {
+    char line[512];
+    snprintf(line, sizeof(line), "%6s  %-*s  %-9s  %-*s  %4s  %s\n", id.c_str(), type_width,
+             type.c_str(), state.c_str(), phase_width, phase.c_str(), done.c_str(),
+             trigger.c_str());
     out << line;
+  };
+  row("Id", "Type", "State", "Phase", "Done", "Trigger");
+  for (const JobRecord& j : jobs) {
+    row(std::to_string(j.id), j.type, std::string(JobStateName(j.state)), phase_of(j),
+        std::to_string(j.Percent()) + "%", j.trigger);
   }
   return out.str();
 }

@@ -158,9 +158,28 @@ TEST(JobRecordTest, DetailsAreCappedAndCounted) {
 TEST(JobRecordTest, ListShowsPhaseAndPercent) {
   std::string list = FormatJobList({Sample()});
   EXPECT_NE(list.find("Id  Type"), std::string::npos) << list;
-  EXPECT_NE(list.find("     7  FlexProtect   running    rebuild    42%  node 3 down for 300 s"),
+  EXPECT_NE(list.find("     7  FlexProtect  running    rebuild   42%  node 3 down for 300 s"),
             std::string::npos)
       << list;
+}
+
+TEST(JobRecordTest, ListColumnsStayInLineWhateverTheirWidth) {
+  JobRecord wide = Sample();
+  wide.id = 12;
+  wide.type = "ShadowStoreDelete";
+  wide.phases.back().ended_ns = wide.started_ns + 3'000'000'000;
+  wide.phases.push_back({"attributes", wide.started_ns + 3'000'000'000, 0});
+  std::string list = FormatJobList({Sample(), wide});
+  std::vector<size_t> done_columns;
+  for (size_t start = 0, end; (end = list.find('\n', start)) != std::string::npos;
+       start = end + 1) {
+    const std::string line = list.substr(start, end - start);
+    const size_t percent = line.find('%');
+    done_columns.push_back(percent == std::string::npos ? line.find("Done") + 3 : percent);
+  }
+  ASSERT_EQ(done_columns.size(), 3u) << list;
+  EXPECT_EQ(done_columns[0], done_columns[1]) << list;
+  EXPECT_EQ(done_columns[1], done_columns[2]) << list;
 }
 
 TEST(JobRecordTest, ReportHasPhasesWithTimesCountersAndVerboseDetails) {

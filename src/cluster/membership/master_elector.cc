@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "cluster/membership/master.h"
 #include "cluster/membership/registry.h"
@@ -124,7 +125,9 @@ Status MasterElector::TakeOver(const Inputs& inputs) {
   for (const auto& [id, p] : priorities) {
     if (id != self_) highest_other = std::max(highest_other, p);
   }
-  if (priority <= highest_other) {
+  // At the very top there is nothing to raise to (and +1 would wrap to the
+  // lowest priority of all).
+  if (priority <= highest_other && highest_other < std::numeric_limits<int64_t>::max()) {
     Result<TxnResult> raised = client_->Txn(
         {MasterTokenHolds(cluster_, token)},
         {TxnOp::Put(PriorityKey(cluster_, self_), std::to_string(highest_other + 1))}, {});

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <limits>
 #include <mutex>
 #include <set>
 #include <vector>
@@ -111,6 +112,19 @@ class MasterElectorTest : public testing::SharedEtcdTest {
 
   std::string cluster_;
 };
+
+// Priorities written straight to etcd can be anything: a new master tied
+// at the largest one keeps it rather than wrapping to the smallest.
+TEST_F(MasterElectorTest, APriorityAtTheTopDoesNotWrap) {
+  constexpr int64_t kTop = std::numeric_limits<int64_t>::max();
+  uint32_t a = Register(kTop), b = Register(kTop);
+  std::vector<std::unique_ptr<Node>> nodes;
+  for (uint32_t id : {a, b}) nodes.push_back(Start(id));
+  ASSERT_TRUE(WaitFor([&] { return OnlyMasterIs(nodes, a); }, 8s));
+  std::this_thread::sleep_for(300ms);  // past the raise, had there been one
+  EXPECT_EQ(PriorityOf(a), kTop);
+  EXPECT_EQ(PriorityOf(b), kTop);
+}
 
 TEST_F(MasterElectorTest, HighestPriorityWinsFailsOverAndDoesNotFailBack) {
   uint32_t a = Register(10), b = Register(50), c = Register(50);
