@@ -5,10 +5,15 @@
 //
 // Every call but Delete goes straight to `target`. Delete queues the piece
 // and returns Ok; a background thread deletes it `grace` later. With a grace
-// of zero, Delete deletes at once. The destructor deletes whatever is still
-// queued, for at most kDrainTime (a peer that does not answer must not hold
-// up a shutdown). Pieces not deleted then, or queued in a process that dies,
-// stay on the drives: space, never data, is what this can lose.
+// of zero, Delete deletes at once.
+//
+// With a journal path, the queue outlives the process: it is written there
+// (atomically) at most once a second while it changes, and when the store is
+// destroyed, and a store opened on the same journal deletes what it lists,
+// `grace` after it opens. So a restart, or a crash (which loses at most the
+// last second of queued deletes), leaves no pieces behind that the queue
+// held. Without a journal the destructor deletes what is queued, for at most
+// kDrainTime, and drops the rest.
 //
 // Use it only for pieces whose id can never be written again (the object
 // id of replaced or deleted content): a unit that moves between drives and
@@ -22,6 +27,7 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "io/piece_store.h"
@@ -31,8 +37,10 @@ namespace tessera::io {
 class DeferredDeletePieceStore final : public PieceStore {
  public:
   static constexpr std::chrono::seconds kDrainTime{5};
+  static constexpr std::chrono::seconds kJournalInterval{1};
 
-  DeferredDeletePieceStore(PieceStore* target, std::chrono::milliseconds grace);
+  DeferredDeletePieceStore(PieceStore* target, std::chrono::milliseconds grace,
+                           std::string journal_path = "");
   ~DeferredDeletePieceStore() override;
   DeferredDeletePieceStore(const DeferredDeletePieceStore&) = delete;
   DeferredDeletePieceStore& operator=(const DeferredDeletePieceStore&) = delete;
@@ -48,6 +56,9 @@ class DeferredDeletePieceStore final : public PieceStore {
     return target_->Read(drive, id);
   }
   Status Delete(const meta::DriveRef& drive, const store::PieceId& id) override;
+  void Forget(const meta::DriveRef& drive, const store::PieceId& id) override {
+    target_->Forget(drive, id);
+  }
   bool IsLocal(const meta::DriveRef& drive) const override { return target_->IsLocal(drive); }
 
   // Pieces queued and not yet deleted.
@@ -61,12 +72,18 @@ class DeferredDeletePieceStore final : public PieceStore {
   };
 
   void Run();
+  void LoadJournal();
+  // Writes the queue to the journal; called with mu_ held (the lock is
+  // released while writing).
+  void WriteJournal(std::unique_lock<std::mutex>& lock);
 
   PieceStore* const target_;
   const std::chrono::milliseconds grace_;
+  const std::string journal_path_;
   mutable std::mutex mu_;
   std::condition_variable wake_;
-  std::deque<Queued> queue_;  // in due order: every piece waits the same grace
+  std::deque<Queued> queue_;    // in due order: every piece waits the same grace
+  bool journal_stale_ = false;  // the queue changed since the journal was written
   bool stopping_ = false;
   std::chrono::steady_clock::time_point drain_until_;  // once stopping_
   std::thread deleter_;

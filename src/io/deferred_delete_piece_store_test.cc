@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "common/fs_util.h"
 #include "io/io_test_util.h"
 #include "tests/support/temp_dir.h"
 
@@ -13,6 +14,11 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr uint32_t kNode = 1;
+
+std::string Slurp(const std::string& path) {
+  Result<std::string> text = ReadWholeFile(path);
+  return text.ok() ? *text : std::string();
+}
 
 class DeferredDeletePieceStoreTest : public ::testing::Test {
  protected:
@@ -81,6 +87,58 @@ TEST_F(DeferredDeletePieceStoreTest, WhatIsStillQueuedIsDeletedOnDestruction) {
     EXPECT_TRUE(Present(4, 0));
   }
   for (uint32_t index = 0; index < 3; ++index) EXPECT_FALSE(Present(4, index)) << index;
+}
+
+// With a journal the queue survives the process: a clean stop keeps it (the
+// peers may be stopping too), a crash loses at most the last second, and the
+// next store on the journal deletes what it lists once its grace is over.
+TEST_F(DeferredDeletePieceStoreTest, AJournalCarriesTheQueueAcrossARestart) {
+  const std::string journal = dir_.Sub("pending-deletes");
+  StorePieces(6, 3);
+  StorePieces(7, 1);
+  {
+    DeferredDeletePieceStore store(drives_.get(), std::chrono::hours(1), journal);
+    for (uint32_t index = 0; index < 3; ++index) {
+      ASSERT_TRUE(store.Delete({kNode, 0}, {6, index}).ok());
+    }
+    // Written within a second, without a stop: what a kill -9 would leave.
+    std::string written;
+    for (int waited = 0; waited < 300 && written.find("1 0 6 2") == std::string::npos; ++waited) {
+      std::this_thread::sleep_for(10ms);
+      written = Slurp(journal);
+    }
+    EXPECT_NE(written.find("1 0 6 0\n1 0 6 1\n1 0 6 2\n"), std::string::npos) << written;
+    ASSERT_TRUE(store.Delete({kNode, 0}, {7, 0}).ok());
+  }
+  for (uint32_t index = 0; index < 3; ++index) EXPECT_TRUE(Present(6, index)) << index;
+  EXPECT_TRUE(Present(7, 0)) << "queued just before the stop, and kept by the journal";
+
+  DeferredDeletePieceStore resumed(drives_.get(), 100ms, journal);
+  EXPECT_EQ(resumed.pending(), 4u);
+  EXPECT_TRUE(Present(6, 0)) << "the grace starts again: a reader may be under way";
+  for (int waited = 0; resumed.pending() > 0 && waited < 500; ++waited) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(resumed.pending(), 0u);
+  for (uint32_t index = 0; index < 3; ++index) EXPECT_FALSE(Present(6, index)) << index;
+  EXPECT_FALSE(Present(7, 0));
+  std::string after;
+  for (int waited = 0; waited < 300; ++waited) {
+    after = Slurp(journal);
+    if (after.find(" 6 ") == std::string::npos && after.find(" 7 ") == std::string::npos) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(after.find(" 7 0"), std::string::npos) << "done deletes leave the journal: " << after;
+}
+
+TEST_F(DeferredDeletePieceStoreTest, AJournalThatIsNotOneIsLeftAlone) {
+  const std::string journal = dir_.Sub("pending-deletes");
+  ASSERT_TRUE(WriteFileAtomically(journal, "1 0 5 0\n").ok());
+  StorePieces(5, 1);
+  DeferredDeletePieceStore store(drives_.get(), 10ms, journal);
+  EXPECT_EQ(store.pending(), 0u);
+  std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(Present(5, 0)) << "a file without the header deletes nothing";
 }
 
 TEST_F(DeferredDeletePieceStoreTest, NoGraceDeletesAtOnce) {

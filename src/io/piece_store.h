@@ -31,6 +31,14 @@ class PieceStore {
                                             const store::PieceId& id) = 0;
   // Forgets a piece. Missing pieces and down drives are not errors here.
   virtual Status Delete(const meta::DriveRef& drive, const store::PieceId& id) = 0;
+  // Gives up a piece that cannot be deleted now (its node is not a live
+  // member) and will not be asked for again: a store that counts pieces it
+  // failed to send as lost stops counting it, so the drive's later syncs
+  // are not failed by it. The piece itself may stay on the drive.
+  virtual void Forget(const meta::DriveRef& drive, const store::PieceId& id) {
+    (void)drive;
+    (void)id;
+  }
   // Whether `drive` is on this node: a reader picks such a copy first.
   virtual bool IsLocal(const meta::DriveRef& drive) const {
     (void)drive;

@@ -12,6 +12,10 @@ RoutingPieceStore::RoutingPieceStore(uint32_t self, PieceStore* local)
 void RoutingPieceStore::SetPeers(std::map<uint32_t, std::shared_ptr<PieceStore>> peers) {
   peers.erase(self_);
   std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [node, store] : peers_) {
+    if (!peers.count(node)) departed_[node] = std::move(store);
+  }
+  for (const auto& [node, store] : peers) departed_.erase(node);
   peers_ = std::move(peers);
 }
 
@@ -68,8 +72,14 @@ Result<std::vector<uint8_t>> RoutingPieceStore::Read(const meta::DriveRef& drive
 
 Status RoutingPieceStore::Delete(const meta::DriveRef& drive, const store::PieceId& id) {
   std::shared_ptr<PieceStore> store = StoreFor(drive.node);
-  if (!store) return Status::Ok();  // the contract: down drives are not errors here
-  return store->Delete(drive, id);
+  if (store) return store->Delete(drive, id);
+  std::shared_ptr<PieceStore> departed;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = departed_.find(drive.node); it != departed_.end()) departed = it->second;
+  }
+  if (departed) departed->Forget(drive, id);
+  return Status::Ok();  // the contract: down drives are not errors here
 }
 
 }  // namespace tessera::io

@@ -11,6 +11,12 @@
 //
 // Threading: thread-safe; SetPeers may run while requests do (they keep the
 // store they looked up alive). `local` is borrowed and must outlive this.
+//
+// A peer that leaves the group keeps its store here as departed: a Delete
+// of one of its pieces then Forgets it there (no call to a node that is not
+// a member), so that a writer which aborts while the peer is away does not
+// leave pieces counted lost in the store that serves the peer when it
+// returns.
 #pragma once
 
 #include <cstdint>
@@ -44,7 +50,8 @@ class RoutingPieceStore final : public PieceStore {
   uint32_t self_;
   std::shared_ptr<PieceStore> local_;  // non-owning (no-op deleter)
   std::mutex mu_;
-  std::map<uint32_t, std::shared_ptr<PieceStore>> peers_;  // guarded by mu_
+  std::map<uint32_t, std::shared_ptr<PieceStore>> peers_;     // guarded by mu_
+  std::map<uint32_t, std::shared_ptr<PieceStore>> departed_;  // guarded by mu_
 };
 
 }  // namespace tessera::io

@@ -58,6 +58,45 @@ class RoutingPieceStoreTest : public ::testing::Test {
   std::unique_ptr<RoutingPieceStore> router_;
 };
 
+// Counts what reaches a peer's store.
+class CountingStore final : public PieceStore {
+ public:
+  layout::Topology WritableTopology() override { return {}; }
+  Status Append(const meta::DriveRef&, const store::PieceId&, std::span<const uint8_t>) override {
+    return Status::Ok();
+  }
+  Status Sync(const std::vector<meta::DriveRef>&) override { return Status::Ok(); }
+  Result<std::vector<uint8_t>> Read(const meta::DriveRef&, const store::PieceId&) override {
+    return Status::NotFound("none");
+  }
+  Status Delete(const meta::DriveRef&, const store::PieceId&) override {
+    ++deletes;
+    return Status::Ok();
+  }
+  void Forget(const meta::DriveRef&, const store::PieceId&) override { ++forgets; }
+  int deletes = 0, forgets = 0;
+};
+
+// A writer that aborts while a peer is out of the group must still reach
+// that peer's store (which counts its unsent pieces as lost), without
+// calling a node that is not a member.
+TEST_F(RoutingPieceStoreTest, DeletesOnADepartedPeerForgetThere) {
+  auto peer = std::make_shared<CountingStore>();
+  RoutingPieceStore router(1, nodes_[1].get());
+  router.SetPeers({{5, peer}});
+  EXPECT_TRUE(router.Delete({5, 0}, {1, 0}).ok());
+  EXPECT_EQ(peer->deletes, 1);
+  router.SetPeers({});  // node 5 left the group
+  EXPECT_TRUE(router.Delete({5, 0}, {1, 1}).ok());
+  EXPECT_EQ(peer->deletes, 1);
+  EXPECT_EQ(peer->forgets, 1);
+  EXPECT_TRUE(router.Delete({6, 0}, {1, 2}).ok()) << "a node never seen is no error either";
+  router.SetPeers({{5, peer}});  // back
+  EXPECT_TRUE(router.Delete({5, 0}, {1, 3}).ok());
+  EXPECT_EQ(peer->deletes, 2);
+  EXPECT_EQ(peer->forgets, 1);
+}
+
 TEST_F(RoutingPieceStoreTest, TopologyIsEveryNodesDrives) {
   layout::Topology topology = router_->WritableTopology();
   EXPECT_EQ(topology.drives.size(), static_cast<size_t>(kNodes * kDrivesPerNode));

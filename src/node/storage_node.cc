@@ -113,7 +113,8 @@ Result<std::unique_ptr<StorageNode>> StorageNode::Open(
 Status StorageNode::OpenDrives() {
   pieces_ = std::make_unique<io::LocalPieceStore>(state_.array_id);
   router_ = std::make_unique<io::RoutingPieceStore>(state_.array_id, pieces_.get());
-  deferred_ = std::make_unique<io::DeferredDeletePieceStore>(router_.get(), options_.delete_grace);
+  deferred_ = std::make_unique<io::DeferredDeletePieceStore>(
+      router_.get(), options_.delete_grace, options_.state_dir + "/pending-deletes");
   std::set<uint32_t> opened;
   for (const std::string& given : options_.drive_paths) {
     std::string path = fs::absolute(given).lexically_normal().string();

@@ -221,24 +221,29 @@ Result<std::vector<uint8_t>> RemotePieceStore::Read(const meta::DriveRef& drive,
   return std::vector<uint8_t>(data.begin(), data.end());
 }
 
+void RemotePieceStore::Forget(const meta::DriveRef& drive, const store::PieceId& id) {
+  if (CheckNode(drive).ok()) Drop(drive.lnum, id);
+}
+
+void RemotePieceStore::Drop(uint32_t lnum, const store::PieceId& id) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  auto it = std::find_if(pending_.begin(), pending_.end(),
+                         [&](const PendingPiece& p) { return p.lnum == lnum && p.id == id; });
+  if (it != pending_.end()) {
+    pending_bytes_ -= it->data.size();
+    pending_.erase(it);
+  }
+  // A batch in flight may carry the piece: let it land first, so the node
+  // does not store it after the Delete, and a failure does not mark it lost
+  // after the caller has given it up.
+  uint64_t horizon = next_seq_;
+  landed_cv_.wait(lock, [&] { return in_flight_.empty() || *in_flight_.begin() > horizon; });
+  lost_.erase({lnum, id});
+}
+
 Status RemotePieceStore::Delete(const meta::DriveRef& drive, const store::PieceId& id) {
   RETURN_IF_ERROR(CheckNode(drive));
-  {
-    std::unique_lock<std::mutex> lock(mutex_);
-    auto it = std::find_if(pending_.begin(), pending_.end(), [&](const PendingPiece& p) {
-      return p.lnum == drive.lnum && p.id == id;
-    });
-    if (it != pending_.end()) {
-      pending_bytes_ -= it->data.size();
-      pending_.erase(it);
-    }
-    // A batch in flight may carry the piece: let it land first, so the node
-    // does not store it after the Delete, and a failure does not mark it lost
-    // after the caller has given it up.
-    uint64_t horizon = next_seq_;
-    landed_cv_.wait(lock, [&] { return in_flight_.empty() || *in_flight_.begin() > horizon; });
-    lost_.erase({drive.lnum, id});
-  }
+  Drop(drive.lnum, id);
   DeleteRequest request;
   request.set_sender(options_.sender);
   request.set_epoch(static_cast<uint64_t>(epoch_()));

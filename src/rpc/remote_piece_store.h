@@ -32,7 +32,8 @@
 //     Sync never returns OK while a piece appended before it is not durable,
 //     and no writer's pieces vanish silently because another writer's call
 //     failed.
-//   - A lost piece is forgotten when it is Deleted: a writer whose Append or
+//   - A lost piece is forgotten when it is Deleted (or Forgotten, which the
+//     router does while the node is not a member): a writer whose Append or
 //     Sync failed must Delete what it appended (FileWriter::Abort does).
 //     Until then other writers' Syncs on that drive fail too; they are false
 //     alarms on the safe side, and they end when the failed writer aborts.
@@ -92,6 +93,7 @@ class RemotePieceStore final : public io::PieceStore {
   Status Sync(const std::vector<meta::DriveRef>& drives) override;
   Result<std::vector<uint8_t>> Read(const meta::DriveRef& drive, const store::PieceId& id) override;
   Status Delete(const meta::DriveRef& drive, const store::PieceId& id) override;
+  void Forget(const meta::DriveRef& drive, const store::PieceId& id) override;
 
   // Points the store at the node's new address (it restarted on another
   // port). Pending pieces go to the new address with the next batch; a
@@ -135,6 +137,9 @@ class RemotePieceStore final : public io::PieceStore {
   // Ends a batch's flight; records as lost every piece of a failed call, or
   // the pieces the reply lists and those on drives that did not sync. Locked.
   void Finish(const Batch& batch, const Status& status, const StoreReply& reply);
+  // Delete and Forget: the piece leaves the pending batch and the lost
+  // pieces, once batches in flight that may carry it have landed.
+  void Drop(uint32_t lnum, const store::PieceId& id);
   Status Wrap(const grpc::Status& status, const char* call) const;
 
   const uint32_t node_;

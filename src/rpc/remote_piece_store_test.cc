@@ -277,6 +277,15 @@ TEST_F(RemotePieceStoreTest, AFailedBatchFailsTheSyncOfEveryWriterInIt) {
   ASSERT_TRUE(remote->Append({kNode, 0}, {22, 0}, bytes).ok());
   EXPECT_TRUE(remote->Sync({{kNode, 0}}).ok());
   EXPECT_TRUE(node_.store().Read({kNode, 0}, {22, 0}).ok());
+
+  // Forget (the router's Delete while the node is away) ends it the same way.
+  ASSERT_TRUE(remote->Append({kNode, 0}, {23, 0}, bytes).ok());
+  node_.epoch = 9;
+  EXPECT_FALSE(remote->Append({kNode, 1}, {24, 0}, bytes).ok());
+  client_epoch_ = 9;
+  EXPECT_FALSE(remote->Sync({{kNode, 0}}).ok());
+  remote->Forget({kNode, 0}, {23, 0});
+  EXPECT_TRUE(remote->Sync({{kNode, 0}}).ok());
 }
 
 // Writers A and B share a batch; the node refuses A's piece (it already
