@@ -122,10 +122,10 @@ Result<ClusterSnapshot> ReadClusterSnapshot(EtcdClient* client, const std::strin
     ASSIGN_OR_RETURN(uint32_t id, IdAfterLastSlash(kv.key));
     ASSIGN_OR_RETURN(states[id], ParsePersistentState(kv.value));
   }
-  std::map<uint32_t, IdSet> drives;
+  std::map<uint32_t, IdSet> drives, down_drives;
   for (const KeyValue& kv : txn.responses[3].kvs) {
     ASSIGN_OR_RETURN(auto ids, DriveKeyIds(prefix + "drives/", kv.key));
-    drives[ids.first].Insert(ids.second);
+    (DriveKeyIsDown(kv.value) ? down_drives : drives)[ids.first].Insert(ids.second);
   }
   GroupState& g = snap.computed;
   for (const KeyValue& kv : txn.responses[0].kvs) {
@@ -136,6 +136,8 @@ Result<ClusterSnapshot> ReadClusterSnapshot(EtcdClient* client, const std::strin
       g.dead.push_back(DeviceRef{id, std::nullopt});
     } else if (live.count(id)) {
       g.members[id] = drives[id];
+      // A live node's drive that is not up: down, until it returns.
+      if (down_drives.count(id)) g.down.push_back(DeviceRef{id, down_drives[id]});
       snap.live.push_back(id);
     } else {
       g.down.push_back(DeviceRef{id, std::nullopt});

@@ -165,13 +165,23 @@ TEST_F(MembershipTest, DriveKeysFollowTheDrivesANodeHasUp) {
   };
   ASSERT_TRUE(SyncDriveLnums(client_.get(), cluster_, id, {0, 1, 2}).ok());
   EXPECT_EQ(lnums(), (std::vector<uint32_t>{0, 1, 2}));
-  // Drive 1 is down: its key goes, its lnum stays used.
+  auto down = [&](uint32_t lnum) {
+    auto got = client_->Get(ClusterPrefix(cluster_) + "drives/" + std::to_string(id) + "/" +
+                            std::to_string(lnum));
+    EXPECT_TRUE(got.ok() && got->kv.has_value());
+    return got.ok() && got->kv && DriveKeyIsDown(got->kv->value);
+  };
+  EXPECT_FALSE(down(1));
+  // Drive 1 is down: its key stays, marked down, so the group lists it down.
   ASSERT_TRUE(SyncDriveLnums(client_.get(), cluster_, id, {0, 2}).ok());
-  EXPECT_EQ(lnums(), (std::vector<uint32_t>{0, 2}));
+  EXPECT_EQ(lnums(), (std::vector<uint32_t>{0, 1, 2}));
+  EXPECT_TRUE(down(1));
+  EXPECT_FALSE(down(0));
   // It returns, and a new drive got lnum 5 locally (3 and 4 went to drives
   // that never came up): 1 gets its key back, 3 and 4 are skipped.
   ASSERT_TRUE(SyncDriveLnums(client_.get(), cluster_, id, {0, 1, 2, 5}).ok());
   EXPECT_EQ(lnums(), (std::vector<uint32_t>{0, 1, 2, 5}));
+  EXPECT_FALSE(down(1)) << "back up";
   auto next = AllocateDriveLnum(client_.get(), cluster_, id);
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(*next, 6u) << "lnums are never reused";
@@ -266,6 +276,23 @@ TEST_F(MembershipTest, SnapshotComputesGroupFromNodesLiveStatesAndDrives) {
   auto config = ParseGroupRecord(stored->kv->value, 0);
   EXPECT_EQ(config->cause, GroupCause::kConfig);
   EXPECT_EQ(FormatGroupNotation(config->group), "{ 1:0-2, 2:0-1, down: 3, dead: 4, read_only: 3 }");
+
+  // A member's drive that is not up (lost, removed, replaced) is listed
+  // down, which is what starts FlexProtect, and the same group is proposed
+  // once, not again and again; back up, it is a member drive again.
+  ASSERT_TRUE(SyncDriveLnums(client_.get(), cluster_, 2, {0}).ok());
+  ASSERT_TRUE(ProposeGroupOnce(client_.get(), cluster_, 1).ok());
+  stored = client_->Get(ClusterPrefix(cluster_) + "group");
+  auto drive_down = ParseGroupRecord(stored->kv->value, 0);
+  EXPECT_EQ(drive_down->cause, GroupCause::kDrive);
+  EXPECT_EQ(FormatGroupNotation(drive_down->group),
+            "{ 1:0-2, 2:0, down: 2:1, 3, dead: 4, read_only: 3 }");
+  EXPECT_EQ(*ProposeGroupOnce(client_.get(), cluster_, 1), ProposeOutcome::kUnchanged);
+  ASSERT_TRUE(SyncDriveLnums(client_.get(), cluster_, 2, {0, 1}).ok());
+  ASSERT_TRUE(ProposeGroupOnce(client_.get(), cluster_, 1).ok());
+  stored = client_->Get(ClusterPrefix(cluster_) + "group");
+  EXPECT_EQ(FormatGroupNotation(ParseGroupRecord(stored->kv->value, 0)->group),
+            "{ 1:0-2, 2:0-1, down: 3, dead: 4, read_only: 3 }");
 }
 
 TEST_F(MembershipTest, RacingProposersOneCasWinsPerEpochAndNoUpdateIsLost) {

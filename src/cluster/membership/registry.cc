@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
@@ -207,12 +208,23 @@ Result<uint32_t> AllocateDriveLnum(EtcdClient* client, const std::string& cluste
                      NodeExists(prefix, array_id)},
                     {TxnOp::Put(counter, std::to_string(next + 1)),
                      TxnOp::Put(prefix + "drives/" + id + "/" + std::to_string(lnum),
-                                json{{"lnum", lnum}}.dump())}));
+                                DriveKeyValue(lnum, false))}));
     if (txn.succeeded) return lnum;
     RETURN_IF_ERROR(RequireNode(client, prefix, array_id));
     Backoff(attempt);
   }
   return Status::Unavailable("AllocateDriveLnum: too much contention on " + counter);
+}
+
+std::string DriveKeyValue(uint32_t lnum, bool down) {
+  json value = {{"lnum", lnum}};
+  if (down) value["down"] = true;
+  return value.dump();
+}
+
+bool DriveKeyIsDown(std::string_view value) {
+  json parsed = json::parse(value, nullptr, false);
+  return parsed.is_object() && parsed.value("down", false) == true;
 }
 
 Result<std::vector<uint32_t>> ListDriveLnums(EtcdClient* client, const std::string& cluster,
@@ -234,15 +246,26 @@ Status SyncDriveLnums(EtcdClient* client, const std::string& cluster, uint32_t a
   const std::string id = std::to_string(array_id);
   const std::string drives = prefix + "drives/" + id + "/";
   RETURN_IF_ERROR(RequireNode(client, prefix, array_id));
-  ASSIGN_OR_RETURN(std::vector<uint32_t> known, ListDriveLnums(client, cluster, array_id));
+  ASSIGN_OR_RETURN(RangeResult range, client->GetPrefix(drives));
+  std::map<uint32_t, bool> known;  // lnum -> down
+  for (const KeyValue& kv : range.kvs) {
+    ASSIGN_OR_RETURN(uint32_t lnum, IdAfterLastSlash(kv.key));
+    known[lnum] = DriveKeyIsDown(kv.value);
+  }
   std::set<uint32_t> up(up_lnums.begin(), up_lnums.end());
   for (uint32_t lnum : up) {
-    if (std::binary_search(known.begin(), known.end(), lnum)) continue;
+    if (auto it = known.find(lnum); it != known.end()) {
+      if (it->second) {  // back up
+        RETURN_IF_ERROR(
+            client->Put(drives + std::to_string(lnum), DriveKeyValue(lnum, false)).status());
+      }
+      continue;
+    }
     ASSIGN_OR_RETURN(GetResult got, client->Get(prefix + "counters/lnum/" + id));
     ASSIGN_OR_RETURN(uint64_t next, ParseCounter(got.kv));
-    if (lnum < next) {  // handed out before; its key was removed while it was down
+    if (lnum < next) {  // handed out before; its key was removed
       RETURN_IF_ERROR(
-          client->Put(drives + std::to_string(lnum), json{{"lnum", lnum}}.dump()).status());
+          client->Put(drives + std::to_string(lnum), DriveKeyValue(lnum, false)).status());
       continue;
     }
     while (true) {
@@ -255,8 +278,9 @@ Status SyncDriveLnums(EtcdClient* client, const std::string& cluster, uint32_t a
       RETURN_IF_ERROR(client->Delete(drives + std::to_string(got_lnum)).status());
     }
   }
-  for (uint32_t lnum : known) {
-    if (!up.count(lnum)) RETURN_IF_ERROR(client->Delete(drives + std::to_string(lnum)).status());
+  for (const auto& [lnum, down] : known) {
+    if (up.count(lnum) || down) continue;
+    RETURN_IF_ERROR(client->Put(drives + std::to_string(lnum), DriveKeyValue(lnum, true)).status());
   }
   return Status::Ok();
 }

@@ -63,16 +63,22 @@ Result<std::vector<NodeRecord>> ListNodes(EtcdClient* client, const std::string&
 Result<uint32_t> AllocateDriveLnum(EtcdClient* client, const std::string& cluster,
                                    uint32_t array_id);
 
-// The lnums with a drives/<array-id>/<lnum> key, ascending.
+// The value of a drives/<array-id>/<lnum> key, and whether it says down.
+std::string DriveKeyValue(uint32_t lnum, bool down);
+bool DriveKeyIsDown(std::string_view value);
+
+// The lnums with a drives/<array-id>/<lnum> key (up or down), ascending.
 Result<std::vector<uint32_t>> ListDriveLnums(EtcdClient* client, const std::string& cluster,
                                              uint32_t array_id);
 
 // Makes the cluster's drive keys of a node match the drives it has up:
 // an up lnum at or past the counter is allocated (AllocateDriveLnum, so the
 // counter moves past it; lnums skipped on the way are not up and get no
-// key); an up lnum handed out before gets its key back; a key whose drive
-// is not up is deleted. The node allocates its own lnums in the same order,
-// so its lnums and the counter agree. FailedPrecondition if not registered.
+// key); an up lnum handed out before gets its key back, up; a key whose
+// drive is not up stays, marked down, so the group lists the drive as down
+// and FlexProtect rebuilds what it held. The node allocates its own lnums
+// in the same order, so its lnums and the counter agree. FailedPrecondition
+// if not registered.
 Status SyncDriveLnums(EtcdClient* client, const std::string& cluster, uint32_t array_id,
                       const std::vector<uint32_t>& up_lnums);
 
