@@ -33,6 +33,7 @@
 #include <cassert>
 #include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <functional>
 #include <iterator>
 #include <limits>
@@ -207,7 +208,13 @@ class Drive::Impl {
 
 Status Drive::Impl::CheckSpace(uint64_t bytes, uint64_t reserve) const {
   struct statvfs vfs;
-  if (::statvfs(path_.c_str(), &vfs) != 0) return Status::FromErrno(errno, "statvfs " + path_);
+  // A drive whose directory is gone or unreadable cannot take the piece;
+  // Unavailable (not the errno's NotFound, which would read as "no such
+  // file" to a client) so that callers treat it as a drive that is down.
+  if (::statvfs(path_.c_str(), &vfs) != 0) {
+    return Status::Unavailable("drive " + path_ +
+                               " cannot be reached: statvfs: " + std::strerror(errno));
+  }
   const uint64_t free = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
   if (free < bytes || free - bytes < reserve) {
     return Status::NoSpace("drive " + path_ + " is full: " + FormatSize(free) + " free, writing " +

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <thread>
 
 #include "store/piece_record.h"
@@ -61,6 +62,21 @@ TEST(DriveTest, AlreadyExistsNotFoundAndDelete) {
   drive.reset();
   drive = OpenOrDie(dir.path());
   EXPECT_EQ(drive->Read(id).status().code(), StatusCode::kNotFound);
+}
+
+// A drive whose directory is removed under it refuses new pieces as a drive
+// that is down (Unavailable, naming it), not as a missing file: a client
+// once got 404 for its PUT.
+TEST(DriveTest, ADriveWhoseDirectoryIsGoneIsUnavailable) {
+  TempDir dir;
+  const std::string path = dir.Sub("d0");
+  auto drive = OpenOrDie(path);
+  ASSERT_TRUE(drive->Append({1, 0}, PieceBytes({1, 0}, 100)).ok());
+  std::filesystem::remove_all(path);
+  Status refused = drive->Append({1, 1}, PieceBytes({1, 1}, 100));
+  EXPECT_EQ(refused.code(), StatusCode::kUnavailable) << refused.ToString();
+  EXPECT_NE(refused.message().find("drive " + path + " cannot be reached"), std::string::npos)
+      << refused.ToString();
 }
 
 TEST(DriveTest, ListsPiecesInIdOrder) {
