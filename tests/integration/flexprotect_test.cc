@@ -8,6 +8,7 @@
 // scans its store.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -188,6 +189,61 @@ TEST_F(FlexProtectTest, KilledNodeIsRebuiltElsewhereAfterTheGracePeriod) {
   // The grace period does not start the job again for the same failure.
   std::this_thread::sleep_for(3s);
   EXPECT_TRUE(JobLine(2).empty()) << Admin({"job", "list"}).output;
+}
+
+// A node that comes back without one of its drives (its directory emptied
+// and formatted as a new drive) keeps the old drive in the group as down;
+// past the grace period FlexProtect moves its units to other drives.
+TEST_F(FlexProtectTest, ALostDriveIsRebuiltElsewhere) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster({{"flexprotect_grace_seconds", "6"}}));
+  ASSERT_NO_FATAL_FAILURE(WriteFiles(8, 3));
+  const int victim = (master_ + 1) % kNodes;
+  const uint32_t node = ArrayId(victim);
+  // The victim's drive holding the most units (a fresh node's drives have
+  // lnums 0.. in the order given).
+  std::map<std::string, int> files_on;
+  for (const auto& [name, body] : files_) {
+    std::set<std::string> drives;
+    const json stat = Stat(name);
+    for (const json& unit : stat["units"]) drives.insert(unit["drive"]);
+    for (const std::string& d : drives) ++files_on[d];
+  }
+  uint32_t lnum = 0;
+  for (uint32_t l = 1; l < 4; ++l) {
+    if (files_on[std::to_string(node) + ":" + std::to_string(l)] >
+        files_on[std::to_string(node) + ":" + std::to_string(lnum)]) {
+      lnum = l;
+    }
+  }
+  const std::string lost_drive = std::to_string(node) + ":" + std::to_string(lnum);
+  ASSERT_GE(files_on[lost_drive], 1) << "a file with a unit on " << lost_drive;
+  ASSERT_TRUE(nodes_[victim]->Stop());
+  std::filesystem::remove_all(nodes_[victim]->config().drives[lnum]);
+  ASSERT_TRUE(nodes_[victim]->Start()) << nodes_[victim]->ReadLog();
+
+  const std::string down = "down: " + lost_drive;
+  ASSERT_TRUE(WaitFor(
+      [&] { return View(master_).value("group", "").find(down) != std::string::npos; }, 30s))
+      << View(master_).dump();
+  ASSERT_TRUE(WaitFor([&] { return !JobLine(1).empty(); }, 40s)) << Admin({"job", "list"}).output;
+  EXPECT_NE(JobLine(1).find("auto: node " + std::to_string(node) + " drive " +
+                            std::to_string(lnum) + " down for"),
+            std::string::npos)
+      << JobLine(1);
+  ASSERT_TRUE(WaitFor([&] { return JobState(1, "succeeded"); }, 60s))
+      << Admin({"job", "reports", "view", "-v", "1"}).output;
+
+  httplib::Client client("127.0.0.1", nodes_[master_]->port());
+  for (const auto& [name, body] : files_) {
+    auto res = GetFile(client, name);
+    ASSERT_EQ(StatusOf(res), 200) << name;
+    EXPECT_TRUE(res->body == body) << name << " differs";
+    const json stat = Stat(name);
+    for (const json& unit : stat["units"]) {
+      EXPECT_NE(unit["drive"], lost_drive) << name << " still has a unit on the lost drive";
+    }
+  }
+  EXPECT_TRUE(StatusSays("data: at full protection: 11 files")) << Admin({"status"}).output;
 }
 
 TEST_F(FlexProtectTest, SmartfailedNodeIsEvacuatedAndLeavesTheGroup) {
