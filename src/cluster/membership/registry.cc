@@ -227,16 +227,23 @@ bool DriveKeyIsDown(std::string_view value) {
   return parsed.is_object() && parsed.value("down", false) == true;
 }
 
-Result<std::vector<uint32_t>> ListDriveLnums(EtcdClient* client, const std::string& cluster,
-                                             uint32_t array_id) {
+Result<std::map<uint32_t, bool>> ListDriveKeys(EtcdClient* client, const std::string& cluster,
+                                               uint32_t array_id) {
   ASSIGN_OR_RETURN(RangeResult range, client->GetPrefix(ClusterPrefix(cluster) + "drives/" +
                                                         std::to_string(array_id) + "/"));
-  std::vector<uint32_t> out;
+  std::map<uint32_t, bool> out;
   for (const KeyValue& kv : range.kvs) {
     ASSIGN_OR_RETURN(uint32_t lnum, IdAfterLastSlash(kv.key));
-    out.push_back(lnum);
+    out[lnum] = DriveKeyIsDown(kv.value);
   }
-  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<std::vector<uint32_t>> ListDriveLnums(EtcdClient* client, const std::string& cluster,
+                                             uint32_t array_id) {
+  ASSIGN_OR_RETURN(auto keys, ListDriveKeys(client, cluster, array_id));
+  std::vector<uint32_t> out;
+  for (const auto& [lnum, down] : keys) out.push_back(lnum);
   return out;
 }
 
@@ -246,12 +253,7 @@ Status SyncDriveLnums(EtcdClient* client, const std::string& cluster, uint32_t a
   const std::string id = std::to_string(array_id);
   const std::string drives = prefix + "drives/" + id + "/";
   RETURN_IF_ERROR(RequireNode(client, prefix, array_id));
-  ASSIGN_OR_RETURN(RangeResult range, client->GetPrefix(drives));
-  std::map<uint32_t, bool> known;  // lnum -> down
-  for (const KeyValue& kv : range.kvs) {
-    ASSIGN_OR_RETURN(uint32_t lnum, IdAfterLastSlash(kv.key));
-    known[lnum] = DriveKeyIsDown(kv.value);
-  }
+  ASSIGN_OR_RETURN(auto known, ListDriveKeys(client, cluster, array_id));
   std::set<uint32_t> up(up_lnums.begin(), up_lnums.end());
   for (uint32_t lnum : up) {
     if (auto it = known.find(lnum); it != known.end()) {

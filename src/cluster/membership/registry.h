@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,9 @@ Result<uint32_t> AllocateDriveLnum(EtcdClient* client, const std::string& cluste
 std::string DriveKeyValue(uint32_t lnum, bool down);
 bool DriveKeyIsDown(std::string_view value);
 
+// The drives/<array-id>/<lnum> keys: lnum -> whether it is marked down.
+Result<std::map<uint32_t, bool>> ListDriveKeys(EtcdClient* client, const std::string& cluster,
+                                               uint32_t array_id);
 // The lnums with a drives/<array-id>/<lnum> key (up or down), ascending.
 Result<std::vector<uint32_t>> ListDriveLnums(EtcdClient* client, const std::string& cluster,
                                              uint32_t array_id);
