@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -162,18 +163,23 @@ Status FlexProtectJob::Run(JobContext& context) {
 
   // Scan: note the files with units on failed devices.
   RETURN_IF_ERROR(context.BeginPhase("scan", 0));
+  // What this run finds and fails on is measured afresh by a rerun (job.h).
+  std::map<std::string, uint64_t> measured;
+  auto measure = [&](const std::string& counter, uint64_t n = 1) {
+    context.SetCounter(counter, measured[counter] += n);
+  };
   std::vector<std::pair<std::string, std::string>> todo;
   Status stopped;
   RETURN_IF_ERROR(metadata_.ForEach([&](const meta::FileRecord& r) {
     context.Advance();
-    context.Count("files_scanned");
-    context.Count("bytes_scanned", r.size);
+    measure("files_scanned");
+    measure("bytes_scanned", r.size);
     FileRisk risk = AssessFile(r, health);
     if (risk.needs_protection()) {
       todo.emplace_back(r.ns, r.path);
-      context.Count("files_at_risk");
-      context.Count("bytes_at_risk", r.size);
-      if (risk.data_unavailable()) context.Count("files_data_unavailable");
+      measure("files_at_risk");
+      measure("bytes_at_risk", r.size);
+      if (risk.data_unavailable()) measure("files_data_unavailable");
     }
     stopped = context.Checkpoint();
     return stopped.ok();
@@ -205,7 +211,7 @@ Status FlexProtectJob::Run(JobContext& context) {
                                      : Result<ProtectResult>(object_id.status());
     if (!done.ok()) {
       ++failures;
-      context.Count("files_failed");
+      measure("files_failed");
       context.Detail(ns + "/" + path + ": " + done.status().ToString());
       spdlog::warn("FlexProtect: {}/{}: {}", ns, path, done.status().ToString());
       continue;
@@ -224,11 +230,11 @@ Status FlexProtectJob::Run(JobContext& context) {
         break;
       case ProtectOutcome::kUnrecoverable:
         ++failures;
-        context.Count("files_unrecoverable");
+        measure("files_unrecoverable");
         break;
       case ProtectOutcome::kNoRoom:
         ++failures;
-        context.Count("files_no_room");
+        measure("files_no_room");
         break;
     }
     if (!done->detail.empty()) context.Detail(done->detail);

@@ -22,9 +22,12 @@ class JobContext {
   // (0: not known yet). Published at once.
   virtual Status BeginPhase(const std::string& name, uint64_t total) = 0;
   virtual void Advance(uint64_t items = 1) = 0;
+  // Adds to a counter of work done. A job resumed after a pause or a master
+  // change starts over, but its counters carry on from where the earlier
+  // runs left them, so the report counts all the work the job did.
   virtual void Count(const std::string& counter, uint64_t n = 1) = 0;
-  // Sets a counter outright: for totals a rerun (after a master change)
-  // measures again rather than adds to.
+  // Sets a counter outright: for what each run measures afresh (files
+  // scanned, files still failing), which a rerun must not add to.
   virtual void SetCounter(const std::string& counter, uint64_t value) = 0;
   virtual void Detail(std::string text) = 0;
   // The devices the job works against (shown in its report).

@@ -123,6 +123,36 @@ class EngineContext final : public JobContext {
     spdlog::error("job {}: could not record its end", record_.id);
   }
 
+  // After an operator's pause or cancel: the record the operator wrote takes
+  // the counters, details and progress of this run up to where it stopped,
+  // which the last publish may not have had. Not once another run has begun.
+  void Settle() {
+    if (stop_ != Stop::kPaused && stop_ != Stop::kCancelled) return;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      Result<StoredJob> stored = cluster::ReadJob(client_, cluster_, record_.id);
+      if (!stored.ok()) break;
+      JobRecord settled = stored->record;
+      if (settled.state != JobState::kPaused && settled.state != JobState::kCancelled &&
+          settled.state != JobState::kQueued) {
+        return;
+      }
+      settled.counters = record_.counters;
+      settled.details = record_.details;
+      settled.details_dropped = record_.details_dropped;
+      settled.devices = record_.devices;
+      if (settled.phases.size() == record_.phases.size()) {
+        settled.done = record_.done;
+        settled.total = record_.total;
+      }
+      Result<std::optional<int64_t>> written =
+          cluster::WriteJobFenced(client_, cluster_, token_, settled, stored->mod_revision);
+      if (!written.ok()) break;
+      if (written->has_value()) return;
+    }
+    spdlog::warn("job {}: its counters since the last progress update are not recorded",
+                 record_.id);
+  }
+
   void RequestShutdown() { stop_ = Stop::kShutdown; }
   Stop stop() const { return stop_; }
   JobRecord& record() { return record_; }
@@ -269,8 +299,7 @@ void JobEngine::RunJob(const Inputs& in, uint64_t id) {
   JobRecord& r = start.record;
   if (r.started_ns == 0) r.started_ns = NowNs();
   r.state = JobState::kRunning;
-  // A run starts over: the counters describe this run; phases keep history.
-  r.counters.clear();
+  // A run starts over; counters carry on (job.h), phases keep history.
   r.done = r.total = 0;
   if (!r.phases.empty() && r.phases.back().ended_ns == 0) r.phases.back().ended_ns = NowNs();
   if (resumed) {
@@ -294,6 +323,7 @@ void JobEngine::RunJob(const Inputs& in, uint64_t id) {
   Status outcome = job->Run(context);
   if (context.stop() != EngineContext::Stop::kNone) {
     spdlog::info("job {}: {}", id, outcome.message());
+    context.Settle();
     return;
   }
   context.Finish(outcome);

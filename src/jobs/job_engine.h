@@ -12,8 +12,10 @@
 //      (job_schedule.h);
 //   4. on the master: runs the lowest-numbered job that is queued or
 //      running (running: its master was deposed or died; it is resumed
-//      from its start, which every job must allow) until it ends, is
-//      paused or cancelled, or this node stops being master.
+//      from its start, which every job must allow, its counters carrying
+//      on as job.h says) until it ends, is paused or cancelled, or this
+//      node stops being master. A run stopped by an operator's pause or
+//      cancel leaves its counters in the record the operator wrote.
 // Every write of a job record is fenced by the master's token and the
 // record's revision (cluster/jobs/job_store.h).
 //

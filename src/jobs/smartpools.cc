@@ -188,7 +188,9 @@ Status SmartPoolsJob::Run(JobContext& context) {
         repack_only.push_back(std::move(w));
         continue;
       }
-      context.Count(PolicyCounter(w.policy, "Skipped packing: less than the container minimum"));
+      const std::string counter =
+          PolicyCounter(w.policy, "Skipped packing: less than the container minimum");
+      context.SetCounter(counter, ++counts[counter]);
     }
     context.Detail("packing waits: " + std::to_string(pack_bytes) +
                    " bytes to pack is less than the container minimum size of " +

@@ -301,6 +301,8 @@ TEST_F(FlexProtectTest, JobsArePausedResumedAndCancelled) {
   ASSERT_NO_FATAL_FAILURE(WriteFiles(100, 0));
   const int victim = (master_ + 3) % kNodes;
   const uint32_t gone = ArrayId(victim);
+  const int at_risk = FilesOn(gone);
+  ASSERT_GT(at_risk, 20);
   nodes_[victim]->Kill();
   ASSERT_TRUE(WaitFor([&] { return StatusSays("data: BELOW PROTECTION"); }, 20s));
 
@@ -359,6 +361,16 @@ TEST_F(FlexProtectTest, JobsArePausedResumedAndCancelled) {
   ExpectEveryFileIntactAndOff(gone);
   EXPECT_TRUE(StatusSays("data: at full protection: 100 files"));
   EXPECT_EQ(Admin({"job", "cancel", "9"}).exit_code, 1);
+
+  // Every file at risk was rebuilt once: by job 1 before its pause, by job 2
+  // before its cancel, or by job 1 after its resume. The report counts the
+  // work of all of job 1's runs; a run's scan is counted once.
+  json first = Job(1)["counters"], second = Job(2)["counters"];
+  EXPECT_EQ(first.value("files_rebuilt", 0) + second.value("files_rebuilt", 0), at_risk)
+      << first.dump() << "\n"
+      << second.dump();
+  EXPECT_EQ(first.value("files_scanned", 0), 100) << first.dump();
+  EXPECT_LT(first.value("files_at_risk", 0), at_risk) << first.dump();
 }
 
 TEST_F(FlexProtectTest, NewMasterResumesARunningJob) {
