@@ -129,6 +129,17 @@ TEST_F(FilePoolCommandTest, PackingSetRefusesBadValuesAndChangesNothing) {
   EXPECT_EQ(RunTessera({"packing", "--ls", "--cluster", path_}).out, kDefaultListing);
 }
 
+TEST_F(FilePoolCommandTest, PackingSetLowersBoundedSettingsTogether) {
+  // Written one by one, the new maximum would be below the old minimum.
+  testing::CliRun run =
+      RunTessera({"packing", "set", "--cluster", path_, "--container-max-size=512K",
+                  "--container-min-size=256K", "--max-size=128K"});
+  ASSERT_EQ(run.code, 0) << run.err;
+  EXPECT_EQ(Raw("packing_container_max_size"), "512K");
+  EXPECT_EQ(Raw("packing_container_min_size"), "256K");
+  EXPECT_EQ(Raw("packing_max_file_size"), "128K");
+}
+
 TEST_F(FilePoolCommandTest, MissingClusterFileIsSaid) {
   testing::CliRun run = RunTessera({"packing", "--ls", "--cluster", tmp_.path() + "/none.json"});
   EXPECT_EQ(run.code, 1);

@@ -172,10 +172,8 @@ int RunSet(const SetFlags& flags, std::ostream& out, std::ostream& err) {
   for (const auto& [name, value] : given) next.values[name].value = value;
   Status valid = filepool::ValidatePackingSettings(filepool::PackingSettingsFrom(next));
   if (!valid.ok()) return Fail(err, std::string(valid.message()) + "; nothing changed");
-  for (const auto& [name, text] : writes) {
-    Status st = opened.store->Set(name, text);
-    if (!st.ok()) return Failed(err, *opened.ctx, st);
-  }
+  // One transaction: a refusal or a lost etcd leaves every setting as it was.
+  if (Status st = opened.store->SetAll(writes); !st.ok()) return Failed(err, *opened.ctx, st);
   Result<ConfigSnapshot> after = Load(*opened.store);
   if (!after.ok()) return Failed(err, *opened.ctx, after.status());
   out << filepool::FormatPackingSettings(filepool::PackingSettingsFrom(*after));

@@ -57,6 +57,13 @@ TEST_F(ConfigCommandTest, SetGetApplyFeedback) {
   EXPECT_EQ(bad.code, 1);
   EXPECT_NE(bad.err.find("not a size"), std::string::npos) << bad.err;
   EXPECT_EQ(Tessera({"config", "set", "nope", "1", "--config", Uri()}).code, 2);
+  // A value that breaks a bound between settings is refused too.
+  bad = Tessera({"config", "set", "packing_container_max_size", "512K", "--config", Uri()});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_EQ(bad.err,
+            "tessera: refusing to set packing_container_max_size: packing_container_min_size "
+            "(1040384) may not exceed packing_container_max_size (524288): a container could "
+            "never hold the minimum, so nothing would be packed\n");
   EXPECT_EQ(Tessera({"config", "get", "--config", "http://x:1/y"}).code, 2);
   // Neither --config nor a cluster file: says where it looked.
   unsetenv("TESSERA_CLUSTER");

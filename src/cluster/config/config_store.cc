@@ -1,5 +1,6 @@
 #include "cluster/config/config_store.h"
 
+#include <algorithm>
 #include <cctype>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -49,6 +50,46 @@ const SettingDef* SettingOfKey(const std::string& key) {
     return FindSetting(rest.substr(slash + 1));
   }
   return FindSetting(key);
+}
+
+// Refuses a change from `before` to `after` that breaks a bound of
+// SettingBounds() the cluster or a host with overrides kept before. Adds the
+// keys the verdict rests on to `checked`.
+Status CheckBounds(const std::map<std::string, std::string>& before,
+                   const std::map<std::string, std::string>& after,
+                   std::set<std::string>* checked) {
+  std::set<std::optional<std::string>> scopes = {std::nullopt};
+  for (const auto* tree : {&before, &after}) {
+    for (const auto& [key, value] : *tree) {
+      if (key.rfind(config_keys::kHostsPrefix, 0) != 0 || SettingOfKey(key) == nullptr) continue;
+      std::string rest = key.substr(config_keys::kHostsPrefix.size());
+      scopes.insert(rest.substr(0, rest.find('/')));
+    }
+  }
+  for (const std::optional<std::string>& host : scopes) {
+    const ConfigSnapshot was = BuildSnapshot(before, host), now = BuildSnapshot(after, host);
+    for (const SettingBound& bound : SettingBounds()) {
+      for (std::string_view name : {bound.lesser, bound.greater}) {
+        auto resolved = now.values.find(std::string(name));
+        if (resolved != now.values.end() && resolved->second.source != "default") {
+          checked->insert(resolved->second.source);
+        }
+        checked->insert(host ? config_keys::HostSetting(*host, name) : config_keys::Setting(name));
+      }
+      auto kept = [&bound](const ConfigSnapshot& snapshot) -> Status {
+        auto lesser = snapshot.values.find(std::string(bound.lesser));
+        auto greater = snapshot.values.find(std::string(bound.greater));
+        if (lesser == snapshot.values.end() || greater == snapshot.values.end())
+          return Status::Ok();
+        return CheckSettingBound(bound, lesser->second.value, greater->second.value);
+      };
+      Status st = kept(now);
+      if (!st.ok() && kept(was).ok()) {
+        return host ? st.WithContext("for host " + *host) : st;
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -164,64 +205,86 @@ Result<std::map<std::string, std::pair<std::string, int64_t>>> ConfigStore::Read
 Status ConfigStore::Set(const std::string& name, const std::string& value,
                         const std::optional<std::string>& host) {
   ASSIGN_OR_RETURN(std::string key, KeyFor(name, host));
-  return Write(key, value);
+  return Write({{key, value}});
 }
 
 Status ConfigStore::Unset(const std::string& name, const std::optional<std::string>& host) {
   ASSIGN_OR_RETURN(std::string key, KeyFor(name, host));
-  return Write(key, std::nullopt);
+  return Write({{key, std::nullopt}});
 }
 
-Status ConfigStore::Write(const std::string& key, const std::optional<std::string>& value) {
-  if (value && value->rfind(kReferencePrefix, 0) == 0) {
-    RETURN_IF_ERROR(ValidateRelativeKey(value->substr(kReferencePrefix.size()))
-                        .WithContext("reference in " + key));
+Status ConfigStore::SetAll(const std::vector<std::pair<std::string, std::string>>& values) {
+  std::vector<Change> changes;
+  for (const auto& [name, value] : values) {
+    ASSIGN_OR_RETURN(std::string key, KeyFor(name, std::nullopt));
+    changes.emplace_back(std::move(key), value);
   }
+  if (changes.empty()) return Status::Ok();
+  return Write(changes);
+}
+
+Status ConfigStore::Write(const std::vector<Change>& changes) {
+  std::set<std::string> changed;
+  for (const auto& [key, value] : changes) {
+    changed.insert(key);
+    if (value && value->rfind(kReferencePrefix, 0) == 0) {
+      RETURN_IF_ERROR(ValidateRelativeKey(value->substr(kReferencePrefix.size()))
+                          .WithContext("reference in " + key));
+    }
+  }
+  // Messages name the first change, as a single Set or Unset does.
+  const std::string what =
+      std::string(changes.front().second ? "refusing to set " : "refusing to remove ") +
+      changes.front().first;
   for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
     ASSIGN_OR_RETURN(auto stored, ReadTree(nullptr));
-    std::map<std::string, std::string> tree;
-    for (const auto& [k, v] : stored) tree.emplace(k, v.first);
-    if (value) {
-      tree[key] = *value;
-    } else if (tree.erase(key) == 0) {
-      return Status::NotFound("no entry " + key + " to remove");
-    }
-
     std::map<std::string, std::string> before;
     for (const auto& [k, v] : stored) before.emplace(k, v.first);
-    std::set<std::string> checked = {key};
-    // The written entry itself must resolve (no dangling target, no cycle).
-    if (value) {
+    std::map<std::string, std::string> tree = before;
+    for (const auto& [key, value] : changes) {
+      if (value) {
+        tree[key] = *value;
+      } else if (tree.erase(key) == 0) {
+        return Status::NotFound("no entry " + key + " to remove");
+      }
+    }
+
+    std::set<std::string> checked = changed;
+    // Each written entry itself must resolve (no dangling target, no cycle).
+    for (const auto& [key, value] : changes) {
+      if (!value) continue;
       Result<Resolution> own = ResolveReference(tree, key);
       if (!own.ok()) return own.status().WithContext("refusing to set " + key);
       checked.insert(own->chain.begin(), own->chain.end());
     }
-    // Every setting entry that reaches the changed key must still resolve and parse.
+    // Every setting entry that reaches a changed key must still resolve and parse.
     for (const auto& [entry, text] : tree) {
       const SettingDef* def = SettingOfKey(entry);
       if (def == nullptr) continue;
       Result<Resolution> r = ResolveReference(tree, entry);
-      bool affected = entry == key;
+      bool affected = changed.count(entry) > 0;
       if (r.ok()) {
-        for (const std::string& k : r->chain) affected = affected || k == key;
+        for (const std::string& k : r->chain) affected = affected || changed.count(k) > 0;
       } else {
         // An unresolvable entry is affected if the change caused it: it
-        // resolved before the change, or it now mentions the changed key.
+        // resolved before the change, or it now mentions a changed key.
         affected = affected || ResolveReference(before, entry).ok();
       }
       if (!affected) continue;
-      if (!r.ok()) {
-        std::string what = value ? "refusing to set " : "refusing to remove ";
-        return r.status().WithContext(what + key + ": " + entry);
-      }
+      if (!r.ok()) return r.status().WithContext(what + ": " + entry);
       Result<SettingValue> parsed = ParseSettingValue(*def, r->value);
       if (!parsed.ok()) {
         Status st = parsed.status();
-        if (entry != key) st = st.WithContext(entry + " refers to " + key);
-        return Status::InvalidArgument("refusing to set " + key + ": " + st.message());
+        if (!changed.count(entry)) {
+          auto via = std::find_if(r->chain.begin(), r->chain.end(),
+                                  [&](const std::string& k) { return changed.count(k) > 0; });
+          st = st.WithContext(entry + " refers to " + *via);
+        }
+        return Status::InvalidArgument(what + ": " + st.message());
       }
       checked.insert(r->chain.begin(), r->chain.end());
     }
+    RETURN_IF_ERROR(CheckBounds(before, tree, &checked).WithContext(what));
 
     std::vector<Compare> compares;
     for (const std::string& k : checked) {
@@ -229,11 +292,15 @@ Status ConfigStore::Write(const std::string& key, const std::optional<std::strin
       compares.push_back(
           Compare::ModRevisionEquals(AbsoluteKey(k), it == stored.end() ? 0 : it->second.second));
     }
-    TxnOp op = value ? TxnOp::Put(AbsoluteKey(key), *value) : TxnOp::Delete(AbsoluteKey(key));
-    ASSIGN_OR_RETURN(TxnResult txn, client_->Txn(compares, {op}));
+    std::vector<TxnOp> ops;
+    for (const auto& [key, value] : changes) {
+      ops.push_back(value ? TxnOp::Put(AbsoluteKey(key), *value) : TxnOp::Delete(AbsoluteKey(key)));
+    }
+    ASSIGN_OR_RETURN(TxnResult txn, client_->Txn(compares, ops));
     if (txn.succeeded) return Status::Ok();
   }
-  return Status::Unavailable("could not write " + key + ": the configuration kept changing (" +
+  return Status::Unavailable("could not write " + changes.front().first +
+                             ": the configuration kept changing (" +
                              std::to_string(kWriteAttempts) + " attempts)");
 }
 

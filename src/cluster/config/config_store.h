@@ -16,9 +16,12 @@
 // whose reference chain passes through the changed key. If any of them would
 // fail to resolve or parse, Set refuses with InvalidArgument (FailedPrecondition
 // for a reference cycle, NotFound for a missing reference target) and etcd is
-// unchanged. The write is a transaction conditioned on the mod revisions of
-// every key that was checked, so a concurrent write makes it retry against the
-// new state rather than slip past validation.
+// unchanged. Nor may a write make a setting exceed its bound (SettingBounds,
+// e.g. packing_max_file_size <= packing_container_max_size) for the cluster
+// or any host with overrides, unless that bound was already broken before it.
+// The write is a transaction conditioned on the mod revisions of every key
+// that was checked, so a concurrent write makes it retry against the new
+// state rather than slip past validation.
 //
 // Threading: thread-safe (the EtcdClient is); the client must outlive the store.
 #pragma once
@@ -86,6 +89,9 @@ class ConfigStore {
   // Removes an entry (a host override, a cluster value, a shared entry), with
   // the same validation as Set: refused if a reference would dangle.
   Status Unset(const std::string& name, const std::optional<std::string>& host = std::nullopt);
+  // Writes several cluster values (name, value) in one transaction, validated
+  // together as Set validates one: all are written, or none.
+  Status SetAll(const std::vector<std::pair<std::string, std::string>>& values);
 
   // The raw text stored at a relative key, nullopt if absent.
   Result<std::optional<std::string>> GetRaw(const std::string& relative_key);
@@ -104,8 +110,10 @@ class ConfigStore {
   std::string AbsoluteKey(std::string_view relative) const;
 
  private:
-  // Shared by Set and Unset: nullopt value means delete.
-  Status Write(const std::string& relative_key, const std::optional<std::string>& value);
+  // A relative key and its new value; nullopt deletes it.
+  using Change = std::pair<std::string, std::optional<std::string>>;
+  // Shared by Set, Unset and SetAll.
+  Status Write(const std::vector<Change>& changes);
   Result<std::map<std::string, std::pair<std::string, int64_t>>> ReadTree(int64_t* revision);
   // Relative key for `name` / `host`, validating both.
   Result<std::string> KeyFor(const std::string& name, const std::optional<std::string>& host);

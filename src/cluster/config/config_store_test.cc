@@ -191,6 +191,68 @@ TEST_F(ConfigStoreTest, HostOverrideWins) {
   EXPECT_EQ(Value(*host7, "max_file_size"), "1099511627776");
 }
 
+TEST_F(ConfigStoreTest, BoundsBetweenSettingsHoldForTheClusterAndEveryHost) {
+  // Defaults: container minimum and maximum file size 1016K, maximum 1G.
+  ASSERT_TRUE(store_->Set("packing_container_max_size", "2M").ok());
+  auto before = Dump();
+  struct Bad {
+    const char* name;
+    const char* value;
+    std::optional<std::string> host;
+    const char* says;
+  };
+  const Bad cases[] = {
+      {"packing_container_min_size", "3M", std::nullopt,
+       "packing_container_min_size (3145728) may not exceed packing_container_max_size (2097152)"},
+      {"packing_max_file_size", "4M", std::nullopt, "a packed file must fit in a container"},
+      {"packing_container_max_size", "512K", std::nullopt, "may not exceed"},
+      {"packing_container_max_size", "512K", "4", "for host 4"},
+      {"packing_container_min_size", "3M", "4", "for host 4"},
+  };
+  for (const Bad& c : cases) {
+    SCOPED_TRACE(std::string(c.name) + " = " + c.value);
+    Status st = store_->Set(c.name, c.value, c.host);
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st.ToString();
+    EXPECT_NE(st.message().find(c.says), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find("refusing to set"), std::string::npos) << st.message();
+  }
+  EXPECT_EQ(Dump(), before);
+
+  // A host's own bound counts, whichever level the values come from.
+  ASSERT_TRUE(store_->Set("packing_container_max_size", "8M", "4").ok());
+  ASSERT_TRUE(store_->Set("packing_container_min_size", "4M", "4").ok());
+  Status st = store_->Unset("packing_container_max_size", "4");
+  EXPECT_NE(st.message().find("for host 4"), std::string::npos) << st.ToString();
+  EXPECT_FALSE(store_->Set("packing_container_max_size", "3M", "4").ok());
+
+  // Several values at once are checked together and written together.
+  ASSERT_TRUE(store_
+                  ->SetAll({{"packing_container_max_size", "512K"},
+                            {"packing_container_min_size", "256K"},
+                            {"packing_max_file_size", "128K"}})
+                  .ok());
+  Result<ConfigSnapshot> s = store_->Load();
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(Value(*s, "packing_container_max_size"), "524288");
+  EXPECT_EQ(Value(*s, "packing_container_min_size"), "262144");
+  before = Dump();
+  st = store_->SetAll({{"packing_container_max_size", "64K"}, {"packing_max_file_size", "32K"}});
+  EXPECT_NE(st.message().find("packing_container_min_size (262144) may not exceed"),
+            std::string::npos)
+      << st.ToString();
+  st = store_->SetAll({{"packing_container_max_size", "1M"}, {"packing_max_file_size", "lots"}});
+  EXPECT_NE(st.message().find("not a size"), std::string::npos) << st.ToString();
+  EXPECT_EQ(Dump(), before);
+
+  // A bound broken behind the store's back (etcdctl) blocks no other write,
+  // and a write that mends it goes through.
+  ASSERT_TRUE(client_->Put(root_ + "/packing_container_min_size", "900K").ok());
+  EXPECT_TRUE(store_->Set("max_file_size", "2T").ok());
+  EXPECT_TRUE(store_->Set("packing_container_max_size", "1M").ok());
+  EXPECT_FALSE(store_->Set("packing_container_max_size", "512K").ok());
+}
+
 TEST_F(ConfigStoreTest, ApplyAndFeedback) {
   Result<int64_t> first = store_->Apply();
   ASSERT_TRUE(first.ok());

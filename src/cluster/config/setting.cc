@@ -306,6 +306,24 @@ std::string_view SettingKindName(SettingKind kind) {
   return "?";
 }
 
+const std::vector<SettingBound>& SettingBounds() {
+  static const std::vector<SettingBound> kBounds = {
+      {"packing_container_min_size", "packing_container_max_size",
+       "a container could never hold the minimum, so nothing would be packed"},
+      {"packing_max_file_size", "packing_container_max_size",
+       "a packed file must fit in a container"},
+  };
+  return kBounds;
+}
+
+Status CheckSettingBound(const SettingBound& bound, const SettingValue& lesser,
+                         const SettingValue& greater) {
+  if (lesser.number <= greater.number) return Status::Ok();
+  return Status::InvalidArgument(std::string(bound.lesser) + " (" + lesser.canonical +
+                                 ") may not exceed " + std::string(bound.greater) + " (" +
+                                 greater.canonical + "): " + std::string(bound.why));
+}
+
 Status ValidateSettingName(std::string_view name) {
   bool ok = !name.empty() && name.size() <= 64 && name[0] >= 'a' && name[0] <= 'z';
   for (char c : name) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');

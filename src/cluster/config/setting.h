@@ -78,6 +78,20 @@ Result<const SettingDef*> LookupSetting(std::string_view name);
 // "max_file_size '12Q': not a size (e.g. 512G, 1T)".
 Result<SettingValue> ParseSettingValue(const SettingDef& def, std::string_view text);
 
+// A setting whose value may not exceed another's: both numeric, compared by
+// SettingValue::number. `why` says what breaks otherwise.
+struct SettingBound {
+  std::string_view lesser;
+  std::string_view greater;
+  std::string_view why;
+};
+const std::vector<SettingBound>& SettingBounds();
+// Whether the two values keep `bound`: InvalidArgument naming both settings,
+// their values and why, e.g. "packing_max_file_size (2M) may not exceed
+// packing_container_max_size (1M): a packed file must fit in a container".
+Status CheckSettingBound(const SettingBound& bound, const SettingValue& lesser,
+                         const SettingValue& greater);
+
 std::string_view SettingTypeName(SettingType type);  // "int", "size", ...
 std::string_view SettingKindName(SettingKind kind);  // "live", "restart", "immutable"
 
