@@ -245,7 +245,8 @@ Result<Drive::Impl::Reservation> Drive::Impl::Reserve(uint64_t size) {
   {
     std::lock_guard lock(mu_);
     if (!failed_.ok()) return failed_;
-    Segment* active = active_id_ != 0 ? &segments_.at(active_id_) : nullptr;
+    auto found = segments_.find(active_id_);
+    Segment* active = found != segments_.end() ? &found->second : nullptr;
     if (active == nullptr || active->state != SegmentState::kActive ||
         active->reserved >= options_.segment_size) {
       if (active != nullptr && active->state == SegmentState::kActive) {
@@ -560,6 +561,7 @@ Result<CompactionStats> Drive::Impl::Compact(bool full) {
             active.inflight == 0) {
           active.state = SegmentState::kSealing;
           to_seal = active_id_;
+          active_id_ = 0;  // compaction may remove it: the next append rolls
         }
       }
     }

@@ -130,6 +130,29 @@ TEST(DriveCompactionTest, FullyDeadSegmentsAreRemovedWithoutCopying) {
   EXPECT_EQ(drive->Usage().live_bytes, 0u);
 }
 
+// The active segment holds nothing live: a full pass removes it, and the
+// next append must start a new one.
+TEST(DriveCompactionTest, AFullPassThatRemovesTheActiveSegmentLeavesTheDriveWritable) {
+  TempDir dir;
+  auto drive = OpenOrDie(dir.path(), CompactionOptions());
+  ASSERT_TRUE(drive->Append(Id(1), PieceBytes(Id(1), kLength)).ok());
+  ASSERT_TRUE(drive->Sync().ok());
+  ASSERT_TRUE(drive->Delete(Id(1)).ok());
+  auto full = drive->Compact(/*full=*/true);
+  ASSERT_TRUE(full.ok()) << full.status().ToString();
+  EXPECT_EQ(full->segments_removed, 1u);
+  EXPECT_TRUE(testutil::SegmentSizes(dir.path()).empty());
+  for (uint32_t i = 2; i < 5; ++i) {
+    ASSERT_TRUE(drive->Append(Id(i), PieceBytes(Id(i), kLength)).ok()) << i;
+  }
+  ASSERT_TRUE(drive->Sync().ok());
+  EXPECT_EQ(*drive->Read(Id(3)), PieceBytes(Id(3), kLength));
+  drive.reset();
+  drive = OpenOrDie(dir.path(), CompactionOptions());
+  EXPECT_EQ(drive->ListPieces().size(), 3u);
+  EXPECT_EQ(drive->Read(Id(1)).status().code(), StatusCode::kNotFound);
+}
+
 TEST(DriveCompactionTest, AFullPassTakesEveryDeadByteTheActiveSegmentsToo) {
   TempDir dir;
   DriveOptions options = CompactionOptions();
