@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <utility>
 
 #include "common/thread_name.h"
@@ -26,6 +27,27 @@ sigset_t WaitedSignals() {
 void BlockStopSignals() {
   sigset_t signals = WaitedSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
+
+bool WaitForStopSignal(std::chrono::milliseconds timeout) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    timespec wait{static_cast<time_t>(left.count() / 1'000'000'000),
+                  static_cast<long>(left.count() % 1'000'000'000)};
+    int received = sigtimedwait(&signals, nullptr, &wait);
+    if (received == SIGINT || received == SIGTERM) {
+      spdlog::info("signal {}: stopping", received);
+      return true;
+    }
+    if (received < 0 && errno == EAGAIN) return false;  // EINTR: wait on
+  }
 }
 
 StopOnSignal::StopOnSignal(std::function<void()> stop) {

@@ -10,12 +10,18 @@
 // `stop`. Not copyable; one per process.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <thread>
 
 namespace tessera {
 
 void BlockStopSignals();
+
+// For a thread that blocks them, before any StopOnSignal exists (e.g. while
+// a server waits to start): sleeps up to `timeout`; true at once if SIGINT
+// or SIGTERM arrives, which it takes.
+bool WaitForStopSignal(std::chrono::milliseconds timeout);
 
 class StopOnSignal {
  public:

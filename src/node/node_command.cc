@@ -239,10 +239,12 @@ struct AgentRef {
   }
 };
 
-// Connects to etcd, retrying while it is unreachable (a node may start
-// before etcd does); other errors are final.
+// Connects to etcd, retrying for up to a minute while it is unreachable (a
+// node may start before etcd does); other errors are final. `stopped` says
+// a SIGINT or SIGTERM ended the wait (the result is then the last error).
 Result<std::unique_ptr<ClusterAgent>> ConnectWithRetry(const NodeFlags& flags,
-                                                       const std::string& state_dir) {
+                                                       const std::string& state_dir,
+                                                       bool* stopped) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (true) {
     Result<std::unique_ptr<ClusterAgent>> agent =
@@ -252,7 +254,11 @@ Result<std::unique_ptr<ClusterAgent>> ConnectWithRetry(const NodeFlags& flags,
       return agent;
     }
     spdlog::warn("{}; retrying", agent.status().message());
-    std::this_thread::sleep_for(std::chrono::seconds(1));
+    // Signals are blocked by now; a stop asked for while etcd is away is kept.
+    if (WaitForStopSignal(std::chrono::seconds(1))) {
+      *stopped = true;
+      return agent;
+    }
   }
 }
 
@@ -312,7 +318,10 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
   signal(SIGPIPE, SIG_IGN);
 
   if (!flags.config.empty()) {
-    Result<std::unique_ptr<ClusterAgent>> connected = ConnectWithRetry(flags, options.state_dir);
+    bool stopped = false;
+    Result<std::unique_ptr<ClusterAgent>> connected =
+        ConnectWithRetry(flags, options.state_dir, &stopped);
+    if (stopped) return 0;
     if (!connected.ok()) {
       spdlog::error("cannot join the cluster: {}", connected.status().ToString());
       return 1;
@@ -327,8 +336,7 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
     agent_ref->agent = agent.get();
     meta::ShardedStoreOptions store_options;
     store_options.self = agent->array_id();
-    store_options.shard_count =
-        static_cast<uint32_t>(agent->settings().at("metadata_shards").number);
+    store_options.shard_count = agent->shard_count();
     store_options.gate = [agent_ref] { return agent_ref->Gate(); };
     store_options.map_is_stale = [agent_ref] { agent_ref->RefreshSoon(); };
     Result<std::unique_ptr<meta::ShardedMetadataStore>> opened =

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -113,6 +114,23 @@ TEST_F(CliTest, ClearErrorsForBadInput) {
   for (const char* verb : {"node", "put", "get", "ls", "rm", "stat", "cp"}) {
     EXPECT_NE(help.output.find(verb), std::string::npos) << verb << " missing from --help";
   }
+}
+
+// A node started before etcd retries for up to a minute; SIGTERM (from
+// supervisord or `tessera down`) stops it at once, cleanly.
+TEST(NodeStartTest, ANodeWaitingForEtcdStopsOnSigterm) {
+  TempDir dir;
+  const auto started = std::chrono::steady_clock::now();
+  CommandResult r = RunCommand(
+      {"timeout", "--preserve-status", "-k", "50", "3", TesseraBinary(), "node", "--config",
+       "etcd://127.0.0.1:" + std::to_string(FreePort()) + "/tessera/x/config", "--drives",
+       dir.Sub("d0"), "--state", dir.Sub("state"), "--listen",
+       "127.0.0.1:" + std::to_string(FreePort())});
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(30)) << r.output;
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("retrying"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("signal 15: stopping"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("cannot join"), std::string::npos) << r.output;
 }
 
 // `tessera node` refuses bad flags with exit 2 and a reason, before it
