@@ -108,6 +108,15 @@ Result<std::unique_ptr<ClusterAgent>> ClusterAgent::Connect(const std::string& c
     agent->takeover_command_ = running["master_takeover_command"].canonical;
     agent->release_command_ = running["master_release_command"].canonical;
   }
+  // metadata_shards is immutable: once the cluster has a shard map, its
+  // shard count is the cluster's, whatever the setting says now.
+  agent->shard_count_ = static_cast<uint32_t>(running["metadata_shards"].number);
+  ASSIGN_OR_RETURN(std::optional<cluster::ShardMap> map, cluster::ReadShardMap(client, name));
+  if (map && !map->shards.empty() && map->shards.size() != agent->shard_count_) {
+    spdlog::warn("metadata_shards is immutable: the cluster keeps its {} shards, not {}",
+                 map->shards.size(), agent->shard_count_);
+    agent->shard_count_ = static_cast<uint32_t>(map->shards.size());
+  }
   return agent;
 }
 
@@ -253,8 +262,7 @@ void ClusterAgent::PublishShardMapIfMaster(const cluster::MembershipView& view) 
   if (!policy.ok()) return;
   Result<cluster::PublishOutcome> out =
       cluster::PublishShardMap(client_.get(), cluster_, elector_->token(), *view.group,
-                               static_cast<uint32_t>(running["metadata_shards"].number),
-                               static_cast<uint32_t>(policy->mirror_copies()));
+                               shard_count_, static_cast<uint32_t>(policy->mirror_copies()));
   if (!out.ok()) {  // the next tick tries again
     spdlog::warn("publishing the shard map: {}", out.status().ToString());
   } else if (*out == cluster::PublishOutcome::kWritten) {

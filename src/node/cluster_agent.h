@@ -80,6 +80,9 @@ class ClusterAgent {
 
   // Settings as read at Connect (name -> canonical value).
   std::map<std::string, cluster::config::SettingValue> settings() const;
+  // The cluster's metadata shard count: the stored shard map's once there is
+  // one (metadata_shards is immutable), else the metadata_shards setting.
+  uint32_t shard_count() const { return shard_count_; }
 
   // `up_lnums`: the lnums of the drives that opened. `apply` handles live
   // settings other than the ones the agent handles itself (master_*).
@@ -126,6 +129,7 @@ class ClusterAgent {
   void PublishShardMapIfMaster(const cluster::MembershipView& view);
 
   std::string cluster_;
+  uint32_t shard_count_ = 0;  // set by Connect
   std::string root_;
   std::string endpoints_;
   std::string state_dir_;

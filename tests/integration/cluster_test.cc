@@ -476,5 +476,63 @@ TEST_F(ClusterTest, LiveSettingAppliesWithinSecondsAndImmutableIsIgnored) {
   }
 }
 
+// Values that break the rules, written behind the CLI's back or changing an
+// immutable setting, never take the cluster down or hide its files: a bad
+// live value is reported and the default used on a restart, and the shard
+// count stays the cluster's.
+TEST_F(ClusterTest, BadOrImmutableSettingsNeitherStopNodesNorHideFiles) {
+  std::map<std::string, std::string> files;
+  httplib::Client writer("127.0.0.1", nodes_[0]->port());
+  for (int i = 0; i < 40; ++i) {
+    std::string name = "ns/d" + std::to_string(i % 10) + "/f" + std::to_string(i);
+    files[name] = Content(500 + 37 * i, i);
+    ASSERT_EQ(StatusOf(PutFile(writer, name, files[name])), 201) << name;
+  }
+  auto client = cluster::EtcdClient::Create(etcd_->endpoints());
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE((*client)->Put("/tessera/it/config/master_release_command", "echo \xff").ok());
+  ASSERT_TRUE((*client)->Put("/tessera/it/config/smartpools_schedule", "25:00").ok());
+  Config({"set", "metadata_shards", "8"});
+  Config({"apply"});
+  // Running nodes report both bad values, escaped, and keep serving.
+  for (int i = 0; i < kNodes; ++i) {
+    std::string key = "/tessera/it/config/feedback/" + std::to_string(ArrayId(i));
+    json fb;
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          auto got = (*client)->Get(key);
+          if (!got.ok() || !got->kv) return false;
+          fb = json::parse(got->kv->value, nullptr, false);
+          return fb.is_object() && fb["errors"].size() == 2;
+        },
+        10s))
+        << key << ": " << fb.dump() << "\n"
+        << nodes_[i]->ReadLog();
+    EXPECT_NE(fb["errors"].dump().find("'echo \\\\xff'"), std::string::npos) << fb.dump();
+    EXPECT_NE(fb["ignored_immutable"].dump().find("metadata_shards"), std::string::npos);
+    EXPECT_TRUE(nodes_[i]->Alive()) << nodes_[i]->ReadLog();
+  }
+
+  // Every node restarts, with the bad values still stored.
+  for (auto& node : nodes_) node->Kill();
+  std::string why;
+  for (auto& node : nodes_) ASSERT_TRUE(node->Start(&why)) << why << "\n" << node->ReadLog();
+  for (int i = 0; i < kNodes; ++i) {
+    ASSERT_TRUE(
+        WaitFor([&] { return Members(i) == kNodes && View(i).value("writable", false); }, 30s))
+        << "node " << i << ": " << View(i).dump();
+  }
+  EXPECT_NE(nodes_[0]->ReadLog().find("the cluster keeps its 64 shards, not 8"), std::string::npos);
+  for (int i = 0; i < kNodes; ++i) {
+    httplib::Client reader("127.0.0.1", nodes_[i]->port());
+    for (const auto& [name, body] : files) {
+      auto res = GetFile(reader, name);
+      ASSERT_EQ(StatusOf(res), 200) << "node " << i << ": " << name;
+      EXPECT_TRUE(res->body == body) << name;
+    }
+  }
+  EXPECT_EQ(Put(2, "ns/d0/after", 100), 201);
+}
+
 }  // namespace
 }  // namespace tessera::testing

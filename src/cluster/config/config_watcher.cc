@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "common/object_name.h"
 #include "common/thread_name.h"
 
 namespace tessera::cluster::config {
@@ -15,9 +16,17 @@ Result<std::unique_ptr<ConfigWatcher>> ConfigWatcher::Create(EtcdClient* client,
   RETURN_IF_ERROR(ValidateArrayId(array_id));
   ConfigStore store(client, root);
   ASSIGN_OR_RETURN(ConfigSnapshot initial, store.Load(array_id));
-  if (!initial.errors.empty()) {
-    const auto& [name, status] = *initial.errors.begin();
-    return status.WithContext("setting " + name);
+  for (const auto& [name, status] : initial.errors) {
+    const SettingDef* def = FindSetting(name);
+    if (def == nullptr || def->kind != SettingKind::kLive) {
+      return status.WithContext("setting " + name);
+    }
+    // As a running node keeps its running value, a starting one runs with
+    // the default: one bad live value must not keep the cluster down.
+    ASSIGN_OR_RETURN(SettingValue fallback, ParseSettingValue(*def, def->default_value));
+    spdlog::warn("config: setting {}: {}; running with the default {}", name, status.message(),
+                 QuoteForMessage(fallback.canonical));
+    initial.values[name] = ResolvedSetting{std::move(fallback), "default", ""};
   }
   std::unique_ptr<ConfigWatcher> w(new ConfigWatcher(
       client, std::move(root), std::move(array_id), std::move(apply), options, std::move(initial)));
@@ -154,7 +163,8 @@ Status ConfigWatcher::HandleUpdate() {
                              {"pending_restart", pending_restart},
                              {"ignored_immutable", ignored_immutable},
                              {"errors", errors}};
-  std::string text = feedback.dump();
+  // An apply error may quote anything; feedback must still be valid JSON.
+  std::string text = feedback.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   {
     std::lock_guard<std::mutex> lock(mu_);
     last_feedback_ = text;

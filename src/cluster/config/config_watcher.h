@@ -58,8 +58,10 @@ class ConfigWatcher {
   using ApplyFn = std::function<Status(const std::string& name, const SettingValue& value)>;
 
   // Reads the settings of node `array_id` under `root`; they become the
-  // running values (the role should configure itself from initial()). Fails
-  // if etcd cannot be read or a setting does not resolve, naming the setting.
+  // running values (the role should configure itself from initial()). A live
+  // setting that does not resolve or parse runs with its default (logged; the
+  // first update lists it in "errors"). Fails if etcd cannot be read or any
+  // other setting does not resolve, naming the setting.
   // Then watches the update key from the revision after that read, so no
   // update is missed.
   static Result<std::unique_ptr<ConfigWatcher>> Create(EtcdClient* client, std::string root,

@@ -231,12 +231,23 @@ TEST_F(ConfigWatcherTest, AnUpdateDuringAnOutageIsHandledWhenEtcdIsBack) {
   EXPECT_EQ(List(fb, "applied"), std::vector<std::string>{"max_file_size"});
 }
 
-TEST_F(ConfigWatcherTest, CreateFailsOnAnUnresolvableSetting) {
+TEST_F(ConfigWatcherTest, AtStartABadLiveSettingRunsWithItsDefaultAndAnyOtherFails) {
+  // Live: the default, as a running node would keep its value.
   ASSERT_TRUE(client_->Put(root_ + "/hosts/3/max_file_size", "@ref:shared/nowhere").ok());
+  ASSERT_TRUE(client_->Put(root_ + "/master_release_command", "echo \xff").ok());
+  {
+    Result<std::unique_ptr<ConfigWatcher>> w =
+        ConfigWatcher::Create(client_.get(), root_, "3", applier_.fn());
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    EXPECT_EQ((*w)->running().at("max_file_size").canonical, "1099511627776");  // 1T
+    EXPECT_EQ((*w)->running().at("master_release_command").canonical, "");
+  }
+  // Restart-only: the node cannot start without it.
+  ASSERT_TRUE(client_->Put(root_ + "/hosts/3/segment_size", "@ref:shared/nowhere").ok());
   Result<std::unique_ptr<ConfigWatcher>> w =
       ConfigWatcher::Create(client_.get(), root_, "3", applier_.fn());
   ASSERT_FALSE(w.ok());
-  EXPECT_NE(w.status().message().find("max_file_size"), std::string::npos);
+  EXPECT_NE(w.status().message().find("segment_size"), std::string::npos);
   EXPECT_NE(w.status().message().find("dangling"), std::string::npos);
   EXPECT_FALSE(ConfigWatcher::Create(client_.get(), root_, "x", applier_.fn()).ok());
 }

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "common/object_name.h"
 #include "common/units.h"
 #include "layout/protection_policy.h"
 
@@ -73,9 +74,11 @@ const std::vector<SettingDef>& Registry() {
   return kSettings;
 }
 
+// Values come from etcd as well as the CLI, and messages end up in JSON
+// feedback and logs: the text is quoted escaped and cut (QuoteForMessage).
 Status Bad(const SettingDef& def, std::string_view text, std::string_view why) {
-  return Status::InvalidArgument(std::string(def.name) + " '" + std::string(text) +
-                                 "': " + std::string(why));
+  return Status::InvalidArgument(std::string(def.name) + " " + QuoteForMessage(text) + ": " +
+                                 std::string(why));
 }
 
 bool ParseInt(std::string_view text, int64_t& out) {

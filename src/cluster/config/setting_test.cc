@@ -4,6 +4,8 @@
 
 #include <set>
 
+#include "common/object_name.h"
+
 namespace tessera::cluster::config {
 namespace {
 
@@ -179,7 +181,8 @@ TEST(SettingValueTest, ValidationTable) {
     if (c.canonical == nullptr) {
       ASSERT_FALSE(v.ok()) << v->canonical;
       EXPECT_EQ(v.status().code(), StatusCode::kInvalidArgument);
-      const std::string prefix = std::string(c.setting) + " '" + c.text + "': ";
+      // The value is quoted escaped and cut (QuoteForMessage).
+      const std::string prefix = std::string(c.setting) + " " + QuoteForMessage(c.text) + ": ";
       EXPECT_EQ(v.status().message().rfind(prefix, 0), 0u) << v.status().message();
       EXPECT_EQ(v.status().message().find(prefix, 1), std::string::npos)
           << "said twice: " << v.status().message();
