@@ -17,6 +17,9 @@ inline CLI::Validator WholeNumber() {
             (text[0] != '0' || text.size() == 1)) {
           return "";
         }
+        if (text.size() > 19 && text.find_first_not_of("0123456789") == std::string::npos) {
+          return "'" + text + "' is too large (at most 19 digits)";
+        }
         return "'" + text + "' is not a whole number (digits, no leading zero)";
       },
       "");

@@ -36,5 +36,15 @@ TEST(WholeNumberTest, TakesPlainDecimalsOnly) {
   }
 }
 
+TEST(WholeNumberTest, SaysWhyATextIsRefused) {
+  CLI::Validator check = WholeNumber();
+  std::string too_long = "18446744073709551615";
+  EXPECT_EQ(check(too_long), "'18446744073709551615' is too large (at most 19 digits)");
+  std::string signed_text = "-3";
+  EXPECT_EQ(check(signed_text), "'-3' is not a whole number (digits, no leading zero)");
+  std::string fine = "17";
+  EXPECT_EQ(check(fine), "");
+}
+
 }  // namespace
 }  // namespace tessera

@@ -106,6 +106,8 @@ TEST_F(FilePoolCommandTest, PackingSetRefusesBadValuesAndChangesNothing) {
       {{"--max-size=12Q", "--enabled=true"},
        "tessera: --max-size: packing_max_file_size '12Q': not a size"},
       {{"--enabled=true", "--max-size=2G"}, "--max-size: packing_max_file_size '2G': must be "},
+      // A packed file never spans two 32 MiB container chunks.
+      {{"--max-size=33M"}, "--max-size: packing_max_file_size '33M': must be "},
       {{"--enabled=maybe"}, "--enabled: packing_enabled 'maybe': not a boolean"},
       {{"--min-age=-1"}, "--min-age: packing_min_age '-1'"},
       {{"--dir-hint-max-entries=0"}, "--dir-hint-max-entries: packing_dir_hint_max_entries '0'"},
@@ -249,6 +251,9 @@ TEST_F(FilePoolCommandTest, PolicyErrorsAreClear) {
       {{"create", "other", "--enable-packing=true", "--path", "x/", "--max-size", "2G"},
        1,
        "--max-size '2G': must be between"},
+      {{"create", "other", "--enable-packing=true", "--path", "x/", "--max-size", "33M"},
+       1,
+       "--max-size '33M': must be between 1 and 32.0M"},
       {{"create", "other", "--enable-packing=true", "--path", "x/", "--apply-order", "3"},
        1,
        "apply order 3 is out of range: a new policy may go at 1..2"},

@@ -135,7 +135,9 @@ void AddJobCommand(CLI::App& app, std::shared_ptr<int> exit_code, std::ostream* 
   auto report_flags = std::make_shared<JobFlags>();
   CLI::App* view = reports->add_subcommand("view", "A job's report");
   view->add_option("id", report_flags->id, "Job id")->required()->check(WholeNumber());
-  view->add_flag("-v,--verbose", report_flags->verbose, "Add the details (one line per file)");
+  view->add_flag(
+      "-v,--verbose", report_flags->verbose,
+      "Add the details the job recorded (e.g. files it could not handle, containers written)");
   AddClusterFlag(view, report_flags);
   view->callback([=] { *exit_code = RunReport(*report_flags, *out, *err); });
 }

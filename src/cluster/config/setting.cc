@@ -52,8 +52,9 @@ const std::vector<SettingDef>& Registry() {
       // Small-file packing (docs/packing.md): read by the SmartPools job.
       {"packing_enabled", SettingType::kBool, SettingKind::kLive, "false", 0, 0,
        "Pack small files into containers where a file pool policy enables packing"},
-      {"packing_max_file_size", SettingType::kSize, SettingKind::kLive, "1016K", 1, kGiB,
-       "Largest file the SmartPools job packs, unless a policy says less (1..1G)"},
+      // 32M: a packed file never spans two container chunks (io/shadow_store.h).
+      {"packing_max_file_size", SettingType::kSize, SettingKind::kLive, "1016K", 1, 32 * kMiB,
+       "Largest file the SmartPools job packs, unless a policy says less (1..32M)"},
       {"packing_min_age", SettingType::kDuration, SettingKind::kLive, "0s", 0, 3650 * kDay,
        "Files modified more recently than this are never packed (0s..3650d)"},
       {"packing_dir_hint_max_entries", SettingType::kInt, SettingKind::kLive, "16", 1, 65536,

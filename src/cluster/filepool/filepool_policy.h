@@ -41,7 +41,8 @@ namespace tessera::cluster::filepool {
 
 inline constexpr int64_t kDefaultPolicyMinAgeSeconds = 86400;
 inline constexpr int64_t kMaxPolicyMinAgeSeconds = int64_t{3650} * 86400;
-inline constexpr uint64_t kMaxPolicyMaxSize = uint64_t{1} << 30;
+// A packed file never spans two container chunks (io/shadow_store.h).
+inline constexpr uint64_t kMaxPolicyMaxSize = uint64_t{32} << 20;
 inline constexpr size_t kMaxPolicyNameLength = 64;
 inline constexpr size_t kMaxPolicyDescriptionLength = 1024;
 

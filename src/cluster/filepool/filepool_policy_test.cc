@@ -83,7 +83,7 @@ TEST(FilePoolPolicyTest, PolicyRules) {
   good.max_size = 512 * 1024;
   EXPECT_TRUE(ValidateFilePoolPolicy(good).ok());
   good.min_age_seconds = 0;
-  good.max_size = uint64_t{1} << 30;
+  good.max_size = kMaxPolicyMaxSize;
   EXPECT_TRUE(ValidateFilePoolPolicy(good).ok());
 
   struct Case {
@@ -100,7 +100,7 @@ TEST(FilePoolPolicyTest, PolicyRules) {
       {[](FilePoolPolicy& p) { p.min_age_seconds = kMaxPolicyMinAgeSeconds + 1; },
        "must be between 0s and 3650d"},
       {[](FilePoolPolicy& p) { p.max_size = 0; }, "maximum size 0"},
-      {[](FilePoolPolicy& p) { p.max_size = (uint64_t{1} << 30) + 1; }, "between 1 and 1.0G"},
+      {[](FilePoolPolicy& p) { p.max_size = kMaxPolicyMaxSize + 1; }, "between 1 and 32.0M"},
   };
   for (const Case& c : cases) {
     FilePoolPolicy p = Policy("dicom", 1, "archive/dicom/");
