@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -34,6 +35,13 @@ Result<std::string> ClusterGuid(EtcdClient* client, const std::string& cluster) 
   ASSIGN_OR_RETURN(cluster::GetResult got, client->Get(key));
   if (!got.kv || got.kv->value.empty()) return Status::Corruption(key + " is empty");
   return got.kv->value;
+}
+
+// The notation after "new group: " (with its <initiator,epoch> stamp), or "".
+std::string GroupOfLogLine(const std::string& line) {
+  constexpr std::string_view kMarker = "new group: ";
+  size_t at = line.find(kMarker);
+  return at == std::string::npos ? "" : line.substr(at + kMarker.size());
 }
 
 }  // namespace
@@ -171,6 +179,9 @@ void ClusterAgent::LogGroup(const std::string& line) {
   peer_cv_.notify_all();
   std::lock_guard<std::mutex> lock(log_mu_);
   if (log_fd_ < 0) return;
+  std::string group = GroupOfLogLine(line);
+  if (!group.empty() && group == last_logged_group_) return;
+  last_logged_group_ = std::move(group);
   std::string text = line + "\n";
   if (write(log_fd_, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
     spdlog::warn("could not append to {}/group.log", state_dir_);
@@ -302,8 +313,15 @@ Status ClusterAgent::Join(const std::vector<uint32_t>& up_lnums, ApplyFn apply,
                 {cluster::TxnOp::Put(priority_key, running["master_priority"].canonical)}, {})
           .status());
 
-  log_fd_ =
-      open((state_dir_ + "/group.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const std::string group_log = state_dir_ + "/group.log";
+  {
+    std::ifstream previous(group_log);
+    std::string line;
+    while (std::getline(previous, line)) {
+      if (std::string group = GroupOfLogLine(line); !group.empty()) last_logged_group_ = group;
+    }
+  }
+  log_fd_ = open(group_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd_ < 0) spdlog::warn("cannot open {}/group.log: {}", state_dir_, strerror(errno));
 
   cluster::MembershipOptions options;

@@ -159,6 +159,9 @@ class ClusterAgent {
   std::atomic<bool> joined_{false};  // membership_ and elector_ are set
   std::mutex log_mu_;
   int log_fd_ = -1;  // <state>/group.log, guarded by log_mu_
+  // The group of its last line, which a restarted node's watcher delivers
+  // again: written once, the file stays one line per group change.
+  std::string last_logged_group_;  // guarded by log_mu_
 };
 
 }  // namespace tessera::node

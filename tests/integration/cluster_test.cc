@@ -523,6 +523,17 @@ TEST_F(ClusterTest, BadOrImmutableSettingsNeitherStopNodesNorHideFiles) {
         << "node " << i << ": " << View(i).dump();
   }
   EXPECT_NE(nodes_[0]->ReadLog().find("the cluster keeps its 64 shards, not 8"), std::string::npos);
+  // A restarted node sees the group it logged last again; its log has the
+  // change once.
+  for (int i = 0; i < kNodes; ++i) {
+    std::istringstream log(GroupLog(i));
+    std::string line, previous;
+    while (std::getline(log, line)) {
+      const std::string group = line.substr(line.find("new group: "));
+      EXPECT_NE(group, previous) << "node " << i << " logged a group twice:\n" << GroupLog(i);
+      previous = group;
+    }
+  }
   for (int i = 0; i < kNodes; ++i) {
     httplib::Client reader("127.0.0.1", nodes_[i]->port());
     for (const auto& [name, body] : files) {
