@@ -163,9 +163,19 @@ TEST_F(CliUpTest, UpServesSurvivesAKillAndDownStopsEverything) {
   EXPECT_EQ(idle.exit_code, 0) << idle.output;
   EXPECT_NE(idle.output.find("nothing is running"), std::string::npos) << idle.output;
 
-  // Up again on the stopped cluster: same ports, same data.
+  // Up again on the stopped cluster: same ports, same data. A drive that is
+  // no longer a directory is said, though the cluster comes up without it.
+  const std::string lost = dir_ + "/node3/d1";
+  fs::rename(lost, lost + ".moved");
+  std::ofstream(lost) << "not a drive";
   CommandResult restart = Tessera({"up", "--dir", dir_, "--timeout", "90"});
   ASSERT_EQ(restart.exit_code, 0) << restart.output;
+  EXPECT_NE(restart.output.find("tessera: warning: node3: drive 1 (" + lost + ") is down"),
+            std::string::npos)
+      << restart.output;
+  EXPECT_NE(restart.output.find("tessera: warning: node3 serves 1 of 2 drives"), std::string::npos)
+      << restart.output;
+  EXPECT_EQ(restart.output.find("warning: node1"), std::string::npos) << restart.output;
   EXPECT_EQ(nlohmann::json::parse(ReadFileOrEmpty(cluster)), file);
   CommandResult get3 = Tessera({"get", "arch/in.bin", "-", "--cluster", cluster});
   ASSERT_EQ(get3.exit_code, 0) << get3.output;

@@ -119,6 +119,36 @@ std::string NodeNotReady(int port) {
   return "";
 }
 
+// Warns of every drive a node serves without (a directory that is gone or
+// not a directory): the cluster is up, but with less room and protection
+// than its layout promises.
+void WarnOfDownDrives(const Streams& io, const ClusterFile& file) {
+  for (const ClusterFileNode& node : file.nodes) {
+    httplib::Client http("127.0.0.1", PortOf(node.api));
+    http.set_connection_timeout(0, 300'000);
+    http.set_read_timeout(2, 0);
+    auto info = http.Get("/v1/node");
+    if (!info || info->status != 200) continue;  // WaitForNodes saw it serve
+    nlohmann::json j = nlohmann::json::parse(info->body, nullptr, false);
+    if (!j.is_object() || !j.contains("drives") || !j["drives"].is_array()) continue;
+    size_t up = 0;
+    for (const nlohmann::json& d : j["drives"]) {
+      if (d.value("status", "") == "up") {
+        ++up;
+        continue;
+      }
+      io.err << "tessera: warning: " << node.name << ": drive " << d.value("lnum", 0) << " ("
+             << d.value("path", "?") << ") is " << d.value("status", "?") << ": "
+             << d.value("reason", "no reason given") << "\n";
+    }
+    if (up < j["drives"].size()) {
+      io.err << "tessera: warning: " << node.name << " serves " << up << " of "
+             << j["drives"].size() << " drives; see " << file.dir << "/logs/" << node.name
+             << ".log\n";
+    }
+  }
+}
+
 // Writes the settings nodes read at start; retries while etcd elects a leader.
 void WriteSettings(const Streams& io, const ClusterFile& file, const std::string& protection,
                    Clock::time_point deadline) {
@@ -303,6 +333,7 @@ void RunUp(const Streams& io, UpFlags flags) {
   // A node that fails to start shows up below, with its log.
   (void)supervisor.Ctl(start);
   WaitForNodes(io, supervisor, file, deadline, o.timeout_seconds);
+  WarnOfDownDrives(io, file);
 
   std::map<std::string, pid_t> pids;
   if (Result<std::vector<ProgramStatus>> programs = supervisor.Programs(); programs.ok()) {
