@@ -13,6 +13,7 @@
 #include "cluster/membership/master.h"
 #include "cluster/membership/registry.h"
 #include "cluster/membership/shard_map_keeper.h"
+#include "common/fs_util.h"
 #include "common/thread_name.h"
 #include "layout/protection_policy.h"
 #include "node/hook_runner.h"
@@ -159,7 +160,9 @@ Status ClusterAgent::ApplySetting(const std::string& name, const SettingValue& v
     return Status::Ok();
   }
   if (name == "master_priority") {
-    return cluster::SetPriority(client_.get(), cluster_, array_id_, value.number);
+    RETURN_IF_ERROR(cluster::SetPriority(client_.get(), cluster_, array_id_, value.number));
+    RememberPublishedPriority(value.number);
+    return Status::Ok();
   }
   ApplyFn apply;
   {
@@ -168,6 +171,37 @@ Status ClusterAgent::ApplySetting(const std::string& name, const SettingValue& v
   }
   if (!apply) return Status::Unavailable("the node is still starting");
   return apply(name, value);
+}
+
+// <state>/published-priority: the master_priority setting this node last
+// wrote to its priorities key, so that a change made while it was away is
+// told from the priority a master raised or an operator set since.
+Status ClusterAgent::PublishPriorityAtJoin(int64_t configured) {
+  const std::string key = cluster::PriorityKey(cluster_, array_id_);
+  std::optional<int64_t> published;
+  {
+    std::ifstream in(state_dir_ + "/published-priority");
+    int64_t value = 0;
+    if (in >> value) published = value;
+  }
+  if (published && *published != configured) {
+    spdlog::info("master_priority changed to {} while this node was away: publishing it",
+                 configured);
+    RETURN_IF_ERROR(cluster::SetPriority(client_.get(), cluster_, array_id_, configured));
+  } else {
+    RETURN_IF_ERROR(client_
+                        ->Txn({cluster::Compare::Absent(key)},
+                              {cluster::TxnOp::Put(key, std::to_string(configured))}, {})
+                        .status());
+  }
+  RememberPublishedPriority(configured);
+  return Status::Ok();
+}
+
+void ClusterAgent::RememberPublishedPriority(int64_t priority) {
+  Status st =
+      WriteFileAtomically(state_dir_ + "/published-priority", std::to_string(priority) + "\n");
+  if (!st.ok()) spdlog::warn("remembering the published master priority: {}", st.ToString());
 }
 
 void ClusterAgent::LogGroup(const std::string& line) {
@@ -306,12 +340,7 @@ Status ClusterAgent::Join(const std::vector<uint32_t>& up_lnums, ApplyFn apply,
   }
   RETURN_IF_ERROR(cluster::SyncDriveLnums(client, cluster_, array_id_, up_lnums));
   auto running = config_->running();
-  const std::string priority_key = cluster::PriorityKey(cluster_, array_id_);
-  RETURN_IF_ERROR(
-      client
-          ->Txn({cluster::Compare::Absent(priority_key)},
-                {cluster::TxnOp::Put(priority_key, running["master_priority"].canonical)}, {})
-          .status());
+  RETURN_IF_ERROR(PublishPriorityAtJoin(running["master_priority"].number));
 
   const std::string group_log = state_dir_ + "/group.log";
   {

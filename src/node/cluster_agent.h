@@ -123,6 +123,10 @@ class ClusterAgent {
   Status ApplySetting(const std::string& name, const cluster::config::SettingValue& value);
   void OnMasterChange(bool is_master, int64_t token);
   void LogGroup(const std::string& line);
+  // Publishes master_priority at join: if absent, or if the setting changed
+  // since this node last published it (a change made while it was away).
+  Status PublishPriorityAtJoin(int64_t configured);
+  void RememberPublishedPriority(int64_t priority);
   void PeerLoop();
   void HookLoop();
   // The master keeps the metadata shard map current (shard_map_keeper.h).

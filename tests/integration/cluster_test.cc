@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cluster/membership/master.h"
 #include "cluster/membership/shard_map_keeper.h"
 #include "tests/integration/test_files.h"
 #include "tests/support/cli_run.h"
@@ -474,6 +475,35 @@ TEST_F(ClusterTest, LiveSettingAppliesWithinSecondsAndImmutableIsIgnored) {
     EXPECT_NE(fb["ignored_immutable"].dump().find("cluster_name"), std::string::npos) << fb.dump();
     EXPECT_TRUE(View(i).value("writable", false)) << "an immutable change is never fatal";
   }
+}
+
+// A live change of master_priority made while a node is down is published
+// when it returns, as it would have been had the node been up.
+TEST_F(ClusterTest, APriorityChangedWhileANodeIsDownIsPublishedWhenItReturns) {
+  const int victim = (MasterIndex() + 1) % kNodes;
+  const uint32_t id = ArrayId(victim);
+  auto client = cluster::EtcdClient::Create(etcd_->endpoints());
+  ASSERT_TRUE(client.ok());
+  auto stored = [&] {
+    auto got = (*client)->Get(cluster::PriorityKey("it", id));
+    return got.ok() && got->kv ? got->kv->value : std::string("<none>");
+  };
+  const std::string before = stored();
+  ASSERT_NE(before, "77");
+  nodes_[victim]->Kill();
+  Config({"set", "master_priority", "77", "--host", std::to_string(id)});
+  Config({"apply"});
+  std::string why;
+  ASSERT_TRUE(nodes_[victim]->Start(&why)) << why;
+  ASSERT_TRUE(WaitFor([&] { return View(victim).value("writable", false); }, 30s));
+  EXPECT_EQ(stored(), "77") << nodes_[victim]->ReadLog();
+  // Unchanged since, a restart leaves what is stored alone (a master may
+  // have raised it).
+  ASSERT_TRUE((*client)->Put(cluster::PriorityKey("it", id), "90").ok());
+  nodes_[victim]->Kill();
+  ASSERT_TRUE(nodes_[victim]->Start(&why)) << why;
+  ASSERT_TRUE(WaitFor([&] { return View(victim).value("writable", false); }, 30s));
+  EXPECT_EQ(stored(), "90");
 }
 
 // Values that break the rules, written behind the CLI's back or changing an
