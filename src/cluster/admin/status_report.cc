@@ -33,13 +33,20 @@ std::string DescribeDrives(const AdminNode& node, const std::optional<GroupRecor
   return out + ", in group: " + (in_group->empty() ? "diskless" : in_group->ToString());
 }
 
+// The master's priority now (priorities/<id>, as `tessera nodes` shows it:
+// a new master raises its own); the one it took over with if unregistered.
+int64_t MasterPriority(const AdminSnapshot& snap) {
+  const AdminNode* node = snap.Find(snap.master->array_id);
+  return node ? node->priority : snap.master->priority;
+}
+
 std::string DescribeMaster(const AdminSnapshot& snap) {
   if (!snap.master) return "none";
   const MasterRecord& m = *snap.master;
   const AdminNode* node = snap.Find(m.array_id);
   std::string at = node ? " at " + node->record.address : " (not registered)";
-  return "node " + std::to_string(m.array_id) + at + ", priority " + std::to_string(m.priority) +
-         ", token " + std::to_string(m.token);
+  return "node " + std::to_string(m.array_id) + at + ", priority " +
+         std::to_string(MasterPriority(snap)) + ", token " + std::to_string(m.token);
 }
 
 std::string DescribeGroup(const std::optional<GroupRecord>& group) {
@@ -238,7 +245,7 @@ ojson StatusJson(const StatusInput& in) {
     const AdminNode* node = snap.Find(snap.master->array_id);
     out["master"] = {{"array_id", snap.master->array_id},
                      {"address", node ? ojson(node->record.address) : ojson(nullptr)},
-                     {"priority", snap.master->priority},
+                     {"priority", MasterPriority(snap)},
                      {"token", snap.master->token}};
   }
   out["group"] = nullptr;
