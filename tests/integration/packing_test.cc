@@ -225,6 +225,9 @@ TEST_F(PackingTest, PackReportDefragmentAndUnpack) {
   ASSERT_EQ(dry.exit_code, 0) << dry.output;
   EXPECT_NE(dry.output.find("Shadow stores total:"), std::string::npos) << dry.output;
   EXPECT_NE(dry.output.find("Chunks unreferenced:        1"), std::string::npos) << dry.output;
+  EXPECT_EQ(dry.output.rfind("Assessed ", 0), 0u) << dry.output;
+  EXPECT_EQ(dry.output.find("Processed "), std::string::npos) << "contradicts the summary\n"
+                                                              << dry.output;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(dry.output, m, std::regex("Chunks needing defrag: +([0-9]+)")))
       << dry.output;

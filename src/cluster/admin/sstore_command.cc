@@ -106,8 +106,8 @@ int RunDefrag(const SstoreFlags& flags, std::ostream& out, std::ostream& err) {
   if (!a.ok()) return Fail(err, a.status().message());
   Result<DefragAssessment> assessment = DefragAssessmentFromJson(*a);
   if (!assessment.ok()) return Fail(err, assessment.status().message());
-  out << "Processed " << assessment->stores_total << " of " << assessment->stores_total
-      << " shadow stores (dry run: nothing moved)\n"
+  // "Processed" below counts the stores a run would work on; this counts all.
+  out << "Assessed " << assessment->stores_total << " shadow stores (dry run: nothing moved)\n"
       << FormatDefragAssessment(*assessment);
   return kExitOk;
 }
