@@ -475,6 +475,10 @@ void RegisterHttpApi(httplib::Server& server, StorageNode& node, ClusterHooks cl
         }
         return 100;
       });
+  InstallErrorHandlers(server);
+}
+
+void InstallErrorHandlers(httplib::Server& server) {
   server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     ServeWhole(req);
     if (!res.body.empty() || res.has_header("Content-Type")) return;  // a handler answered
@@ -485,12 +489,30 @@ void RegisterHttpApi(httplib::Server& server, StorageNode& node, ClusterHooks cl
       status = Status::InvalidArgument("Range '" + req.get_header_value("Range") +
                                        "' is not bytes=FIRST-LAST, bytes=FIRST- or bytes=-COUNT");
     } else {
-      status = Status(StatusCode::kInvalidArgument,
+      status = Status(res.status >= 500 ? StatusCode::kInternal : StatusCode::kInvalidArgument,
                       "request failed with HTTP " + std::to_string(res.status));
     }
     int code = res.status;
     SendError(res, status);
     res.status = code;
+  });
+  // A handler that throws is a bug: the operator reads what it was in the
+  // log, the client gets a 500 that says so (not httplib's bare 500 with the
+  // exception's text in a header).
+  server.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
+                                  std::exception_ptr thrown) {
+    std::string what = "an unknown exception";
+    try {
+      if (thrown) std::rethrow_exception(thrown);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    spdlog::error("{} {}: internal error: {}", req.method, QuoteForMessage(req.path), what);
+    ServeWhole(req);
+    SendErrorAndClose(
+        res, Status::Internal("internal error handling " + req.method + " " +
+                              QuoteForMessage(req.path) + ": " + what + " (logged by the node)"));
   });
 }
 

@@ -30,4 +30,9 @@ struct ClusterHooks {
 
 void RegisterHttpApi(httplib::Server& server, StorageNode& node, ClusterHooks cluster = {});
 
+// Part of RegisterHttpApi: error bodies for what no handler answered (no
+// route: 404 NotFound; a bad Range: 416) and for a handler that throws
+// (logged; 500 Internal naming the exception).
+void InstallErrorHandlers(httplib::Server& server);
+
 }  // namespace tessera::node
