@@ -1,11 +1,13 @@
 // FileWriter and FileReader over real drives in a temp directory.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "common/units.h"
 #include "io/file_reader.h"
@@ -286,6 +288,49 @@ TEST_F(FileIoTest, AbortAndDeleteFreePieces) {
   pieces = 0;
   for (auto& d : store->Drives()) pieces += d.usage.piece_count;
   EXPECT_EQ(pieces, 0u);
+}
+
+// A drive that fails while the node runs is shown down with why, new files
+// go to the other drives, and compaction goes on on them.
+TEST_F(FileIoTest, AFailedDriveIsShownDownAndTakesNoNewPieces) {
+  auto store = OpenStore(4);
+  // Files on every drive, then deleted: dead bytes for compaction.
+  for (uint64_t object = 1; object <= 8; ++object) {
+    DeleteFilePieces(*store, Write(*store, "+2", RandomBytes(20 * kKiB, object), object));
+  }
+  std::filesystem::remove_all(dir_.Sub("d1") + "/segments");
+  // Until a write reaches it, the drive does not know.
+  auto policy = layout::ProtectionPolicy::Parse("+3");
+  ASSERT_TRUE(policy.ok());
+  {
+    FileWriter writer(*store, *policy, 20);  // 4 mirrors: one is on drive 1
+    ASSERT_TRUE(writer.Write(RandomBytes(1000, 20)).ok());
+    EXPECT_FALSE(writer.Finish().ok());
+    writer.Abort();
+  }
+  bool shown = false;
+  for (const DriveStatus& d : store->Drives()) {
+    if (d.lnum != 1) continue;
+    shown = true;
+    EXPECT_FALSE(d.up);
+    EXPECT_NE(d.reason.find("failed earlier and takes no writes"), std::string::npos) << d.reason;
+  }
+  EXPECT_TRUE(shown);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the topology is cached 1 s
+  for (uint64_t object = 30; object < 50; ++object) {
+    meta::FileRecord r = Write(*store, "+2", RandomBytes(3000, object), object);
+    for (const meta::DriveRef& d : r.drives) EXPECT_NE(d.lnum, 1u) << object;
+  }
+  // One failed drive does not keep the others from compacting.
+  const auto before = store->Drives();
+  Result<store::CompactionStats> compacted = store->CompactAll(/*full=*/true);
+  EXPECT_FALSE(compacted.ok());
+  EXPECT_NE(compacted.status().message().find("failed earlier"), std::string::npos);
+  const auto after = store->Drives();
+  for (size_t i = 0; i < after.size(); ++i) {
+    if (after[i].lnum == 1) continue;
+    EXPECT_LT(after[i].usage.segment_bytes, before[i].usage.segment_bytes) << after[i].lnum;
+  }
 }
 
 // A file record is read from RocksDB and received from peers: whatever it

@@ -1,5 +1,7 @@
 #include "io/local_piece_store.h"
 
+#include <spdlog/spdlog.h>
+
 #include <string>
 
 #include "common/thread_name.h"
@@ -90,9 +92,11 @@ layout::Topology LocalPieceStore::WritableTopology() {
   auto now = std::chrono::steady_clock::now();
   if (topology_.drives.empty() || now - topology_time_ > std::chrono::seconds(1)) {
     layout::Topology fresh;
+    // A failed drive, or one down to its reserve, has 0 to offer: placement
+    // leaves it out.
     for (auto& [lnum, drive] : drives_) {
       store::DriveUsage usage = drive->Usage();
-      fresh.drives.push_back({node_, lnum, usage.fs_free_bytes});
+      fresh.drives.push_back({node_, lnum, usage.writable_bytes});
     }
     topology_ = std::move(fresh);
     topology_time_ = now;
@@ -145,7 +149,9 @@ Status LocalPieceStore::Delete(const meta::DriveRef& drive, const store::PieceId
 std::vector<DriveStatus> LocalPieceStore::Drives() {
   std::map<uint32_t, DriveStatus> all;
   for (auto& [lnum, drive] : drives_) {
-    all[lnum] = {lnum, drive->path(), true, "", drive->identity(), drive->Usage()};
+    Status failure = drive->failure();
+    all[lnum] = {lnum,          drive->path(), failure.ok(), failure.message(), drive->identity(),
+                 drive->Usage()};
   }
   for (auto& [lnum, gone] : missing_) {
     DriveStatus status;
@@ -161,13 +167,22 @@ std::vector<DriveStatus> LocalPieceStore::Drives() {
 
 Result<store::CompactionStats> LocalPieceStore::CompactAll(bool full) {
   store::CompactionStats total;
+  Status first_error;
+  // One drive's failure (full, failed) must not keep the others from compacting.
   for (auto& [lnum, drive] : drives_) {
-    ASSIGN_OR_RETURN(store::CompactionStats stats, drive->Compact(full));
+    Result<store::CompactionStats> compacted = drive->Compact(full);
+    if (!compacted.ok()) {
+      spdlog::warn("compacting drive {}: {}", drive->path(), compacted.status().ToString());
+      if (first_error.ok()) first_error = compacted.status();
+      continue;
+    }
+    const store::CompactionStats& stats = *compacted;
     total.segments_removed += stats.segments_removed;
     total.pieces_moved += stats.pieces_moved;
     total.bytes_moved += stats.bytes_moved;
     total.bytes_reclaimed += stats.bytes_reclaimed;
   }
+  if (!first_error.ok()) return first_error;
   return total;
 }
 

@@ -277,6 +277,7 @@ void ClusterAgent::PeerLoop() {
     if (stopping_) return;
     peers_dirty_ = false;
     lock.unlock();
+    SyncDrivesIfChanged();
     cluster::MembershipView view = membership_->View();
     Result<std::vector<cluster::NodeRecord>> nodes = cluster::ListNodes(client_.get(), cluster_);
     if (!nodes.ok() || !view.group) {  // the next tick tries again
@@ -300,6 +301,20 @@ void ClusterAgent::PeerLoop() {
   }
 }
 
+// A drive that failed while the node runs is registered down, as a drive
+// missing at start is: the group then lists it and FlexProtect rebuilds it.
+void ClusterAgent::SyncDrivesIfChanged() {
+  std::vector<uint32_t> now = up_lnums_();
+  if (now == synced_lnums_) return;
+  Status st = cluster::SyncDriveLnums(client_.get(), cluster_, array_id_, now);
+  if (!st.ok()) {  // the next tick tries again
+    spdlog::warn("registering this node's drives: {}", st.ToString());
+    return;
+  }
+  spdlog::warn("drives taking writes changed: {} of them now", now.size());
+  synced_lnums_ = std::move(now);
+}
+
 void ClusterAgent::PublishShardMapIfMaster(const cluster::MembershipView& view) {
   if (!view.quorate || !view.group || !elector_->is_master()) return;
   auto running = config_->running();
@@ -321,7 +336,7 @@ int64_t ClusterAgent::epoch() const {
   return view.group ? view.group->epoch : 0;
 }
 
-Status ClusterAgent::Join(const std::vector<uint32_t>& up_lnums, ApplyFn apply,
+Status ClusterAgent::Join(UpLnumsFn up_lnums, ApplyFn apply,
                           const std::string& rpc_address, PeersFn on_peers,
                           ShardMapFn on_shard_map) {
   {
@@ -338,7 +353,9 @@ Status ClusterAgent::Join(const std::vector<uint32_t>& up_lnums, ApplyFn apply,
       }
     }
   }
-  RETURN_IF_ERROR(cluster::SyncDriveLnums(client, cluster_, array_id_, up_lnums));
+  up_lnums_ = std::move(up_lnums);
+  synced_lnums_ = up_lnums_();
+  RETURN_IF_ERROR(cluster::SyncDriveLnums(client, cluster_, array_id_, synced_lnums_));
   auto running = config_->running();
   RETURN_IF_ERROR(PublishPriorityAtJoin(running["master_priority"].number));
 

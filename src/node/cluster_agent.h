@@ -84,11 +84,16 @@ class ClusterAgent {
   // one (metadata_shards is immutable), else the metadata_shards setting.
   uint32_t shard_count() const { return shard_count_; }
 
-  // `up_lnums`: the lnums of the drives that opened. `apply` handles live
+  // The lnums of the drives that take writes now.
+  using UpLnumsFn = std::function<std::vector<uint32_t>()>;
+
+  // `up_lnums`: the lnums of the drives that take writes, asked at join and
+  // then every few seconds, so that a drive that fails while the node runs
+  // is registered down (and the group says so). `apply` handles live
   // settings other than the ones the agent handles itself (master_*).
   // `rpc_address` is where this node serves the piece RPC (published in its
   // node record); `on_peers` learns the other members' addresses.
-  Status Join(const std::vector<uint32_t>& up_lnums, ApplyFn apply,
+  Status Join(UpLnumsFn up_lnums, ApplyFn apply,
               const std::string& rpc_address = "", PeersFn on_peers = {},
               ShardMapFn on_shard_map = {});
   // Re-reads peers and the shard map now instead of at the next tick (a peer
@@ -123,6 +128,7 @@ class ClusterAgent {
   Status ApplySetting(const std::string& name, const cluster::config::SettingValue& value);
   void OnMasterChange(bool is_master, int64_t token);
   void LogGroup(const std::string& line);
+  void SyncDrivesIfChanged();
   // Publishes master_priority at join: if absent, or if the setting changed
   // since this node last published it (a change made while it was away).
   Status PublishPriorityAtJoin(int64_t configured);
@@ -151,6 +157,8 @@ class ClusterAgent {
   std::unique_ptr<cluster::MasterElector> elector_;
   PeersFn on_peers_;
   ShardMapFn on_shard_map_;
+  UpLnumsFn up_lnums_;                 // set by Join
+  std::vector<uint32_t> synced_lnums_;  // as last registered; peer thread only
   std::unique_ptr<cluster::Watcher> nodes_watcher_;      // pokes the peer thread
   std::unique_ptr<cluster::Watcher> shard_map_watcher_;  // pokes the peer thread
   std::thread peer_thread_;

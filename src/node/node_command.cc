@@ -398,7 +398,7 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
     }
     rpc_server = std::move(started).value();
     Status joined = agent->Join(
-        raw->UpDriveLnums(),
+        [raw] { return raw->UpDriveLnums(); },
         [raw](const std::string& name, const cluster::config::SettingValue& value) {
           return ApplyLiveSetting(*raw, name, value);
         },

@@ -115,7 +115,7 @@ Status StorageNode::OpenDrives() {
   router_ = std::make_unique<io::RoutingPieceStore>(state_.array_id, pieces_.get());
   deferred_ = std::make_unique<io::DeferredDeletePieceStore>(
       router_.get(), options_.delete_grace, options_.state_dir + "/pending-deletes");
-  std::set<uint32_t> opened;
+  std::set<uint32_t> opened, refused;
   for (const std::string& given : options_.drive_paths) {
     std::string path = fs::absolute(given).lexically_normal().string();
     bool existing = IsFormattedDrive(path);
@@ -129,7 +129,9 @@ Status StorageNode::OpenDrives() {
       spdlog::error("refusing drive {}: {}", path, drive.status().message());
       // Keep the lnum this path had, if any, visible as down with the reason.
       for (auto& [lnum, known] : state_.drive_paths) {
-        if (known == path) pieces_->AddMissingDrive(lnum, path, drive.status().message());
+        if (known != path) continue;
+        pieces_->AddMissingDrive(lnum, path, drive.status().message());
+        refused.insert(lnum);
       }
       continue;
     }
@@ -150,7 +152,7 @@ Status StorageNode::OpenDrives() {
     pieces_->AddDrive(std::move(drive).value());
   }
   for (auto& [lnum, path] : state_.drive_paths) {
-    if (opened.count(lnum)) continue;
+    if (opened.count(lnum) || refused.count(lnum)) continue;  // refused: said why above
     bool replaced = false;
     for (auto& [other, other_path] : state_.drive_paths) {
       if (other != lnum && other_path == path && opened.count(other)) replaced = true;

@@ -115,6 +115,7 @@ class Drive::Impl {
   Status Delete(const PieceId& id);
   std::vector<PieceId> ListPieces();
   DriveUsage Usage();
+  Status failure() const;
   Result<CompactionStats> Compact(bool full);
 
  private:
@@ -158,6 +159,7 @@ class Drive::Impl {
   void FinishTurn(const Reservation& r, bool committed);
   void SealSegment(uint32_t id);
   void Fail(const Status& why);
+  void FailLocked(const Status& why);  // mu_ held
   // NoSpace unless `bytes` fit while leaving `reserve` free.
   Status CheckSpace(uint64_t bytes, uint64_t reserve) const;
   std::shared_ptr<SegmentFile> FindSegment(uint32_t id);
@@ -175,9 +177,10 @@ class Drive::Impl {
   std::unique_ptr<PieceIndex> index_;
 
   std::mutex compact_mu_;
+  std::set<uint32_t> uncompactable_;  // segments with a corrupt record; guarded by compact_mu_
   std::mutex index_mu_;
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::map<uint32_t, Segment> segments_;
   uint32_t active_id_ = 0;  // 0: none yet, the next reservation creates one
   uint32_t next_segment_id_ = kFirstSegmentId;
@@ -257,6 +260,9 @@ Result<Drive::Impl::Reservation> Drive::Impl::Reserve(uint64_t size) {
         }
       }
       st = RollLocked();
+      // No segment to write to (its directory gone, EIO): the drive is lost
+      // for writes. Out of segment ids or space it is only full.
+      if (!st.ok() && st.code() != StatusCode::kNoSpace) FailLocked(st);
     }
     if (st.ok()) {
       Segment& seg = segments_.at(active_id_);
@@ -336,8 +342,12 @@ void Drive::Impl::SealSegment(uint32_t id) {
 }
 
 void Drive::Impl::Fail(const Status& why) {
-  spdlog::error("drive {} failed, refusing further writes: {}", path_, why.ToString());
   std::lock_guard lock(mu_);
+  FailLocked(why);
+}
+
+void Drive::Impl::FailLocked(const Status& why) {
+  spdlog::error("drive {} failed, refusing further writes: {}", path_, why.ToString());
   if (failed_.ok()) {
     failed_ = Status(why.code(),
                      "drive " + path_ + " failed earlier and takes no writes: " + why.message());
@@ -441,6 +451,16 @@ Status Drive::Impl::Sync() {
     for (const auto& [id, seg] : dirty) {
       st = seg.file->DataSync();
       if (!st.ok()) break;
+      // Synced, but into a file someone removed: gone at the next open.
+      // (A segment compaction removed is no longer in segments_.)
+      if (seg.file->Unlinked()) {
+        std::lock_guard mlock(mu_);
+        if (segments_.count(id) != 0) {
+          st = Status::IOError("segment " + seg.file->path() +
+                               " was removed from the drive; its pieces are lost");
+          break;
+        }
+      }
     }
     if (st.ok() && !dirty.empty()) {
       ++sync_rounds_;
@@ -519,6 +539,11 @@ std::vector<PieceId> Drive::Impl::ListPieces() {
   return ids;
 }
 
+Status Drive::Impl::failure() const {
+  std::lock_guard lock(mu_);
+  return failed_;
+}
+
 DriveUsage Drive::Impl::Usage() {
   DriveUsage usage;
   struct statvfs vfs;
@@ -528,6 +553,9 @@ DriveUsage Drive::Impl::Usage() {
   }
   {
     std::lock_guard lock(mu_);
+    if (failed_.ok() && usage.fs_free_bytes > options_.reserved_bytes) {
+      usage.writable_bytes = usage.fs_free_bytes - options_.reserved_bytes;
+    }
     for (const auto& [id, seg] : segments_) usage.segment_bytes += seg.size;
     usage.segment_count = segments_.size();
   }
@@ -572,7 +600,7 @@ Result<CompactionStats> Drive::Impl::Compact(bool full) {
     if (!failed_.ok()) return failed_;
     const double ratio = full ? 0.0 : options_.compact_dead_ratio;
     for (const auto& [id, seg] : segments_) {
-      if (seg.state != SegmentState::kSealed) continue;
+      if (seg.state != SegmentState::kSealed || uncompactable_.count(id)) continue;
       const uint64_t dead = dead_bytes(seg);
       if (seg.size == 0 ||
           (dead > 0 && static_cast<double>(dead) >= ratio * static_cast<double>(seg.size))) {
@@ -589,15 +617,27 @@ Result<CompactionStats> Drive::Impl::Compact(bool full) {
     if (candidates.count(loc.segment) != 0) live[loc.segment].emplace_back(id, loc);
   }));
   TestPoint("compact.listed");
-  for (uint32_t id : candidates) {
+  // Segments with nothing live first: removing them needs no room, so a
+  // full drive gets that space back even if it cannot move anything.
+  std::vector<uint32_t> order(candidates.begin(), candidates.end());
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return live[a].size() < live[b].size(); });
+  for (uint32_t id : order) {
     auto& entries = live[id];
     std::sort(entries.begin(), entries.end(),
               [](const auto& a, const auto& b) { return a.second.offset < b.second.offset; });
     Status st = CompactSegment(id, entries, &stats);
     if (st.code() == StatusCode::kCorruption) {
-      // Copying would spread the damage; the segment stays for a scrub to repair.
+      // Copying would spread the damage; the segment stays for a scrub to
+      // repair, and later passes leave it alone rather than copy its good
+      // records again each time.
       spdlog::error("drive {}: not compacting segment {}: {}", path_, id, st.ToString());
+      uncompactable_.insert(id);
       continue;
+    }
+    if (st.code() == StatusCode::kNoSpace && stats.segments_removed > 0) {
+      spdlog::warn("drive {}: compaction stopped at segment {}: {}", path_, id, st.ToString());
+      break;  // what was reclaimed stands; the rest waits for room
     }
     RETURN_IF_ERROR(st);
   }
@@ -958,6 +998,7 @@ Result<uint64_t> Drive::PieceLength(const PieceId& id) { return impl_->PieceLeng
 Status Drive::Delete(const PieceId& id) { return impl_->Delete(id); }
 std::vector<PieceId> Drive::ListPieces() { return impl_->ListPieces(); }
 DriveUsage Drive::Usage() { return impl_->Usage(); }
+Status Drive::failure() const { return impl_->failure(); }
 Result<CompactionStats> Drive::Compact(bool full) { return impl_->Compact(full); }
 
 }  // namespace tessera::store

@@ -53,6 +53,8 @@ struct DriveOptions {
 struct DriveUsage {
   uint64_t fs_total_bytes = 0;  // size of the filesystem the drive sits on
   uint64_t fs_free_bytes = 0;   // free space on that filesystem
+  uint64_t writable_bytes = 0;  // what new pieces may take: free space past the reserve,
+                                // 0 once the drive failed
   uint64_t segment_bytes = 0;   // bytes in segment files (what du counts)
   uint64_t live_bytes = 0;      // bytes of live piece payloads
   uint64_t piece_count = 0;     // live pieces
@@ -105,6 +107,9 @@ class Drive {
   std::vector<PieceId> ListPieces();
 
   DriveUsage Usage();
+  // OK while the drive takes writes; once an fdatasync or a segment write
+  // failed, why it stopped (reads go on).
+  Status failure() const;
   // One compaction pass over sealed segments above the dead ratio. May use
   // the reserve Append may not (it is how a full drive gets space back).
   // `full`: every segment with any dead bytes, the active one included (it

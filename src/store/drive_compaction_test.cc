@@ -1,7 +1,11 @@
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <string_view>
 #include <thread>
@@ -128,6 +132,44 @@ TEST(DriveCompactionTest, FullyDeadSegmentsAreRemovedWithoutCopying) {
   EXPECT_EQ(stats->bytes_moved, 0u);
   EXPECT_EQ(testutil::SegmentSizes(dir.path()).size(), 1u);
   EXPECT_EQ(drive->Usage().live_bytes, 0u);
+}
+
+// On a filesystem too full to move anything, the segments with nothing
+// live still go: removing them needs no room. Needs a small tmpfs (root).
+TEST(DriveCompactionTest, AFullDriveStillDropsSegmentsWithNothingLive) {
+  TempDir dir;
+  const std::string fs_path = dir.Sub("fs");
+  fs::create_directories(fs_path);
+  if (::mount("tmpfs", fs_path.c_str(), "tmpfs", 0, "size=8m") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
+  }
+  struct Unmount {
+    std::string path;
+    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+  } unmount{fs_path};
+  DriveOptions options = CompactionOptions();
+  options.reserved_bytes = 0;
+  auto drive = OpenOrDie(fs_path + "/d0", options);
+  // Two segments of pieces, all but one deleted, the drive synced and sealed.
+  for (uint32_t i = 0; i < 64; ++i) {
+    ASSERT_TRUE(drive->Append(Id(i), PieceBytes(Id(i), kLength)).ok()) << i;
+  }
+  for (uint32_t i = 1; i < 64; ++i) ASSERT_TRUE(drive->Delete(Id(i)).ok());
+  ASSERT_TRUE(drive->Sync().ok());
+  const size_t segments_before = testutil::SegmentSizes(fs_path + "/d0").size();
+  ASSERT_GE(segments_before, 2u);
+  // Fill the filesystem to its last byte.
+  {
+    std::ofstream junk(fs_path + "/junk", std::ios::binary);
+    std::string block(64 * 1024, 'x');
+    while (junk.write(block.data(), block.size())) {
+    }
+  }
+  auto full = drive->Compact(/*full=*/true);
+  ASSERT_TRUE(full.ok()) << full.status().ToString();
+  EXPECT_GT(full->segments_removed, 0u);
+  EXPECT_LT(testutil::SegmentSizes(fs_path + "/d0").size(), segments_before);
+  EXPECT_EQ(*drive->Read(Id(0)), PieceBytes(Id(0), kLength));
 }
 
 // The active segment holds nothing live: a full pass removes it, and the

@@ -79,6 +79,60 @@ TEST(DriveTest, ADriveWhoseDirectoryIsGoneIsUnavailable) {
       << refused.ToString();
 }
 
+// Its segments directory gone, a drive can start no segment: it fails (no
+// more writes, reads go on) and says so, as a drive, not a missing file.
+TEST(DriveTest, ADriveThatCannotStartASegmentFailsAndSaysWhy) {
+  TempDir dir;
+  const std::string path = dir.Sub("d0");
+  auto drive = OpenOrDie(path);
+  EXPECT_TRUE(drive->failure().ok());
+  EXPECT_GT(drive->Usage().writable_bytes, 0u);
+  std::filesystem::remove_all(path + "/segments");
+  Status refused = drive->Append({1, 1}, PieceBytes({1, 1}, 100));
+  EXPECT_EQ(refused.code(), StatusCode::kUnavailable) << refused.ToString();
+  EXPECT_NE(refused.message().find("the directory is gone"), std::string::npos)
+      << refused.ToString();
+  EXPECT_EQ(drive->failure().code(), StatusCode::kUnavailable);
+  EXPECT_NE(drive->failure().message().find("failed earlier and takes no writes"),
+            std::string::npos);
+  EXPECT_EQ(drive->Usage().writable_bytes, 0u) << "placement must leave it out";
+}
+
+// A segment removed while it takes appends (its directory deleted): a Sync
+// must not call the pieces in it durable, and the drive fails.
+TEST(DriveTest, ASyncIntoARemovedSegmentFailsTheDrive) {
+  TempDir dir;
+  const std::string path = dir.Sub("d0");
+  auto drive = OpenOrDie(path);
+  ASSERT_TRUE(drive->Append({1, 0}, PieceBytes({1, 0}, 100)).ok());
+  ASSERT_TRUE(drive->Sync().ok());
+  std::filesystem::remove_all(path + "/segments");
+  ASSERT_TRUE(drive->Append({1, 1}, PieceBytes({1, 1}, 100)).ok());
+  Status sync = drive->Sync();
+  EXPECT_EQ(sync.code(), StatusCode::kIOError) << sync.ToString();
+  EXPECT_NE(sync.message().find("was removed from the drive"), std::string::npos)
+      << sync.ToString();
+  EXPECT_FALSE(drive->failure().ok());
+  EXPECT_FALSE(drive->Append({1, 2}, PieceBytes({1, 2}, 100)).ok());
+}
+
+// What a drive offers new pieces is its free space past the reserve.
+TEST(DriveTest, WritableBytesLeaveOutTheReserve) {
+  TempDir dir;
+  DriveOptions options = TestOptions();
+  options.reserved_bytes = 64ull << 20;
+  auto drive = OpenOrDie(dir.path(), options);
+  DriveUsage usage = drive->Usage();
+  ASSERT_GT(usage.fs_free_bytes, options.reserved_bytes);
+  // statvfs moves between the two calls; a few MiB of slack.
+  EXPECT_NEAR(static_cast<double>(usage.writable_bytes),
+              static_cast<double>(usage.fs_free_bytes - options.reserved_bytes), 8 << 20);
+  options.reserved_bytes = usage.fs_free_bytes + (1ull << 30);
+  drive.reset();
+  drive = OpenOrDie(dir.path(), options);
+  EXPECT_EQ(drive->Usage().writable_bytes, 0u);
+}
+
 TEST(DriveTest, ListsPiecesInIdOrder) {
   TempDir dir;
   auto drive = OpenOrDie(dir.path());

@@ -47,6 +47,10 @@ std::optional<uint32_t> SegmentFile::ParseFileName(std::string_view name) {
 Result<std::shared_ptr<SegmentFile>> SegmentFile::Create(const std::string& dir, uint32_t id) {
   std::string path = dir + "/" + FileName(id);
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  // ENOENT: the segments directory is gone, a drive fault, not a missing file.
+  if (fd < 0 && errno == ENOENT) {
+    return Status::Unavailable("creating segment " + path + ": the directory is gone");
+  }
   if (fd < 0) return Status::FromErrno(errno, "creating segment " + path);
   std::shared_ptr<SegmentFile> file(new SegmentFile(id, path, fd));
   RETURN_IF_ERROR(SyncDir(dir));
@@ -102,6 +106,11 @@ Result<uint64_t> SegmentFile::ReadAt(uint64_t offset, std::span<const iovec> iov
 Status SegmentFile::DataSync() const {
   if (::fdatasync(fd_) != 0) return Status::FromErrno(errno, "fdatasync " + path_);
   return Status::Ok();
+}
+
+bool SegmentFile::Unlinked() const {
+  struct stat st {};
+  return ::fstat(fd_, &st) == 0 && st.st_nlink == 0;
 }
 
 Status SegmentFile::Truncate(uint64_t size) const {

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -129,6 +130,8 @@ class FlexProtectTest : public ::testing::Test {
   }
   bool StatusSays(const std::string& text) { return ClusterAdmin(cluster_file_).StatusSays(text); }
 
+  void LoseADriveAndRebuild(const std::function<void(int, uint32_t)>& lose);
+
   TempDir dir_;
   std::unique_ptr<EtcdCluster> etcd_;
   std::string config_uri_;
@@ -194,7 +197,10 @@ TEST_F(FlexProtectTest, KilledNodeIsRebuiltElsewhereAfterTheGracePeriod) {
 // A node that comes back without one of its drives (its directory emptied
 // and formatted as a new drive) keeps the old drive in the group as down;
 // past the grace period FlexProtect moves its units to other drives.
-TEST_F(FlexProtectTest, ALostDriveIsRebuiltElsewhere) {
+// Loses one drive of a node (by `lose`, given the node's index and the
+// drive's lnum); the group lists it down, FlexProtect rebuilds its units
+// elsewhere, and every file reads back whole.
+void FlexProtectTest::LoseADriveAndRebuild(const std::function<void(int, uint32_t)>& lose) {
   ASSERT_NO_FATAL_FAILURE(StartCluster({{"flexprotect_grace_seconds", "6"}}));
   ASSERT_NO_FATAL_FAILURE(WriteFiles(8, 3));
   const int victim = (master_ + 1) % kNodes;
@@ -217,9 +223,7 @@ TEST_F(FlexProtectTest, ALostDriveIsRebuiltElsewhere) {
   }
   const std::string lost_drive = std::to_string(node) + ":" + std::to_string(lnum);
   ASSERT_GE(files_on[lost_drive], 1) << "a file with a unit on " << lost_drive;
-  ASSERT_TRUE(nodes_[victim]->Stop());
-  std::filesystem::remove_all(nodes_[victim]->config().drives[lnum]);
-  ASSERT_TRUE(nodes_[victim]->Start()) << nodes_[victim]->ReadLog();
+  ASSERT_NO_FATAL_FAILURE(lose(victim, lnum));
 
   const std::string down = "down: " + lost_drive;
   ASSERT_TRUE(WaitFor(
@@ -243,7 +247,40 @@ TEST_F(FlexProtectTest, ALostDriveIsRebuiltElsewhere) {
       EXPECT_NE(unit["drive"], lost_drive) << name << " still has a unit on the lost drive";
     }
   }
-  EXPECT_TRUE(StatusSays("data: at full protection: 11 files")) << Admin({"status"}).output;
+  EXPECT_TRUE(StatusSays("data: at full protection: " + std::to_string(files_.size()) + " files"))
+      << Admin({"status"}).output;
+}
+
+TEST_F(FlexProtectTest, ALostDriveIsRebuiltElsewhere) {
+  LoseADriveAndRebuild([this](int victim, uint32_t lnum) {
+    ASSERT_TRUE(nodes_[victim]->Stop());
+    std::filesystem::remove_all(nodes_[victim]->config().drives[lnum]);
+    ASSERT_TRUE(nodes_[victim]->Start()) << nodes_[victim]->ReadLog();
+  });
+}
+
+// The drive fails while its node runs (its segments are removed under it):
+// the first write into it fails the drive, which the node then registers
+// down, as a drive missing at start.
+TEST_F(FlexProtectTest, ADriveThatFailsWhileItsNodeRunsIsRebuiltElsewhere) {
+  LoseADriveAndRebuild([this](int victim, uint32_t lnum) {
+    std::filesystem::remove_all(nodes_[victim]->config().drives[lnum] + "/segments");
+    httplib::Client client("127.0.0.1", nodes_[victim]->port());
+    const std::string down =
+        "down: " + std::to_string(ArrayId(victim)) + ":" + std::to_string(lnum);
+    // Writes through the node until one has gone to the drive; failed ones
+    // are not kept.
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          const std::string name = "data/probe" + std::to_string(files_.size());
+          const std::string body = Content(3000, static_cast<int>(files_.size()));
+          if (StatusOf(PutFile(client, name, body)) == 201) files_[name] = body;
+          return View(master_).value("group", "").find(down) != std::string::npos;
+        },
+        30s))
+        << View(master_).dump() << "\n"
+        << nodes_[victim]->ReadLog();
+  });
 }
 
 TEST_F(FlexProtectTest, SmartfailedNodeIsEvacuatedAndLeavesTheGroup) {
