@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/temp_dir.h"
@@ -41,6 +42,28 @@ TEST(StorageNodeTest, CommitGateRefusalLeavesNothingBehind) {
   ASSERT_TRUE(kept.ok());
   EXPECT_EQ(pieces, StorageNode::StatJson(*kept)["units"].size())
       << info.dump() << "only the kept file's pieces remain";
+}
+
+// A drive refused at start is shown down with the reason it was refused.
+TEST(StorageNodeTest, ARefusedDriveSaysWhy) {
+  testing::TempDir dir;
+  NodeOptions options;
+  for (int d = 0; d < 2; ++d) options.drive_paths.push_back(dir.Sub("d" + std::to_string(d)));
+  options.state_dir = dir.Sub("state");
+  options.protection = *layout::ProtectionPolicy::Parse("+1");
+  options.compact_interval_seconds = 0;
+  ASSERT_TRUE(StorageNode::Open(options).ok());
+  const std::string identity = dir.Sub("d1") + "/identity.json";
+  nlohmann::json j = nlohmann::json::parse(std::ifstream(identity));
+  j["format_version"] = 99;
+  std::ofstream(identity) << j.dump();
+  auto node = StorageNode::Open(options);
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  nlohmann::json drives = (*node)->Info()["drives"];
+  ASSERT_EQ(drives.size(), 2u) << drives.dump();
+  EXPECT_EQ(drives[1].value("status", ""), "down") << drives.dump();
+  EXPECT_NE(drives[1].value("reason", "").find("format version"), std::string::npos)
+      << drives.dump();
 }
 
 }  // namespace
