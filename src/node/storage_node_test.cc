@@ -12,13 +12,19 @@
 namespace tessera::node {
 namespace {
 
-TEST(StorageNodeTest, CommitGateRefusalLeavesNothingBehind) {
-  testing::TempDir dir;
+// `drives` drives and the state under `dir`, protection +1, no compactor.
+NodeOptions TestNodeOptions(testing::TempDir& dir, int drives) {
   NodeOptions options;
-  for (int d = 0; d < 4; ++d) options.drive_paths.push_back(dir.Sub("d" + std::to_string(d)));
+  for (int d = 0; d < drives; ++d) options.drive_paths.push_back(dir.Sub("d" + std::to_string(d)));
   options.state_dir = dir.Sub("state");
   options.protection = *layout::ProtectionPolicy::Parse("+1");
   options.compact_interval_seconds = 0;
+  return options;
+}
+
+TEST(StorageNodeTest, CommitGateRefusalLeavesNothingBehind) {
+  testing::TempDir dir;
+  NodeOptions options = TestNodeOptions(dir, 4);
   auto node = StorageNode::Open(options);
   ASSERT_TRUE(node.ok()) << node.status().ToString();
   std::string body(300 * 1024, 'x');
@@ -47,11 +53,7 @@ TEST(StorageNodeTest, CommitGateRefusalLeavesNothingBehind) {
 // A drive refused at start is shown down with the reason it was refused.
 TEST(StorageNodeTest, ARefusedDriveSaysWhy) {
   testing::TempDir dir;
-  NodeOptions options;
-  for (int d = 0; d < 2; ++d) options.drive_paths.push_back(dir.Sub("d" + std::to_string(d)));
-  options.state_dir = dir.Sub("state");
-  options.protection = *layout::ProtectionPolicy::Parse("+1");
-  options.compact_interval_seconds = 0;
+  NodeOptions options = TestNodeOptions(dir, 2);
   ASSERT_TRUE(StorageNode::Open(options).ok());
   const std::string identity = dir.Sub("d1") + "/identity.json";
   nlohmann::json j = nlohmann::json::parse(std::ifstream(identity));

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -100,6 +101,22 @@ class ClusterTest : public ::testing::Test {
     httplib::Client client("127.0.0.1", nodes_[i]->port());
     auto res = PutFile(client, ns_path, Content(size, 7));
     return res ? res->status : -1;
+  }
+  // Waits until node i's config feedback (in etcd) satisfies `done`; the
+  // last feedback read goes to `*fb`.
+  bool WaitForFeedback(int i, const std::function<bool(const json&)>& done,
+                       std::chrono::seconds timeout, json* fb) {
+    auto client = cluster::EtcdClient::Create(etcd_->endpoints());
+    if (!client.ok()) return false;
+    const std::string key = "/tessera/it/config/feedback/" + std::to_string(ArrayId(i));
+    return WaitFor(
+        [&] {
+          auto got = (*client)->Get(key);
+          if (!got.ok() || !got->kv) return false;
+          *fb = json::parse(got->kv->value, nullptr, false);
+          return fb->is_object() && done(*fb);
+        },
+        timeout);
   }
   // Index of the one node that says it is master, or -1.
   int MasterIndex(const std::set<int>& skip = {}) {
@@ -458,20 +475,15 @@ TEST_F(ClusterTest, LiveSettingAppliesWithinSecondsAndImmutableIsIgnored) {
   std::string text = Config({"feedback"});
   EXPECT_NE(text.find("max_file_size"), std::string::npos) << text;
   EXPECT_NE(text.find("cluster_name"), std::string::npos) << text;
-  auto client = cluster::EtcdClient::Create(etcd_->endpoints());
-  ASSERT_TRUE(client.ok());
   for (int i = 0; i < kNodes; ++i) {
-    std::string key = "/tessera/it/config/feedback/" + std::to_string(ArrayId(i));
     json fb;
-    ASSERT_TRUE(WaitFor(
-        [&] {
-          auto got = (*client)->Get(key);
-          if (!got.ok() || !got->kv) return false;
-          fb = json::parse(got->kv->value, nullptr, false);
-          return fb.is_object() && fb["applied"].dump().find("max_file_size") != std::string::npos;
+    ASSERT_TRUE(WaitForFeedback(
+        i,
+        [](const json& f) {
+          return f["applied"].dump().find("max_file_size") != std::string::npos;
         },
-        5s))
-        << key << ": " << fb.dump();
+        5s, &fb))
+        << fb.dump();
     EXPECT_NE(fb["ignored_immutable"].dump().find("cluster_name"), std::string::npos) << fb.dump();
     EXPECT_TRUE(View(i).value("writable", false)) << "an immutable change is never fatal";
   }
@@ -526,17 +538,10 @@ TEST_F(ClusterTest, BadOrImmutableSettingsNeitherStopNodesNorHideFiles) {
   Config({"apply"});
   // Running nodes report both bad values, escaped, and keep serving.
   for (int i = 0; i < kNodes; ++i) {
-    std::string key = "/tessera/it/config/feedback/" + std::to_string(ArrayId(i));
     json fb;
-    ASSERT_TRUE(WaitFor(
-        [&] {
-          auto got = (*client)->Get(key);
-          if (!got.ok() || !got->kv) return false;
-          fb = json::parse(got->kv->value, nullptr, false);
-          return fb.is_object() && fb["errors"].size() == 2;
-        },
-        10s))
-        << key << ": " << fb.dump() << "\n"
+    ASSERT_TRUE(WaitForFeedback(
+        i, [](const json& f) { return f["errors"].size() == 2; }, 10s, &fb))
+        << fb.dump() << "\n"
         << nodes_[i]->ReadLog();
     EXPECT_NE(fb["errors"].dump().find("'echo \\\\xff'"), std::string::npos) << fb.dump();
     EXPECT_NE(fb["ignored_immutable"].dump().find("metadata_shards"), std::string::npos);
