@@ -77,6 +77,7 @@ Result<AdminSnapshot> ReadAdminSnapshot(EtcdClient* client, const std::string& c
     ASSIGN_OR_RETURN(AdminNode * node, node_of(kv.key));
     if (node != nullptr) {
       ASSIGN_OR_RETURN(node->priority, ParsePriority(kv));
+      node->has_priority = true;
     }
   }
   if (!txn.responses[5].kvs.empty()) {

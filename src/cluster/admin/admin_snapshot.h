@@ -31,6 +31,7 @@ struct AdminNode {
   PersistentNodeState state;  // states/<id>; all false when absent
   IdSet drives;               // registered drive lnums (drives/<id>/<lnum>)
   int64_t priority = 0;       // priorities/<id>; 0 when absent
+  bool has_priority = false;  // priorities/<id> exists
   bool operator==(const AdminNode&) const = default;
 };
 

@@ -34,10 +34,10 @@ std::string DescribeDrives(const AdminNode& node, const std::optional<GroupRecor
 }
 
 // The master's priority now (priorities/<id>, as `tessera nodes` shows it:
-// a new master raises its own); the one it took over with if unregistered.
+// a new master raises its own); without that key, the one it took over with.
 int64_t MasterPriority(const AdminSnapshot& snap) {
   const AdminNode* node = snap.Find(snap.master->array_id);
-  return node ? node->priority : snap.master->priority;
+  return node && node->has_priority ? node->priority : snap.master->priority;
 }
 
 std::string DescribeMaster(const AdminSnapshot& snap) {

@@ -47,6 +47,7 @@ StatusInput Healthy() {
   snap.nodes = {Node(1, true), Node(2, true, {}, {0, 1}), Node(3, false, {.soft_failed = true})};
   snap.group = Group("{ 1:0-3, 2:0-1, down: 3, soft_failed: 3 }", 57, GroupCause::kSplit);
   snap.nodes[0].priority = 10;
+  snap.nodes[0].has_priority = true;
   snap.master = MasterRecord{1, 8, 42};  // took over at 8, raised itself to 10 since
   in.snapshot = snap;
   in.protection = {"+2d:1n", "protection", ""};
