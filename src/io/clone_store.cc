@@ -160,16 +160,33 @@ Result<SnapshotInfo> CreateSnapshot(meta::MetadataStore& metadata, const std::st
       unchanged = unchanged && now.object_id == r.object_id;
     }
     if (!unchanged) continue;  // a member changed between the reads: not one moment
+    // Records are created, never replaced: a request racing for the name
+    // finds one of this one's records there and gives up, or (naming other
+    // files) shows up in the listing after and makes this one give up.
     SnapshotInfo info{name, 0, 0, now_ns};
+    std::vector<std::string> created;
+    auto give_up = [&](Status why) {
+      for (const std::string& path : created) (void)metadata.Delete(snap_ns, path);
+      return why;
+    };
+    const Status taken = Status::AlreadyExists("snapshot '" + name + "' exists");
     for (meta::FileRecord r : shared) {
       r.path = name + "/" + r.ns + "/" + r.path;
       r.ns = snap_ns;
-      ASSIGN_OR_RETURN(r.object_id, new_object_id());
+      Result<uint64_t> id = new_object_id();
+      if (!id.ok()) return give_up(id.status());
+      r.object_id = *id;
       r.created_ns = now_ns;  // when the snapshot was taken; modified_ns stays the file's
-      RETURN_IF_ERROR(metadata.Put(r).status());
+      Result<bool> fresh = metadata.ReplacePlacement(r, meta::kNoObject);
+      if (!fresh.ok()) return give_up(fresh.status());
+      if (!*fresh) return give_up(taken);
+      created.push_back(r.path);
       ++info.files;
       info.bytes += r.size;
     }
+    Result<meta::Listing> now = metadata.List(snap_ns, name + "/", "", created.size() + 1);
+    if (!now.ok()) return give_up(now.status());
+    if (now->files.size() != created.size()) return give_up(taken);
     // Each store the members refer to is told so (see TouchStoredFile); one
     // freed meanwhile undoes the snapshot.
     for (const meta::FileRecord& r : shared) {

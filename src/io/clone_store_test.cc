@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
+#include <optional>
+#include <utility>
 
 #include "io/file_writer.h"
 #include "io/io_test_util.h"
@@ -14,6 +17,40 @@
 
 namespace tessera::io {
 namespace {
+
+// A metadata store that lets a test act just before the first snapshot
+// record is created: another request racing for the same name.
+class RacingMetadataStore final : public meta::MetadataStore {
+ public:
+  RacingMetadataStore(meta::MetadataStore& inner, std::function<void()> race)
+      : inner_(inner), race_(std::move(race)) {}
+  Result<uint64_t> NewObjectId() override { return inner_.NewObjectId(); }
+  Result<meta::FileRecord> Get(const std::string& ns, const std::string& path) override {
+    return inner_.Get(ns, path);
+  }
+  Result<std::optional<meta::FileRecord>> Put(meta::FileRecord record) override {
+    return inner_.Put(std::move(record));
+  }
+  Result<bool> ReplacePlacement(const meta::FileRecord& record, uint64_t expected_object_id,
+                                std::optional<int64_t> expected_modified_ns) override {
+    if (record.ns == "_snap" && race_) std::exchange(race_, nullptr)();
+    return inner_.ReplacePlacement(record, expected_object_id, expected_modified_ns);
+  }
+  Result<meta::FileRecord> Delete(const std::string& ns, const std::string& path) override {
+    return inner_.Delete(ns, path);
+  }
+  Result<meta::Listing> List(const std::string& ns, const std::string& prefix,
+                             const std::string& marker, size_t limit) override {
+    return inner_.List(ns, prefix, marker, limit);
+  }
+  Status ForEach(const std::function<bool(const meta::FileRecord&)>& visit) override {
+    return inner_.ForEach(visit);
+  }
+
+ private:
+  meta::MetadataStore& inner_;
+  std::function<void()> race_;
+};
 
 class CloneStoreTest : public ::testing::Test {
  protected:
@@ -138,6 +175,33 @@ TEST_F(CloneStoreTest, SnapshotsAreConsistentGroupsToCloneFrom) {
   EXPECT_EQ(*DeleteSnapshot(*metadata_, "nightly"), 2u);
   EXPECT_EQ(*Read("vm", "restored"), disk) << "a clone outlives its snapshot";
   EXPECT_EQ(DeleteSnapshot(*metadata_, "nightly").status().code(), StatusCode::kNotFound);
+}
+
+// Two requests for one snapshot name at once: one wins, the other changes
+// nothing, whether they name the same files or others.
+TEST_F(CloneStoreTest, RacingSnapshotsOfOneNameNeverMerge) {
+  Put("a", test_util::RandomBytes(5000, 1));
+  Put("b", test_util::RandomBytes(6000, 2));
+  for (const bool same_files : {true, false}) {
+    SCOPED_TRACE(same_files ? "same files" : "other files");
+    const std::string name = same_files ? "same" : "other";
+    // The racer takes the name between this request's check and its writes.
+    RacingMetadataStore racing(*metadata_, [&] {
+      Result<SnapshotInfo> racer = CreateSnapshot(*metadata_, name, {{"vm", "a"}}, ids(), 7);
+      ASSERT_TRUE(racer.ok()) << racer.status().ToString();
+    });
+    Result<SnapshotInfo> late =
+        CreateSnapshot(racing, name,
+                       same_files ? std::vector<std::pair<std::string, std::string>>{{"vm", "a"}}
+                                  : std::vector<std::pair<std::string, std::string>>{{"vm", "b"}},
+                       ids(), 8);
+    EXPECT_EQ(late.status().code(), StatusCode::kAlreadyExists) << late.status().ToString();
+    Result<std::vector<meta::FileRecord>> files = SnapshotFiles(*metadata_, name);
+    ASSERT_TRUE(files.ok()) << files.status().ToString();
+    ASSERT_EQ(files->size(), 1u) << "the snapshots merged";
+    EXPECT_EQ((*files)[0].path, name + "/vm/a");
+    EXPECT_EQ((*files)[0].created_ns, 7) << "the winner's record was replaced";
+  }
 }
 
 TEST_F(CloneStoreTest, ContainerChunksAndCloneStoresAreNeverCloned) {
