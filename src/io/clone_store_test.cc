@@ -4,53 +4,17 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <functional>
-#include <optional>
-#include <utility>
 
 #include "io/file_writer.h"
 #include "io/io_test_util.h"
 #include "io/piece_map.h"
 #include "io/shadow_store.h"
+#include "meta/metadata_store_testing.h"
 #include "meta/rocksdb_metadata_store.h"
 #include "tests/support/temp_dir.h"
 
 namespace tessera::io {
 namespace {
-
-// A metadata store that lets a test act just before the first snapshot
-// record is created: another request racing for the same name.
-class RacingMetadataStore final : public meta::MetadataStore {
- public:
-  RacingMetadataStore(meta::MetadataStore& inner, std::function<void()> race)
-      : inner_(inner), race_(std::move(race)) {}
-  Result<uint64_t> NewObjectId() override { return inner_.NewObjectId(); }
-  Result<meta::FileRecord> Get(const std::string& ns, const std::string& path) override {
-    return inner_.Get(ns, path);
-  }
-  Result<std::optional<meta::FileRecord>> Put(meta::FileRecord record) override {
-    return inner_.Put(std::move(record));
-  }
-  Result<bool> ReplacePlacement(const meta::FileRecord& record, uint64_t expected_object_id,
-                                std::optional<int64_t> expected_modified_ns) override {
-    if (record.ns == "_snap" && race_) std::exchange(race_, nullptr)();
-    return inner_.ReplacePlacement(record, expected_object_id, expected_modified_ns);
-  }
-  Result<meta::FileRecord> Delete(const std::string& ns, const std::string& path) override {
-    return inner_.Delete(ns, path);
-  }
-  Result<meta::Listing> List(const std::string& ns, const std::string& prefix,
-                             const std::string& marker, size_t limit) override {
-    return inner_.List(ns, prefix, marker, limit);
-  }
-  Status ForEach(const std::function<bool(const meta::FileRecord&)>& visit) override {
-    return inner_.ForEach(visit);
-  }
-
- private:
-  meta::MetadataStore& inner_;
-  std::function<void()> race_;
-};
 
 class CloneStoreTest : public ::testing::Test {
  protected:
@@ -186,10 +150,12 @@ TEST_F(CloneStoreTest, RacingSnapshotsOfOneNameNeverMerge) {
     SCOPED_TRACE(same_files ? "same files" : "other files");
     const std::string name = same_files ? "same" : "other";
     // The racer takes the name between this request's check and its writes.
-    RacingMetadataStore racing(*metadata_, [&] {
-      Result<SnapshotInfo> racer = CreateSnapshot(*metadata_, name, {{"vm", "a"}}, ids(), 7);
-      ASSERT_TRUE(racer.ok()) << racer.status().ToString();
-    });
+    meta::RaceBeforeReplace racing(
+        *metadata_, [](const meta::FileRecord& r) { return r.ns == "_snap"; },
+        [&] {
+          Result<SnapshotInfo> racer = CreateSnapshot(*metadata_, name, {{"vm", "a"}}, ids(), 7);
+          ASSERT_TRUE(racer.ok()) << racer.status().ToString();
+        });
     Result<SnapshotInfo> late =
         CreateSnapshot(racing, name,
                        same_files ? std::vector<std::pair<std::string, std::string>>{{"vm", "a"}}

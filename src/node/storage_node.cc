@@ -21,6 +21,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Commits an If-Match PUT tries while only the placement of the content moves.
+constexpr int kIfMatchAttempts = 5;
+
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -235,21 +238,25 @@ Result<std::optional<meta::FileRecord>> StorageNode::CreateIfAbsent(
 Result<std::optional<meta::FileRecord>> StorageNode::ReplaceIfMatch(const meta::FileRecord& record,
                                                                     const std::string& if_match) {
   const std::string what = record.ns + "/" + record.path;
-  Result<meta::FileRecord> current = metadata_->Get(record.ns, record.path);
-  if (current.status().code() == StatusCode::kNotFound) {
-    return Status::ConditionFailed(what + " does not exist (If-Match " + if_match + ")");
+  // A clone or packing may move the content to a new object id meanwhile;
+  // it is still the content If-Match names, so the replacement goes on.
+  for (int attempt = 0; attempt < kIfMatchAttempts; ++attempt) {
+    Result<meta::FileRecord> current = metadata_->Get(record.ns, record.path);
+    if (current.status().code() == StatusCode::kNotFound) {
+      return Status::ConditionFailed(what + " does not exist (If-Match " + if_match + ")");
+    }
+    RETURN_IF_ERROR(current.status());
+    if (if_match != "*" && current->sha256 != if_match) {
+      return Status::ConditionFailed(what + " has changed: its ETag is now \"" + current->sha256 +
+                                     "\", not \"" + if_match + "\"");
+    }
+    // The object id pins the content read above: a write in between fails this.
+    meta::FileRecord replacement = record;
+    replacement.created_ns = current->created_ns;
+    ASSIGN_OR_RETURN(bool replaced, metadata_->ReplacePlacement(replacement, current->object_id));
+    if (replaced) return std::optional<meta::FileRecord>(std::move(current).value());
   }
-  RETURN_IF_ERROR(current.status());
-  if (if_match != "*" && current->sha256 != if_match) {
-    return Status::ConditionFailed(what + " has changed: its ETag is now \"" + current->sha256 +
-                                   "\", not \"" + if_match + "\"");
-  }
-  // The object id pins the content read above: a write in between fails this.
-  meta::FileRecord replacement = record;
-  replacement.created_ns = current->created_ns;
-  ASSIGN_OR_RETURN(bool replaced, metadata_->ReplacePlacement(replacement, current->object_id));
-  if (!replaced) return Status::ConditionFailed(what + " changed while it was being written");
-  return std::optional<meta::FileRecord>(std::move(current).value());
+  return Status::ConditionFailed(what + " kept changing while it was being written");
 }
 
 Status StorageNode::AskCommitGate() {

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "meta/metadata_store_testing.h"
+#include "meta/rocksdb_metadata_store.h"
 #include "tests/support/temp_dir.h"
 
 namespace tessera::node {
@@ -66,6 +68,39 @@ TEST(StorageNodeTest, ARefusedDriveSaysWhy) {
   EXPECT_EQ(drives[1].value("status", ""), "down") << drives.dump();
   EXPECT_NE(drives[1].value("reason", "").find("format version"), std::string::npos)
       << drives.dump();
+}
+
+// A clone (or packing) that moves the file's content to a new object id
+// between an If-Match PUT's check and its commit does not make it fail: the
+// content is still the one the ETag names.
+TEST(StorageNodeTest, IfMatchSurvivesTheContentMovingMeanwhile) {
+  testing::TempDir dir;
+  NodeOptions options = TestNodeOptions(dir, 4);
+  auto inner = meta::RocksDbMetadataStore::Open(dir.Sub("meta"));
+  ASSERT_TRUE(inner.ok()) << inner.status().ToString();
+  meta::MetadataStore& records = **inner;
+  StorageNode* node_ptr = nullptr;
+  auto racing = std::make_unique<meta::RaceBeforeReplace>(
+      records, [](const meta::FileRecord& r) { return r.path == "f"; },
+      [&] { ASSERT_TRUE(node_ptr->CloneFile("ns", "f", "ns", "copy").ok()); });
+  auto node = StorageNode::Open(options, std::move(racing));
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  node_ptr = node->get();
+  std::string first(5000, 'a'), second(7000, 'b');
+  auto source = [](const std::string& body) {
+    return [&body](const io::ByteSink& sink) {
+      return sink({reinterpret_cast<const uint8_t*>(body.data()), body.size()});
+    };
+  };
+  auto created = (*node)->PutFile("ns", "f", first.size(), source(first));
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  PutCondition condition;
+  condition.if_match = created->record.sha256;
+  auto replaced = (*node)->PutFile("ns", "f", second.size(), source(second), condition);
+  ASSERT_TRUE(replaced.ok()) << replaced.status().ToString();
+  EXPECT_FALSE(replaced->created);
+  EXPECT_EQ((*node)->StatFile("ns", "f")->size, second.size());
+  EXPECT_EQ((*node)->StatFile("ns", "copy")->size, first.size()) << "the clone took place";
 }
 
 }  // namespace
