@@ -29,19 +29,27 @@ Result<std::vector<uint8_t>> ReadPiece(PieceStore& store, const PieceInfo& piece
 FileReader::FileReader(PieceStore& store, const meta::FileRecord& record)
     : store_(store), record_(record) {}
 
+void FileReader::NoteRepair(const PieceInfo& piece, const Status& why,
+                            const std::vector<uint8_t>& bytes) {
+  // Only bad bytes: a missing piece may be a down drive or a delete racing this read.
+  if (why.code() != StatusCode::kCorruption || repairs_.size() >= kMaxRepairs) return;
+  repairs_.push_back({piece, bytes});
+}
+
 Result<std::vector<uint8_t>> FileReader::ReadMirrorUnit(uint64_t unit) {
   Status last_error;
   std::vector<PieceInfo> copies = PiecesOfStripe(record_, unit);
   std::stable_partition(copies.begin(), copies.end(),
                         [this](const PieceInfo& c) { return store_.IsLocal(c.drive); });
-  bool failed = false;
+  std::vector<std::pair<PieceInfo, Status>> failed;
   for (const PieceInfo& copy : copies) {
     Result<std::vector<uint8_t>> bytes = ReadPiece(store_, copy);
     if (bytes.ok()) {
-      if (failed) ++degraded_units_;
+      if (!failed.empty()) ++degraded_units_;
+      for (const auto& [bad, why] : failed) NoteRepair(bad, why, *bytes);
       return bytes;
     }
-    failed = true;
+    failed.emplace_back(copy, bytes.status());
     last_error = bytes.status().WithContext(Describe(copy));
   }
   return Status(last_error.code(), "every copy of unit " + std::to_string(unit) + " of " +
@@ -58,6 +66,7 @@ Result<std::vector<uint8_t>> FileReader::ReadStripeData(uint64_t stripe) {
   std::vector<bool> present(width, false);
   int have = 0;
   Status last_error;
+  std::vector<Status> failures(width);
   // Data units first; parity only as needed to replace the ones that failed.
   for (int unit = 0; unit < width && have < k; ++unit) {
     if (unit >= k && have + (width - unit) < k) break;
@@ -67,6 +76,7 @@ Result<std::vector<uint8_t>> FileReader::ReadStripeData(uint64_t stripe) {
       present[unit] = true;
       ++have;
     } else {
+      failures[unit] = bytes.status();
       last_error = bytes.status().WithContext(Describe(pieces[unit]));
     }
   }
@@ -87,6 +97,7 @@ Result<std::vector<uint8_t>> FileReader::ReadStripeData(uint64_t stripe) {
     RETURN_IF_ERROR(codec->Reconstruct(unit_length, pointers, present));
     degraded_units_ +=
         static_cast<uint64_t>(std::count(present.begin(), present.begin() + k, false));
+    for (int unit = 0; unit < k; ++unit) NoteRepair(pieces[unit], failures[unit], units[unit]);
   }
   std::vector<uint8_t> data;
   data.reserve(unit_length * k);

@@ -13,8 +13,10 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <vector>
 
 #include "common/status.h"
+#include "io/piece_map.h"
 #include "io/piece_store.h"
 #include "meta/file_record.h"
 
@@ -34,7 +36,18 @@ class FileReader {
   // Units that had to be rebuilt or read from another copy so far.
   uint64_t degraded_units() const { return degraded_units_; }
 
+  // A piece that failed its checksums, with the bytes it should hold (from
+  // another copy, or rebuilt): the caller may write it back (read repair).
+  struct Repair {
+    PieceInfo piece;
+    std::vector<uint8_t> bytes;
+  };
+  // The repairs found so far (at most kMaxRepairs per reader), handed over.
+  std::vector<Repair> TakeRepairs() { return std::move(repairs_); }
+  static constexpr size_t kMaxRepairs = 16;
+
  private:
+  void NoteRepair(const PieceInfo& piece, const Status& why, const std::vector<uint8_t>& bytes);
   Result<std::vector<uint8_t>> ReadMirrorUnit(uint64_t unit);
   Result<std::vector<uint8_t>> ReadStripeData(uint64_t stripe);
   // Bytes [from, to) of a stripe's data: only the data units they cover,
@@ -44,6 +57,7 @@ class FileReader {
   PieceStore& store_;
   const meta::FileRecord& record_;
   uint64_t degraded_units_ = 0;
+  std::vector<Repair> repairs_;
 };
 
 }  // namespace tessera::io

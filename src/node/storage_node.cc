@@ -330,7 +330,29 @@ Status StorageNode::ReadFile(const meta::FileRecord& record, uint64_t offset, ui
     spdlog::warn("read {}/{}: rebuilt {} unit(s) from redundancy", record.ns, record.path,
                  reader.degraded_units());
   }
+  for (const io::FileReader::Repair& repair : reader.TakeRepairs()) RepairPiece(record, repair);
   return s;
+}
+
+// Read repair: a piece that failed its checksums gets the bytes it should
+// hold, rebuilt by the read, in a new record on its own drive. Only while
+// the file still is this content: a piece of replaced content is not
+// brought back.
+void StorageNode::RepairPiece(const meta::FileRecord& record,
+                              const io::FileReader::Repair& repair) {
+  const std::string where =
+      record.ns + "/" + record.path + ": piece " + repair.piece.id.ToString() + " on drive " +
+      std::to_string(repair.piece.drive.node) + ":" + std::to_string(repair.piece.drive.lnum);
+  Result<meta::FileRecord> current = metadata_->Get(record.ns, record.path);
+  if (!current.ok() || current->object_id != record.object_id) return;
+  Status st = router_->Delete(repair.piece.drive, repair.piece.id);
+  if (st.ok()) st = router_->Append(repair.piece.drive, repair.piece.id, repair.bytes);
+  if (st.ok()) st = router_->Sync({repair.piece.drive});
+  if (st.ok()) {
+    spdlog::warn("{}: failed its checksums; rewritten from redundancy", where);
+  } else {
+    spdlog::warn("{}: failed its checksums; rewriting it failed: {}", where, st.ToString());
+  }
 }
 
 Status StorageNode::DeleteFile(const std::string& ns, const std::string& path) {

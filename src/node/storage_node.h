@@ -154,6 +154,7 @@ class StorageNode {
   Result<std::optional<meta::FileRecord>> ReplaceIfMatch(const meta::FileRecord& record,
                                                          const std::string& if_match);
   void CompactionLoop();
+  void RepairPiece(const meta::FileRecord& record, const io::FileReader::Repair& repair);
 
   NodeOptions options_;
   NodeState state_;
