@@ -67,8 +67,10 @@ Result<meta::FileRecord> ShareFile(meta::MetadataStore& metadata, const std::str
     (void)metadata.Delete(store_ns, store.path);
     if (!replaced.ok()) return replaced.status().WithContext("sharing " + ns + "/" + path);
   }
-  return Status::FailedPrecondition(ns + "/" + path +
-                                    " kept being rewritten while it was being shared");
+  // Contention, not a bad request: Unavailable (503), as other commits that
+  // keep losing a race say, so that clients know to try again.
+  return Status::Unavailable(ns + "/" + path +
+                             " kept being rewritten while it was being shared; try again");
 }
 
 Result<CloneResult> CloneFile(PieceStore& pieces, meta::MetadataStore& metadata,
@@ -198,8 +200,8 @@ Result<SnapshotInfo> CreateSnapshot(meta::MetadataStore& metadata, const std::st
     }
     return info;
   }
-  return Status::FailedPrecondition("the files of snapshot '" + name +
-                                    "' kept changing; nothing was taken");
+  return Status::Unavailable("the files of snapshot '" + name +
+                             "' kept changing; nothing was taken; try again");
 }
 
 Result<std::vector<SnapshotInfo>> ListSnapshots(meta::MetadataStore& metadata) {

@@ -170,6 +170,25 @@ TEST_F(CloneStoreTest, RacingSnapshotsOfOneNameNeverMerge) {
   }
 }
 
+// A source rewritten at every attempt to share it: a clone gives up with
+// Unavailable, which clients retry, not as a bad request.
+TEST_F(CloneStoreTest, ASourceThatKeepsBeingRewrittenIsUnavailable) {
+  Put("busy", test_util::RandomBytes(5000, 1));
+  uint64_t rewrites = 0;
+  meta::RaceBeforeReplace racing(
+      *metadata_, [](const meta::FileRecord& r) { return r.ns == "vm" && r.path == "busy"; },
+      [&] {
+        ++rewrites;
+        Put("busy", test_util::RandomBytes(5000, 10 + static_cast<int>(rewrites)));
+      },
+      /*times=*/100);
+  Result<CloneResult> clone = CloneFile(*pieces_, racing, "vm", "busy", "vm", "copy", ids(), 5);
+  EXPECT_EQ(clone.status().code(), StatusCode::kUnavailable) << clone.status().ToString();
+  EXPECT_NE(clone.status().message().find("try again"), std::string::npos);
+  EXPECT_GT(rewrites, 1u);
+  EXPECT_EQ(metadata_->Get("vm", "copy").status().code(), StatusCode::kNotFound);
+}
+
 TEST_F(CloneStoreTest, ContainerChunksAndCloneStoresAreNeverCloned) {
   // A chunk shared again would strand every file packed in it.
   meta::FileRecord chunk = Put("chunk", test_util::RandomBytes(5000, 4));
