@@ -256,7 +256,8 @@ Result<std::optional<meta::FileRecord>> StorageNode::ReplaceIfMatch(const meta::
     ASSIGN_OR_RETURN(bool replaced, metadata_->ReplacePlacement(replacement, current->object_id));
     if (replaced) return std::optional<meta::FileRecord>(std::move(current).value());
   }
-  return Status::ConditionFailed(what + " kept changing while it was being written");
+  // The ETag held every time: contention, not a failed condition.
+  return Status::Unavailable(what + " kept moving while it was being written; try again");
 }
 
 Status StorageNode::AskCommitGate() {
@@ -345,9 +346,18 @@ void StorageNode::RepairPiece(const meta::FileRecord& record,
       std::to_string(repair.piece.drive.node) + ":" + std::to_string(repair.piece.drive.lnum);
   Result<meta::FileRecord> current = metadata_->Get(record.ns, record.path);
   if (!current.ok() || current->object_id != record.object_id) return;
+  // The bad copy holds nothing worth keeping, so it goes first (a drive
+  // takes one live piece per id).
   Status st = router_->Delete(repair.piece.drive, repair.piece.id);
   if (st.ok()) st = router_->Append(repair.piece.drive, repair.piece.id, repair.bytes);
   if (st.ok()) st = router_->Sync({repair.piece.drive});
+  // Rewritten or deleted meanwhile (its old pieces freed already): the
+  // piece just written belongs to nothing.
+  Result<meta::FileRecord> after = metadata_->Get(record.ns, record.path);
+  if (st.ok() && !(after.ok() && after->object_id == record.object_id)) {
+    (void)router_->Delete(repair.piece.drive, repair.piece.id);
+    return;
+  }
   if (st.ok()) {
     spdlog::warn("{}: failed its checksums; rewritten from redundancy", where);
   } else {

@@ -260,9 +260,10 @@ Result<Drive::Impl::Reservation> Drive::Impl::Reserve(uint64_t size) {
         }
       }
       st = RollLocked();
-      // No segment to write to (its directory gone, EIO): the drive is lost
-      // for writes. Out of segment ids or space it is only full.
-      if (!st.ok() && st.code() != StatusCode::kNoSpace) FailLocked(st);
+      // Its segments directory gone, the drive is lost for writes. Other
+      // errors (out of file descriptors, a passing I/O error, no space)
+      // fail this write only.
+      if (st.code() == StatusCode::kUnavailable) FailLocked(st);
     }
     if (st.ok()) {
       Segment& seg = segments_.at(active_id_);
@@ -327,6 +328,11 @@ void Drive::Impl::SealSegment(uint32_t id) {
   // ends with a whole record.
   if (broken) st = file->Truncate(size);
   if (st.ok()) st = file->DataSync();
+  // Synced into a removed file: its pieces stay dirty, so no Sync calls them durable.
+  if (st.ok() && file->Unlinked()) {
+    st = Status::IOError("segment " + file->path() +
+                         " was removed from the drive; its pieces are lost");
+  }
   if (!st.ok()) {
     Fail(st.WithContext("sealing segment " + std::to_string(id)));
     return;
@@ -583,8 +589,10 @@ Result<CompactionStats> Drive::Impl::Compact(bool full) {
     {
       std::lock_guard lock(mu_);
       if (!failed_.ok()) return failed_;
-      if (active_id_ != 0) {
-        Segment& active = segments_.at(active_id_);
+      // The active segment may be gone already (broken, sealed, compacted).
+      auto found = segments_.find(active_id_);
+      if (found != segments_.end()) {
+        Segment& active = found->second;
         if (active.state == SegmentState::kActive && dead_bytes(active) > 0 &&
             active.inflight == 0) {
           active.state = SegmentState::kSealing;

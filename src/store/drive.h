@@ -107,8 +107,9 @@ class Drive {
   std::vector<PieceId> ListPieces();
 
   DriveUsage Usage();
-  // OK while the drive takes writes; once an fdatasync or a segment write
-  // failed, why it stopped (reads go on).
+  // OK while the drive takes writes; once an fdatasync failed, a synced
+  // segment turned out removed, or no segment can be created for want of
+  // the segments directory, why it stopped (reads go on).
   Status failure() const;
   // One compaction pass over sealed segments above the dead ratio. May use
   // the reserve Append may not (it is how a full drive gets space back).

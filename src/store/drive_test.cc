@@ -116,6 +116,23 @@ TEST(DriveTest, ASyncIntoARemovedSegmentFailsTheDrive) {
   EXPECT_FALSE(drive->Append({1, 2}, PieceBytes({1, 2}, 100)).ok());
 }
 
+// The same when a full compaction runs in between (it seals the removed
+// segment and tries to move its live piece): the Sync still must not call
+// the piece durable.
+TEST(DriveTest, ASealOfARemovedSegmentLeavesItsPiecesUnsynced) {
+  TempDir dir;
+  const std::string path = dir.Sub("d0");
+  auto drive = OpenOrDie(path);
+  ASSERT_TRUE(drive->Append({1, 0}, PieceBytes({1, 0}, 100)).ok());
+  ASSERT_TRUE(drive->Sync().ok());
+  ASSERT_TRUE(drive->Delete({1, 0}).ok());  // dead bytes: a full pass seals the segment
+  std::filesystem::remove_all(path + "/segments");
+  ASSERT_TRUE(drive->Append({1, 1}, PieceBytes({1, 1}, 100)).ok());
+  (void)drive->Compact(/*full=*/true);
+  EXPECT_FALSE(drive->Sync().ok());
+  EXPECT_FALSE(drive->failure().ok());
+}
+
 // What a drive offers new pieces is its free space past the reserve.
 TEST(DriveTest, WritableBytesLeaveOutTheReserve) {
   TempDir dir;
