@@ -69,12 +69,17 @@ Status CheckBounds(const std::map<std::string, std::string>& before,
   for (const std::optional<std::string>& host : scopes) {
     const ConfigSnapshot was = BuildSnapshot(before, host), now = BuildSnapshot(after, host);
     for (const SettingBound& bound : SettingBounds()) {
+      // Every key the two values rest on, references followed: a write to
+      // any of them meanwhile makes this one retry.
       for (std::string_view name : {bound.lesser, bound.greater}) {
-        auto resolved = now.values.find(std::string(name));
-        if (resolved != now.values.end() && resolved->second.source != "default") {
-          checked->insert(resolved->second.source);
+        std::vector<std::string> keys = {config_keys::Setting(name)};
+        if (host) keys.push_back(config_keys::HostSetting(*host, name));
+        for (const std::string& key : keys) {
+          checked->insert(key);
+          if (Result<Resolution> r = ResolveReference(after, key); r.ok()) {
+            checked->insert(r->chain.begin(), r->chain.end());
+          }
         }
-        checked->insert(host ? config_keys::HostSetting(*host, name) : config_keys::Setting(name));
       }
       auto kept = [&bound](const ConfigSnapshot& snapshot) -> Status {
         auto lesser = snapshot.values.find(std::string(bound.lesser));
