@@ -12,12 +12,18 @@
 namespace tessera {
 namespace {
 
-// SIGUSR2 only ends the waiter: the process is not stopping for a signal.
-sigset_t WaitedSignals() {
+// The signals that ask the process to stop.
+sigset_t StopSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  return signals;
+}
+
+// SIGUSR2 only ends the waiter: the process is not stopping for a signal.
+sigset_t WaitedSignals() {
+  sigset_t signals = StopSignals();
   sigaddset(&signals, SIGUSR2);
   return signals;
 }
@@ -30,10 +36,7 @@ void BlockStopSignals() {
 }
 
 bool WaitForStopSignal(std::chrono::milliseconds timeout) {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
+  const sigset_t signals = StopSignals();
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
     auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(

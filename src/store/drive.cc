@@ -329,10 +329,7 @@ void Drive::Impl::SealSegment(uint32_t id) {
   if (broken) st = file->Truncate(size);
   if (st.ok()) st = file->DataSync();
   // Synced into a removed file: its pieces stay dirty, so no Sync calls them durable.
-  if (st.ok() && file->Unlinked()) {
-    st = Status::IOError("segment " + file->path() +
-                         " was removed from the drive; its pieces are lost");
-  }
+  if (st.ok()) st = file->CheckLinked();
   if (!st.ok()) {
     Fail(st.WithContext("sealing segment " + std::to_string(id)));
     return;
@@ -459,11 +456,10 @@ Status Drive::Impl::Sync() {
       if (!st.ok()) break;
       // Synced, but into a file someone removed: gone at the next open.
       // (A segment compaction removed is no longer in segments_.)
-      if (seg.file->Unlinked()) {
+      if (Status linked = seg.file->CheckLinked(); !linked.ok()) {
         std::lock_guard mlock(mu_);
         if (segments_.count(id) != 0) {
-          st = Status::IOError("segment " + seg.file->path() +
-                               " was removed from the drive; its pieces are lost");
+          st = linked;
           break;
         }
       }

@@ -108,9 +108,12 @@ Status SegmentFile::DataSync() const {
   return Status::Ok();
 }
 
-bool SegmentFile::Unlinked() const {
+Status SegmentFile::CheckLinked() const {
   struct stat st {};
-  return ::fstat(fd_, &st) == 0 && st.st_nlink == 0;
+  if (::fstat(fd_, &st) == 0 && st.st_nlink == 0) {
+    return Status::IOError("segment " + path_ + " was removed from the drive; its pieces are lost");
+  }
+  return Status::Ok();
 }
 
 Status SegmentFile::Truncate(uint64_t size) const {

@@ -48,9 +48,9 @@ class SegmentFile {
   // Fills `iov` from `offset`; returns how many bytes were read (fewer only at end of file).
   Result<uint64_t> ReadAt(uint64_t offset, std::span<const iovec> iov) const;
   Status DataSync() const;
-  // Whether the file was unlinked while open (its directory removed): what
-  // is written to it now is lost when it is closed.
-  bool Unlinked() const;
+  // IOError if the file was unlinked while open (its directory removed):
+  // what is written to it is lost when it is closed, synced or not.
+  Status CheckLinked() const;
   Status Truncate(uint64_t size) const;
   Result<uint64_t> Size() const;
 
