@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -164,22 +163,18 @@ Status FlexProtectJob::Run(JobContext& context) {
   // Scan: note the files with units on failed devices.
   RETURN_IF_ERROR(context.BeginPhase("scan", 0));
   // What this run finds and fails on is measured afresh by a rerun (job.h).
-  std::map<std::string, uint64_t> measured;
-  auto measure = [&](const std::string& counter, uint64_t n = 1) {
-    context.SetCounter(counter, measured[counter] += n);
-  };
   std::vector<std::pair<std::string, std::string>> todo;
   Status stopped;
   RETURN_IF_ERROR(metadata_.ForEach([&](const meta::FileRecord& r) {
     context.Advance();
-    measure("files_scanned");
-    measure("bytes_scanned", r.size);
+    context.Measure("files_scanned");
+    context.Measure("bytes_scanned", r.size);
     FileRisk risk = AssessFile(r, health);
     if (risk.needs_protection()) {
       todo.emplace_back(r.ns, r.path);
-      measure("files_at_risk");
-      measure("bytes_at_risk", r.size);
-      if (risk.data_unavailable()) measure("files_data_unavailable");
+      context.Measure("files_at_risk");
+      context.Measure("bytes_at_risk", r.size);
+      if (risk.data_unavailable()) context.Measure("files_data_unavailable");
     }
     stopped = context.Checkpoint();
     return stopped.ok();
@@ -211,7 +206,7 @@ Status FlexProtectJob::Run(JobContext& context) {
                                      : Result<ProtectResult>(object_id.status());
     if (!done.ok()) {
       ++failures;
-      measure("files_failed");
+      context.Measure("files_failed");
       context.Detail(ns + "/" + path + ": " + done.status().ToString());
       spdlog::warn("FlexProtect: {}/{}: {}", ns, path, done.status().ToString());
       continue;
@@ -230,11 +225,11 @@ Status FlexProtectJob::Run(JobContext& context) {
         break;
       case ProtectOutcome::kUnrecoverable:
         ++failures;
-        measure("files_unrecoverable");
+        context.Measure("files_unrecoverable");
         break;
       case ProtectOutcome::kNoRoom:
         ++failures;
-        measure("files_no_room");
+        context.Measure("files_no_room");
         break;
     }
     if (!done->detail.empty()) context.Detail(done->detail);

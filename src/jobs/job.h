@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,11 @@ class JobContext {
   // Sets a counter outright: for what each run measures afresh (files
   // scanned, files still failing), which a rerun must not add to.
   virtual void SetCounter(const std::string& counter, uint64_t value) = 0;
+  // Adds `n` to what this run has measured of `counter` and sets the
+  // counter to that (SetCounter): a count a rerun starts again from 0.
+  void Measure(const std::string& counter, uint64_t n = 1) {
+    SetCounter(counter, measured_[counter] += n);
+  }
   virtual void Detail(std::string text) = 0;
   // The devices the job works against (shown in its report).
   virtual void SetDevices(std::vector<std::string> devices) = 0;
@@ -40,6 +46,9 @@ class JobContext {
   // or this node stopped being master. The job then returns that error
   // as is, leaving its work consistent; the engine records the outcome.
   virtual Status Checkpoint() = 0;
+
+ private:
+  std::map<std::string, uint64_t> measured_;  // this run's, for Measure
 };
 
 class Job {

@@ -188,9 +188,7 @@ Status SmartPoolsJob::Run(JobContext& context) {
         repack_only.push_back(std::move(w));
         continue;
       }
-      const std::string counter =
-          PolicyCounter(w.policy, "Skipped packing: less than the container minimum");
-      context.SetCounter(counter, ++counts[counter]);
+      context.Measure(PolicyCounter(w.policy, "Skipped packing: less than the container minimum"));
     }
     context.Detail("packing waits: " + std::to_string(pack_bytes) +
                    " bytes to pack is less than the container minimum size of " +
