@@ -351,18 +351,18 @@ void StorageNode::RepairPiece(const meta::FileRecord& record,
   Status st = router_->Delete(repair.piece.drive, repair.piece.id);
   if (st.ok()) st = router_->Append(repair.piece.drive, repair.piece.id, repair.bytes);
   if (st.ok()) st = router_->Sync({repair.piece.drive});
+  if (!st.ok()) {
+    spdlog::warn("{}: failed its checksums; rewriting it failed: {}", where, st.ToString());
+    return;
+  }
   // Rewritten or deleted meanwhile (its old pieces freed already): the
   // piece just written belongs to nothing.
   Result<meta::FileRecord> after = metadata_->Get(record.ns, record.path);
-  if (st.ok() && !(after.ok() && after->object_id == record.object_id)) {
+  if (!after.ok() || after->object_id != record.object_id) {
     (void)router_->Delete(repair.piece.drive, repair.piece.id);
     return;
   }
-  if (st.ok()) {
-    spdlog::warn("{}: failed its checksums; rewritten from redundancy", where);
-  } else {
-    spdlog::warn("{}: failed its checksums; rewriting it failed: {}", where, st.ToString());
-  }
+  spdlog::warn("{}: failed its checksums; rewritten from redundancy", where);
 }
 
 Status StorageNode::DeleteFile(const std::string& ns, const std::string& path) {
