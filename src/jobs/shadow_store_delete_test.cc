@@ -15,6 +15,7 @@
 #include "io/shadow_store.h"
 #include "jobs/container_packer.h"
 #include "jobs/flexprotect.h"
+#include "jobs/job_testing.h"
 #include "meta/rocksdb_metadata_store.h"
 #include "tests/support/temp_dir.h"
 
@@ -67,23 +68,6 @@ class PagedScanStore final : public meta::MetadataStore {
  private:
   meta::MetadataStore& inner_;
   std::vector<std::string> namespaces_;
-};
-
-class CountingContext final : public JobContext {
- public:
-  Status BeginPhase(const std::string&, uint64_t) override { return Status::Ok(); }
-  void Advance(uint64_t) override {}
-  void Count(const std::string& counter, uint64_t n) override { counters[counter] += n; }
-  void SetCounter(const std::string& counter, uint64_t value) override {
-    counters[counter] = value;
-  }
-  void Detail(std::string text) override { details.push_back(std::move(text)); }
-  void SetDevices(std::vector<std::string>) override {}
-  int64_t master_token() const override { return 1; }
-  Status Checkpoint() override { return Status::Ok(); }
-
-  std::map<std::string, uint64_t> counters;
-  std::vector<std::string> details;
 };
 
 class ShadowStoreDeleteTest : public ::testing::Test {

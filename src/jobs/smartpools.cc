@@ -3,10 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <chrono>
 #include <map>
 #include <set>
-#include <thread>
 
 #include "io/clone_store.h"
 #include "io/file_writer.h"
@@ -16,12 +14,6 @@
 
 namespace tessera::jobs {
 namespace {
-
-int64_t SteadyNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // Files that match no policy are reported under this name.
 constexpr std::string_view kNoPolicy = "(no policy)";
@@ -73,37 +65,6 @@ Status Unpack(io::PieceStore& pieces, meta::MetadataStore& metadata, const meta:
 }
 
 }  // namespace
-
-Result<double> ImpactDutyCycle(std::string_view impact) {
-  if (impact == "low") return 0.25;
-  if (impact == "medium") return 0.5;
-  if (impact == "high") return 1.0;
-  return Status::InvalidArgument("impact '" + std::string(impact) +
-                                 "' is not one of low, medium, high");
-}
-
-Pacer::Pacer(double duty_cycle) : duty_(duty_cycle), last_ns_(SteadyNs()) {}
-
-Status Pacer::Work(JobContext& context) {
-  int64_t now = SteadyNs();
-  worked_ns_ += now - last_ns_;
-  last_ns_ = now;
-  if (duty_ >= 1.0) return context.Checkpoint();
-  // Pause once a tenth of a second of work has gathered: sleep what keeps
-  // the share of work at the duty cycle, in slices of at most 200 ms.
-  if (worked_ns_ < 100'000'000) return context.Checkpoint();
-  int64_t pause_ns = static_cast<int64_t>(static_cast<double>(worked_ns_) * (1.0 / duty_ - 1.0));
-  worked_ns_ = 0;
-  while (pause_ns > 0) {
-    RETURN_IF_ERROR(context.Checkpoint());
-    int64_t slice = std::min<int64_t>(pause_ns, 200'000'000);
-    std::this_thread::sleep_for(std::chrono::nanoseconds(slice));
-    pause_ns -= slice;
-    paused_ms_ += slice / 1'000'000;
-  }
-  last_ns_ = SteadyNs();
-  return context.Checkpoint();
-}
 
 std::string PolicyCounter(std::string_view policy, std::string_view counter) {
   return "policy " + std::string(policy) + ": " + std::string(counter);

@@ -37,32 +37,12 @@
 #include "common/status.h"
 #include "io/piece_store.h"
 #include "jobs/job.h"
+#include "jobs/pacer.h"
 #include "jobs/packing_plan.h"
 #include "layout/protection_policy.h"
 #include "meta/metadata_store.h"
 
 namespace tessera::jobs {
-
-// The fraction of the time a job of this impact works: low 0.25, medium
-// 0.5, high 1. InvalidArgument for another name.
-Result<double> ImpactDutyCycle(std::string_view impact);
-
-// Holds a job to its duty cycle: after each Work() it sleeps, in slices
-// that keep checkpoints coming, until work / elapsed is back at the cycle.
-class Pacer {
- public:
-  explicit Pacer(double duty_cycle);
-  // Accounts the time since the last call as work, then sleeps as needed.
-  // Returns the context's checkpoint (a pause or cancel stops the sleep).
-  Status Work(JobContext& context);
-  int64_t paused_ms() const { return paused_ms_; }
-
- private:
-  double duty_;
-  int64_t last_ns_;
-  int64_t worked_ns_ = 0;
-  int64_t paused_ms_ = 0;
-};
 
 // Report counters of one policy are named "policy NAME: COUNTER".
 std::string PolicyCounter(std::string_view policy, std::string_view counter);

@@ -7,6 +7,7 @@
 #include "cluster/filepool/packing_settings.h"
 #include "jobs/flexprotect.h"
 #include "jobs/fsanalyze.h"
+#include "jobs/media_scan.h"
 #include "jobs/shadow_store_delete.h"
 #include "jobs/smartpools.h"
 #include "node/cluster_agent.h"
@@ -73,6 +74,11 @@ std::unique_ptr<jobs::Job> MakeClusterJob(const cluster::JobRecord& record, Stor
     return std::make_unique<jobs::SmartPoolsJob>(
         node.pieces_deleted_after_grace(), node.metadata(),
         [&node, &agent] { return SmartPoolsInputs(node, agent); }, new_object_id, NowNs);
+  }
+  if (record.type == "MediaScan") {
+    return std::make_unique<jobs::MediaScanJob>(node.pieces(), node.metadata(), [&agent] {
+      return SettingText(agent, "mediascan_impact");
+    });
   }
   if (record.type == "FSAnalyze") return std::make_unique<jobs::FsAnalyzeJob>(node.metadata());
   if (record.type == "ShadowStoreDelete") {

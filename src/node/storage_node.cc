@@ -11,6 +11,7 @@
 #include "common/thread_name.h"
 #include "io/file_writer.h"
 #include "io/piece_map.h"
+#include "io/piece_repair.h"
 #include "io/shadow_store.h"
 #include "meta/rocksdb_metadata_store.h"
 
@@ -335,34 +336,21 @@ Status StorageNode::ReadFile(const meta::FileRecord& record, uint64_t offset, ui
   return s;
 }
 
-// Read repair: a piece that failed its checksums gets the bytes it should
-// hold, rebuilt by the read, in a new record on its own drive. Only while
-// the file still is this content: a piece of replaced content is not
-// brought back.
+// Read repair: a piece that failed its checksums gets the bytes the read
+// rebuilt for it (io/piece_repair.h).
 void StorageNode::RepairPiece(const meta::FileRecord& record,
                               const io::FileReader::Repair& repair) {
   const std::string where =
       record.ns + "/" + record.path + ": piece " + repair.piece.id.ToString() + " on drive " +
       std::to_string(repair.piece.drive.node) + ":" + std::to_string(repair.piece.drive.lnum);
-  Result<meta::FileRecord> current = metadata_->Get(record.ns, record.path);
-  if (!current.ok() || current->object_id != record.object_id) return;
-  // The bad copy holds nothing worth keeping, so it goes first (a drive
-  // takes one live piece per id).
-  Status st = router_->Delete(repair.piece.drive, repair.piece.id);
-  if (st.ok()) st = router_->Append(repair.piece.drive, repair.piece.id, repair.bytes);
-  if (st.ok()) st = router_->Sync({repair.piece.drive});
-  if (!st.ok()) {
-    spdlog::warn("{}: failed its checksums; rewriting it failed: {}", where, st.ToString());
-    return;
+  Result<bool> repaired =
+      io::RewritePiece(*router_, *metadata_, record, repair.piece, repair.bytes);
+  if (!repaired.ok()) {
+    spdlog::warn("{}: failed its checksums; rewriting it failed: {}", where,
+                 repaired.status().ToString());
+  } else if (*repaired) {
+    spdlog::warn("{}: failed its checksums; rewritten from redundancy", where);
   }
-  // Rewritten or deleted meanwhile (its old pieces freed already): the
-  // piece just written belongs to nothing.
-  Result<meta::FileRecord> after = metadata_->Get(record.ns, record.path);
-  if (!after.ok() || after->object_id != record.object_id) {
-    (void)router_->Delete(repair.piece.drive, repair.piece.id);
-    return;
-  }
-  spdlog::warn("{}: failed its checksums; rewritten from redundancy", where);
 }
 
 Status StorageNode::DeleteFile(const std::string& ns, const std::string& path) {

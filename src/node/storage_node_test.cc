@@ -4,13 +4,12 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "meta/metadata_store_testing.h"
 #include "meta/rocksdb_metadata_store.h"
+#include "tests/support/segment_damage.h"
 #include "tests/support/temp_dir.h"
 
 namespace tessera::node {
@@ -107,19 +106,6 @@ TEST(StorageNodeTest, IfMatchSurvivesTheContentMovingMeanwhile) {
 
 // Flips a byte of `pattern` where it lies in drive `drive`'s segments;
 // false if it is not there.
-bool CorruptOnDrive(const std::string& drive, const std::string& pattern) {
-  for (const auto& entry : std::filesystem::directory_iterator(drive + "/segments")) {
-    std::fstream f(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    size_t at = bytes.find(pattern);
-    if (at == std::string::npos) continue;
-    f.seekp(static_cast<std::streamoff>(at + 100));
-    f.put(static_cast<char>(bytes[at + 100] ^ 0x55));
-    return true;
-  }
-  return false;
-}
-
 // A read that finds a copy with bad bytes writes it back from a good one, so
 // that losing the other copy later loses nothing.
 TEST(StorageNodeTest, AReadRepairsACopyThatFailsItsChecksums) {
@@ -145,9 +131,9 @@ TEST(StorageNodeTest, AReadRepairsACopyThatFailsItsChecksums) {
   };
   const std::string first = options.drive_paths[put->record.drives[0].lnum];
   const std::string second = options.drive_paths[put->record.drives[1].lnum];
-  ASSERT_TRUE(CorruptOnDrive(first, body.substr(0, 200)));
+  ASSERT_TRUE(testing::FlipByteInSegments(first, body.substr(0, 200)));
   ASSERT_EQ(*read(), body);  // from the second copy; the first is rewritten
-  ASSERT_TRUE(CorruptOnDrive(second, body.substr(0, 200)));
+  ASSERT_TRUE(testing::FlipByteInSegments(second, body.substr(0, 200)));
   Result<std::string> after = read();
   ASSERT_TRUE(after.ok()) << "the first copy was not repaired: " << after.status().ToString();
   EXPECT_EQ(*after, body);

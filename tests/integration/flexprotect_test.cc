@@ -1,7 +1,8 @@
 // FlexProtect on a real cluster: etcd and 5 `tessera node --config`
 // processes. A node killed with -9 stays down past the grace period and the
 // master rebuilds its units elsewhere; a smartfailed node is evacuated and
-// leaves the group; an operator pauses, resumes and cancels jobs.
+// leaves the group; an operator pauses, resumes and cancels jobs; MediaScan
+// repairs damage on the nodes' drives.
 //
 // Today each node's metadata store holds the records of the files written
 // through it, so files are written through the master, whose FlexProtect
@@ -21,6 +22,7 @@
 #include "tests/support/etcd_process.h"
 #include "tests/support/etcd_test.h"
 #include "tests/support/node_process.h"
+#include "tests/support/segment_damage.h"
 #include "tests/support/temp_dir.h"
 
 namespace tessera::testing {
@@ -281,6 +283,63 @@ TEST_F(FlexProtectTest, ADriveThatFailsWhileItsNodeRunsIsRebuiltElsewhere) {
         << View(master_).dump() << "\n"
         << nodes_[victim]->ReadLog();
   });
+}
+
+// Damage no read has met (a copy the reads skip, a data unit) is found by
+// MediaScan and written again on the nodes that hold it, so that damage to
+// the other copies or units later loses nothing.
+TEST_F(FlexProtectTest, MediaScanRepairsDamageBeforeAReadMeetsIt) {
+  ASSERT_NO_FATAL_FAILURE(
+      StartCluster({{"flexprotect_grace_seconds", "1h"}, {"mediascan_impact", "high"}}));
+  ASSERT_NO_FATAL_FAILURE(WriteFiles(3, 1));
+  // The drive directory of a unit's "node:lnum".
+  auto drive_dir = [&](const json& unit) {
+    const std::string drive = unit["drive"];
+    const uint32_t node = std::stoul(drive.substr(0, drive.find(':')));
+    const uint32_t lnum = std::stoul(drive.substr(drive.find(':') + 1));
+    for (int i = 0; i < kNodes; ++i) {
+      if (ArrayId(i) == node) return nodes_[i]->config().drives[lnum];
+    }
+    ADD_FAILURE() << "no node " << node;
+    return std::string();
+  };
+  const std::string small = "data/small1", large = "data/large0";
+  const json copies = Stat(small)["units"];
+  ASSERT_EQ(copies.size(), 3u) << Stat(small).dump();
+  ASSERT_TRUE(FlipByteInSegments(drive_dir(copies[2]), files_[small].substr(0, 256)));
+  // Stripe 0's data units hold the file's first 128 KiB each.
+  const json stat = Stat(large);
+  ASSERT_EQ(stat["geometry"]["data_units"], 3) << stat.dump();
+  std::map<int, json> data_units;
+  for (const json& unit : stat["units"]) {
+    if (unit["stripe"] == 0 && unit["role"] == "data") data_units[unit["unit"]] = unit;
+  }
+  ASSERT_EQ(data_units.size(), 3u) << stat.dump();
+  auto data_slice = [&](int unit) { return files_[large].substr(unit * 128 * 1024 + 1000, 256); };
+  ASSERT_TRUE(FlipByteInSegments(drive_dir(data_units[0]), data_slice(0)));
+
+  CommandResult started = Admin({"job", "start", "MediaScan"});
+  ASSERT_EQ(started.exit_code, 0) << started.output;
+  ASSERT_TRUE(WaitFor([&] { return JobState(1, "succeeded"); }, 60s))
+      << Admin({"job", "reports", "view", "-v", "1"}).output;
+  const json counters = Job(1)["counters"];
+  EXPECT_EQ(counters.value("pieces_repaired", 0), 2) << counters.dump();
+  EXPECT_EQ(counters.value("files_scanned", 0), static_cast<int>(files_.size())) << counters.dump();
+  const std::string report = Admin({"job", "reports", "view", "-v", "1"}).output;
+  EXPECT_NE(report.find(small + ": piece"), std::string::npos) << report;
+  EXPECT_NE(report.find(large + ": piece"), std::string::npos) << report;
+
+  // Now the repaired copy and unit are the ones the files depend on.
+  ASSERT_TRUE(FlipByteInSegments(drive_dir(copies[0]), files_[small].substr(0, 256)));
+  ASSERT_TRUE(FlipByteInSegments(drive_dir(copies[1]), files_[small].substr(0, 256)));
+  ASSERT_TRUE(FlipByteInSegments(drive_dir(data_units[1]), data_slice(1)));
+  ASSERT_TRUE(FlipByteInSegments(drive_dir(data_units[2]), data_slice(2)));
+  httplib::Client client("127.0.0.1", nodes_[master_]->port());
+  for (const std::string& name : {small, large}) {
+    auto res = GetFile(client, name);
+    ASSERT_EQ(StatusOf(res), 200) << name << ": " << (res ? res->body : "no answer");
+    EXPECT_TRUE(res->body == files_[name]) << name << " differs";
+  }
 }
 
 TEST_F(FlexProtectTest, SmartfailedNodeIsEvacuatedAndLeavesTheGroup) {

@@ -100,14 +100,14 @@ void AddJobCommand(CLI::App& app, std::shared_ptr<int> exit_code, std::ostream* 
   CLI::App* job =
       app.add_subcommand("job",
                          "Cluster jobs run by the master (FlexProtect, SmartPools, FSAnalyze, "
-                         "ShadowStoreDelete)");
+                         "ShadowStoreDelete, MediaScan)");
   job->require_subcommand(1);
 
   auto start_flags = std::make_shared<JobFlags>();
   CLI::App* start = job->add_subcommand("start", "Queue a job; the master runs it");
   start
       ->add_option("type", start_flags->type,
-                   "Job type: FlexProtect, SmartPools, FSAnalyze or ShadowStoreDelete")
+                   "Job type: FlexProtect, SmartPools, FSAnalyze, ShadowStoreDelete or MediaScan")
       ->required();
   AddClusterFlag(start, start_flags);
   start->callback([=] { *exit_code = RunStart(*start_flags, *out, *err); });

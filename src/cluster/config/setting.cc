@@ -45,6 +45,8 @@ const std::vector<SettingDef>& Registry() {
        "How long a node or drive may be down before the master starts FlexProtect (1s..7d)"},
       {"flexprotect_files_per_second", SettingType::kInt, SettingKind::kLive, "0", 0, 1000000,
        "FlexProtect's impact: at most this many files rebuilt per second (0: no limit)"},
+      {"mediascan_impact", SettingType::kEnum, SettingKind::kLive, "low", 0, 0,
+       "Impact of the MediaScan job (low, medium, high)", "low|medium|high"},
       {"master_takeover_command", SettingType::kCommand, SettingKind::kLive, "", 0, 4096,
        "Shell command run when the node becomes master (empty: none)"},
       {"master_release_command", SettingType::kCommand, SettingKind::kLive, "", 0, 4096,

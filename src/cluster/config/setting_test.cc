@@ -157,6 +157,8 @@ TEST(SettingValueTest, ValidationTable) {
       {"smartpools_impact", "paranoid", nullptr, 0},
       {"smartpools_impact", "", nullptr, 0},
       {"smartpools_impact", "low|medium", nullptr, 0},
+      {"mediascan_impact", "high", "high", 2},
+      {"mediascan_impact", "none", nullptr, 0},
       {"smartpools_schedule", "22:00", "22:00", 1320},
       {"smartpools_schedule", "7:05", "07:05", 425},
       {"smartpools_schedule", "00:00", "00:00", 0},

@@ -74,7 +74,7 @@ bool IsFinal(JobState state) {
 
 const std::vector<std::string>& JobTypes() {
   static const std::vector<std::string> kTypes = {"FlexProtect", "SmartPools", "FSAnalyze",
-                                                  "ShadowStoreDelete"};
+                                                  "ShadowStoreDelete", "MediaScan"};
   return kTypes;
 }
 

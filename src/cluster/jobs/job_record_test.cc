@@ -84,10 +84,11 @@ TEST(JobRecordTest, TypesAreCanonicalIgnoringCase) {
   EXPECT_EQ(*CanonicalJobType("smartpools"), "SmartPools");
   EXPECT_EQ(*CanonicalJobType("fsanalyze"), "FSAnalyze");
   EXPECT_EQ(*CanonicalJobType("shadowstoredelete"), "ShadowStoreDelete");
+  EXPECT_EQ(*CanonicalJobType("mediascan"), "MediaScan");
   auto bad = CanonicalJobType("defrag");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("known: FlexProtect, SmartPools, FSAnalyze, "
-                                        "ShadowStoreDelete"),
+                                        "ShadowStoreDelete, MediaScan"),
             std::string::npos);
 }
 
