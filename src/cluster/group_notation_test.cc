@@ -181,6 +181,15 @@ TEST(GroupNotationTest, DeviceListsKeepTheirOrder) {
   EXPECT_EQ(state.NodesDown(), IdSet({2, 5, 7}));
 }
 
+// Soft-failed and read-only nodes take no new data; a soft-failed drive
+// alone does not make its node so.
+TEST(GroupNotationTest, NodesNotWritable) {
+  GroupState state =
+      MustParse("{ 1-6:0-1, down: 7, soft_failed: 2, 7, 3:1, read_only: 4-5, dead: 8 }");
+  EXPECT_EQ(state.NodesNotWritable(), IdSet({2, 4, 5, 7}));
+  EXPECT_TRUE(MustParse("{ 1-3:0 }").NodesNotWritable().empty());
+}
+
 TEST(GroupNotationTest, JsonShape) {
   GroupState state = MustParse(
       "<889a65> (5) :{ 1:0-1, 2, down: 3, 4:0, dead: 5, stalled: 1:2, read_only: 1, "

@@ -76,4 +76,12 @@ IdSet GroupState::NodesDown() const {
   return out;
 }
 
+IdSet GroupState::NodesNotWritable() const {
+  IdSet out = read_only;
+  for (const DeviceRef& ref : soft_failed) {
+    if (ref.whole_node()) out.Insert(ref.node);
+  }
+  return out;
+}
+
 }  // namespace tessera::cluster

@@ -101,6 +101,9 @@ struct GroupState {
 
   // Nodes named as whole nodes in `down`.
   IdSet NodesDown() const;
+  // Nodes whose drives take no new data: soft-failed ones (being emptied)
+  // and read-only ones (docs/states.md). Their data is still read.
+  IdSet NodesNotWritable() const;
 
   bool operator==(const GroupState&) const = default;
 };

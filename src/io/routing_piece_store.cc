@@ -9,9 +9,11 @@ namespace tessera::io {
 RoutingPieceStore::RoutingPieceStore(uint32_t self, PieceStore* local)
     : self_(self), local_(local, [](PieceStore*) {}) {}
 
-void RoutingPieceStore::SetPeers(std::map<uint32_t, std::shared_ptr<PieceStore>> peers) {
+void RoutingPieceStore::SetPeers(std::map<uint32_t, std::shared_ptr<PieceStore>> peers,
+                                 std::set<uint32_t> not_writable) {
   peers.erase(self_);
   std::lock_guard<std::mutex> lock(mu_);
+  not_writable_ = std::move(not_writable);
   for (auto& [node, store] : peers_) {
     if (!peers.count(node)) departed_[node] = std::move(store);
   }
@@ -31,10 +33,13 @@ Status RoutingPieceStore::NoRoute(uint32_t node) const {
 }
 
 layout::Topology RoutingPieceStore::WritableTopology() {
-  std::vector<std::shared_ptr<PieceStore>> stores = {local_};
+  std::vector<std::shared_ptr<PieceStore>> stores;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [node, store] : peers_) stores.push_back(store);
+    if (!not_writable_.count(self_)) stores.push_back(local_);
+    for (const auto& [node, store] : peers_) {
+      if (!not_writable_.count(node)) stores.push_back(store);
+    }
   }
   layout::Topology all;
   for (const auto& store : stores) {

@@ -2,12 +2,11 @@
 //
 // Each call goes to the store of the node its DriveRef names: this node's own
 // (`local`) or a peer's (set with SetPeers, normally a RemotePieceStore per
-// live member). WritableTopology is the union of every store's writable
-// drives, so placement spreads a stripe's units over distinct nodes once
-// there are several. Sync syncs each node's drives through that node's
-// store, the nodes in parallel, and returns the first error. A DriveRef on a
-// node that is neither this one nor a peer is Unavailable (reads then
-// rebuild from other units).
+// live member). WritableTopology is the union of the writable drives of
+// every node not marked not-writable (SetPeers), so placement spreads a
+// stripe's units over distinct nodes once there are several. Sync syncs each node's drives through
+// that node's store, the nodes in parallel, and returns the first error. A DriveRef on a node that
+// is neither this one nor a peer is Unavailable (reads then rebuild from other units).
 //
 // Threading: thread-safe; SetPeers may run while requests do (they keep the
 // store they looked up alive). `local` is borrowed and must outlive this.
@@ -23,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 
 #include "io/piece_store.h"
 
@@ -32,7 +32,11 @@ class RoutingPieceStore final : public PieceStore {
  public:
   RoutingPieceStore(uint32_t self, PieceStore* local);
 
-  void SetPeers(std::map<uint32_t, std::shared_ptr<PieceStore>> peers);
+  // `not_writable`: nodes (this one too) whose drives WritableTopology
+  // leaves out, so placement puts no new data there; their pieces are
+  // still read, deleted and written in place (repairs).
+  void SetPeers(std::map<uint32_t, std::shared_ptr<PieceStore>> peers,
+                std::set<uint32_t> not_writable = {});
 
   layout::Topology WritableTopology() override;
   Status Append(const meta::DriveRef& drive, const store::PieceId& id,
@@ -52,6 +56,7 @@ class RoutingPieceStore final : public PieceStore {
   std::mutex mu_;
   std::map<uint32_t, std::shared_ptr<PieceStore>> peers_;     // guarded by mu_
   std::map<uint32_t, std::shared_ptr<PieceStore>> departed_;  // guarded by mu_
+  std::set<uint32_t> not_writable_;                           // guarded by mu_
 };
 
 }  // namespace tessera::io

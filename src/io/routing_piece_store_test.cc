@@ -103,6 +103,30 @@ TEST_F(RoutingPieceStoreTest, TopologyIsEveryNodesDrives) {
   EXPECT_EQ(topology.node_count(), kNodes);
 }
 
+// Read-only and soft-failed nodes (this one too) get no new pieces, but
+// what they hold is still read.
+TEST_F(RoutingPieceStoreTest, NodesNotWritableGetNoNewPieces) {
+  std::vector<uint8_t> content = test_util::RandomBytes(1024 * 1024, 3);
+  meta::FileRecord before = Write("+1", content, 8);
+  std::map<uint32_t, std::shared_ptr<PieceStore>> peers(nodes_.begin(), nodes_.end());
+  router_->SetPeers(peers, {1, 3});
+  layout::Topology topology = router_->WritableTopology();
+  EXPECT_EQ(topology.node_count(), kNodes - 2);
+  for (const layout::DriveSlot& slot : topology.drives) {
+    EXPECT_TRUE(slot.node == 2 || slot.node == 4) << "node " << slot.node << " offered";
+  }
+  meta::FileRecord after = Write("+1", content, 9);
+  for (const meta::DriveRef& d : after.drives) {
+    EXPECT_TRUE(d.node == 2 || d.node == 4) << "a unit on node " << d.node;
+  }
+  auto back = test_util::ReadAll(*router_, before);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(*back == content);
+
+  router_->SetPeers(peers);
+  EXPECT_EQ(router_->WritableTopology().node_count(), kNodes);
+}
+
 TEST_F(RoutingPieceStoreTest, StripesSpreadOverNodesAndSurviveALostNode) {
   std::vector<uint8_t> content = test_util::RandomBytes(3 * 1024 * 1024 + 17, 1);
   meta::FileRecord record = Write("+1", content, 7);

@@ -182,61 +182,90 @@ Status FlexProtectJob::Run(JobContext& context) {
   RETURN_IF_ERROR(stopped);
 
   // Rebuild: each file as it is now (it may have changed since the scan).
-  RETURN_IF_ERROR(context.BeginPhase("rebuild", todo.size()));
   uint64_t failures = 0;
   auto next_start = std::chrono::steady_clock::now();
-  for (const auto& [ns, path] : todo) {
-    RETURN_IF_ERROR(context.Checkpoint());
-    if (int64_t rate = rate_ ? rate_() : 0; rate > 0) {
-      std::this_thread::sleep_until(next_start);
-      next_start =
-          std::max(next_start, std::chrono::steady_clock::now() - std::chrono::seconds(1)) +
-          std::chrono::microseconds(1'000'000 / rate);
+  auto rebuild = [&](const std::vector<std::pair<std::string, std::string>>& files) -> Status {
+    RETURN_IF_ERROR(context.BeginPhase("rebuild", files.size()));
+    for (const auto& [ns, path] : files) {
       RETURN_IF_ERROR(context.Checkpoint());
-    }
-    context.Advance();
-    Result<meta::FileRecord> record = metadata_.Get(ns, path);
-    if (record.status().code() == StatusCode::kNotFound) {
-      context.Count("files_skipped");
-      continue;
-    }
-    Result<uint64_t> object_id = record.ok() ? new_object_id_() : Result<uint64_t>(record.status());
-    Result<ProtectResult> done = object_id.ok()
-                                     ? ProtectFile(store_, metadata_, *record, health, *object_id)
-                                     : Result<ProtectResult>(object_id.status());
-    if (!done.ok()) {
-      ++failures;
-      context.Measure("files_failed");
-      context.Detail(ns + "/" + path + ": " + done.status().ToString());
-      spdlog::warn("FlexProtect: {}/{}: {}", ns, path, done.status().ToString());
-      continue;
-    }
-    switch (done->outcome) {
-      case ProtectOutcome::kHealthy:
+      if (int64_t rate = rate_ ? rate_() : 0; rate > 0) {
+        std::this_thread::sleep_until(next_start);
+        next_start =
+            std::max(next_start, std::chrono::steady_clock::now() - std::chrono::seconds(1)) +
+            std::chrono::microseconds(1'000'000 / rate);
+        RETURN_IF_ERROR(context.Checkpoint());
+      }
+      context.Advance();
+      Result<meta::FileRecord> record = metadata_.Get(ns, path);
+      if (record.status().code() == StatusCode::kNotFound) {
         context.Count("files_skipped");
-        break;
-      case ProtectOutcome::kRewritten:
-        context.Count("files_rebuilt");
-        context.Count("units_rebuilt", done->units_rebuilt);
-        context.Count("bytes_rebuilt", record->size);
-        break;
-      case ProtectOutcome::kRaced:
-        context.Count("files_skipped");
-        break;
-      case ProtectOutcome::kUnrecoverable:
+        continue;
+      }
+      Result<uint64_t> object_id =
+          record.ok() ? new_object_id_() : Result<uint64_t>(record.status());
+      Result<ProtectResult> done = object_id.ok()
+                                       ? ProtectFile(store_, metadata_, *record, health, *object_id)
+                                       : Result<ProtectResult>(object_id.status());
+      if (!done.ok()) {
         ++failures;
-        context.Measure("files_unrecoverable");
-        break;
-      case ProtectOutcome::kNoRoom:
-        ++failures;
-        context.Measure("files_no_room");
-        break;
+        context.Measure("files_failed");
+        context.Detail(ns + "/" + path + ": " + done.status().ToString());
+        spdlog::warn("FlexProtect: {}/{}: {}", ns, path, done.status().ToString());
+        continue;
+      }
+      switch (done->outcome) {
+        case ProtectOutcome::kHealthy:
+          context.Count("files_skipped");
+          break;
+        case ProtectOutcome::kRewritten:
+          context.Count("files_rebuilt");
+          context.Count("units_rebuilt", done->units_rebuilt);
+          context.Count("bytes_rebuilt", record->size);
+          break;
+        case ProtectOutcome::kRaced:
+          context.Count("files_skipped");
+          break;
+        case ProtectOutcome::kUnrecoverable:
+          ++failures;
+          context.Measure("files_unrecoverable");
+          break;
+        case ProtectOutcome::kNoRoom:
+          ++failures;
+          context.Measure("files_no_room");
+          break;
+      }
+      if (!done->detail.empty()) context.Detail(done->detail);
     }
-    if (!done->detail.empty()) context.Detail(done->detail);
+    return Status::Ok();
+  };
+  RETURN_IF_ERROR(rebuild(todo));
+
+  // A write placed on a soft-failed node before every node had heard that
+  // it was smartfailed may have come after the scan: before the node
+  // leaves, the files are scanned again and such late ones rebuilt too.
+  std::vector<uint32_t> retiring = health.SoftFailedNodes();
+  for (int pass = 0; !retiring.empty() && failures == 0; ++pass) {
+    std::vector<std::pair<std::string, std::string>> late;
+    RETURN_IF_ERROR(context.BeginPhase("verify", 0));
+    RETURN_IF_ERROR(metadata_.ForEach([&](const meta::FileRecord& r) {
+      context.Advance();
+      if (AssessFile(r, health).needs_protection()) late.emplace_back(r.ns, r.path);
+      stopped = context.Checkpoint();
+      return stopped.ok();
+    }));
+    RETURN_IF_ERROR(stopped);
+    if (late.empty()) break;
+    if (pass == 2) {
+      return Status::Unavailable(std::to_string(late.size()) +
+                                 " file(s) still have units on the devices being emptied after "
+                                 "three passes; a later run goes on");
+    }
+    context.Detail(std::to_string(late.size()) +
+                   " file(s) written onto the devices being emptied during the rebuild");
+    RETURN_IF_ERROR(rebuild(late));
   }
 
   // Finish: smartfailed nodes leave the group once nothing needs them.
-  std::vector<uint32_t> retiring = health.SoftFailedNodes();
   RETURN_IF_ERROR(context.BeginPhase("finish", retiring.size()));
   if (failures > 0) {
     return Status::Unavailable(std::to_string(failures) +

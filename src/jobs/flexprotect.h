@@ -15,6 +15,10 @@
 //            rewrote or deleted the file meanwhile, the commit is refused
 //            and the new units are deleted; after a commit the old units
 //            are deleted wherever they can still be reached;
+//   verify   (only when soft-failed nodes are to leave) every record again:
+//            a write placed on such a node by a node that had not yet heard
+//            it was smartfailed may have come after the scan; those files
+//            are rebuilt too (up to three passes, else the run fails);
 //   finish   when every file was protected, each soft-failed node leaves
 //            the group: its persistent state gets `dead` (fenced by the
 //            master's token), so the group lists it under dead: and

@@ -45,7 +45,7 @@ int UnitsThatFit(const std::vector<int>& drives_per_node, int cap) {
 
 std::string NotEnoughDrives(const ProtectionPolicy& policy, int needed, size_t up) {
   return "protection " + policy.ToString() + " needs " + std::to_string(needed) + " drives, " +
-         std::to_string(up) + (up == 1 ? " is up" : " are up");
+         std::to_string(up) + (up == 1 ? " is writable" : " are writable");
 }
 
 }  // namespace internal

@@ -65,7 +65,8 @@ struct Geometry {
 };
 
 // Unavailable when the topology has too few drives for the policy (e.g. +2
-// needs at least 3 drives: "protection +2 needs 3 drives, 2 are up").
+// needs at least 3 drives: "protection +2 needs 3 drives, 2 are writable";
+// a drive on a read-only or soft-failed node is not writable).
 // InvalidArgument for a policy Parse would not return or a topology that
 // lists a drive twice. Free space is not considered here; PlaceUnits avoids
 // full drives.

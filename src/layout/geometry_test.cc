@@ -97,13 +97,13 @@ TEST(GeometryTest, HandCheckedUnavailable) {
     const char* message;
   };
   const std::vector<Case> cases = {
-      {"+3", kGiB, Uniform(1, 3), "protection +3 needs 4 drives, 3 are up"},
-      {"+3", kGiB, Uniform(3, 1), "protection +3 needs 4 drives, 3 are up"},
-      {"+2", 1, Uniform(1, 2), "protection +2 needs 3 drives, 2 are up"},
-      {"+2d:1n", kGiB, Uniform(1, 1), "protection +2d:1n needs 3 drives, 1 is up"},
-      {"+1", 0, Topology{}, "protection +1 needs 2 drives, 0 are up"},
-      {"3x", kGiB, Uniform(1, 2), "protection 3x needs 3 drives, 2 are up"},
-      {"8x", 0, Uniform(7, 1), "protection 8x needs 8 drives, 7 are up"},
+      {"+3", kGiB, Uniform(1, 3), "protection +3 needs 4 drives, 3 are writable"},
+      {"+3", kGiB, Uniform(3, 1), "protection +3 needs 4 drives, 3 are writable"},
+      {"+2", 1, Uniform(1, 2), "protection +2 needs 3 drives, 2 are writable"},
+      {"+2d:1n", kGiB, Uniform(1, 1), "protection +2d:1n needs 3 drives, 1 is writable"},
+      {"+1", 0, Topology{}, "protection +1 needs 2 drives, 0 are writable"},
+      {"3x", kGiB, Uniform(1, 2), "protection 3x needs 3 drives, 2 are writable"},
+      {"8x", 0, Uniform(7, 1), "protection 8x needs 8 drives, 7 are writable"},
   };
   for (const Case& c : cases) {
     Result<Geometry> g = PlanGeometry(P(c.policy), c.size, c.topology);

@@ -292,7 +292,8 @@ void ClusterAgent::PeerLoop() {
         peers[n.array_id] = n.rpc_address;
       }
     }
-    on_peers_(peers);
+    const std::vector<uint32_t> not_writable = view.group->group.NodesNotWritable().ToVector();
+    on_peers_(peers, {not_writable.begin(), not_writable.end()});
     if (on_shard_map_) {
       Result<std::optional<cluster::ShardMap>> map = cluster::ReadShardMap(client_.get(), cluster_);
       if (map.ok() && map->has_value()) on_shard_map_(**map);
@@ -336,9 +337,8 @@ int64_t ClusterAgent::epoch() const {
   return view.group ? view.group->epoch : 0;
 }
 
-Status ClusterAgent::Join(UpLnumsFn up_lnums, ApplyFn apply,
-                          const std::string& rpc_address, PeersFn on_peers,
-                          ShardMapFn on_shard_map) {
+Status ClusterAgent::Join(UpLnumsFn up_lnums, ApplyFn apply, const std::string& rpc_address,
+                          PeersFn on_peers, ShardMapFn on_shard_map) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     apply_ = std::move(apply);

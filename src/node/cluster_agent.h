@@ -21,7 +21,8 @@
 // master_takeover_command / master_release_command hooks.
 //
 // After Join, a peer thread hands `on_peers` the other group members' piece
-// RPC addresses whenever the group or a node record changes (and every 2 s);
+// RPC addresses, and the members whose drives take no new data (soft-failed,
+// read-only), whenever the group or a node record changes (and every 2 s);
 // on the master the same thread publishes the metadata shard map for each
 // new group, fenced by the master's token.
 //
@@ -43,6 +44,7 @@
 #include <mutex>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -62,9 +64,12 @@ class ClusterAgent {
   // Applies a live setting to the running node (called on the config thread).
   using ApplyFn = cluster::config::ConfigWatcher::ApplyFn;
   // The other members of the current group that serve the piece RPC: array
-  // id -> "host:port". Called on the agent's peer thread after every group
-  // change (and every few seconds while etcd could not be read).
-  using PeersFn = std::function<void(const std::map<uint32_t, std::string>& peers)>;
+  // id -> "host:port"; and the members, this node included, that take no new
+  // data (GroupState::NodesNotWritable). Called on the agent's peer thread
+  // after every group change (and every few seconds while etcd could not
+  // be read).
+  using PeersFn = std::function<void(const std::map<uint32_t, std::string>& peers,
+                                     const std::set<uint32_t>& not_writable)>;
   // The metadata shard map as stored in etcd, handed over on the same thread
   // after the peers (so the peers a map names are known first).
   using ShardMapFn = std::function<void(const cluster::ShardMap& map)>;
@@ -93,9 +98,8 @@ class ClusterAgent {
   // settings other than the ones the agent handles itself (master_*).
   // `rpc_address` is where this node serves the piece RPC (published in its
   // node record); `on_peers` learns the other members' addresses.
-  Status Join(UpLnumsFn up_lnums, ApplyFn apply,
-              const std::string& rpc_address = "", PeersFn on_peers = {},
-              ShardMapFn on_shard_map = {});
+  Status Join(UpLnumsFn up_lnums, ApplyFn apply, const std::string& rpc_address = "",
+              PeersFn on_peers = {}, ShardMapFn on_shard_map = {});
   // Re-reads peers and the shard map now instead of at the next tick (a peer
   // named a newer map than the one this node routes by).
   void RefreshSoon();
@@ -157,8 +161,8 @@ class ClusterAgent {
   std::unique_ptr<cluster::MasterElector> elector_;
   PeersFn on_peers_;
   ShardMapFn on_shard_map_;
-  UpLnumsFn up_lnums_;                 // set by Join
-  std::vector<uint32_t> synced_lnums_;  // as last registered; peer thread only
+  UpLnumsFn up_lnums_;                                   // set by Join
+  std::vector<uint32_t> synced_lnums_;                   // as last registered; peer thread only
   std::unique_ptr<cluster::Watcher> nodes_watcher_;      // pokes the peer thread
   std::unique_ptr<cluster::Watcher> shard_map_watcher_;  // pokes the peer thread
   std::thread peer_thread_;

@@ -397,19 +397,20 @@ int RunNode(const NodeFlags& flags, bool settings_from_flags) {
       return 1;
     }
     rpc_server = std::move(started).value();
-    Status joined = agent->Join(
-        [raw] { return raw->UpDriveLnums(); },
-        [raw](const std::string& name, const cluster::config::SettingValue& value) {
-          return ApplyLiveSetting(*raw, name, value);
-        },
-        rpc_server->address(),
-        [raw, a, shards, &peer_stores](const std::map<uint32_t, std::string>& peers) {
-          PeerStores::Peers reach =
-              peer_stores.For(a->array_id(), peers, [a] { return a->epoch(); });
-          raw->SetPeers(std::move(reach.pieces));
-          shards->SetPeers(std::move(reach.shards));
-        },
-        [shards](const cluster::ShardMap& map) { shards->SetShardMap(map); });
+    Status joined =
+        agent->Join([raw] { return raw->UpDriveLnums(); },
+                    [raw](const std::string& name, const cluster::config::SettingValue& value) {
+                      return ApplyLiveSetting(*raw, name, value);
+                    },
+                    rpc_server->address(),
+                    [raw, a, shards, &peer_stores](const std::map<uint32_t, std::string>& peers,
+                                                   const std::set<uint32_t>& not_writable) {
+                      PeerStores::Peers reach =
+                          peer_stores.For(a->array_id(), peers, [a] { return a->epoch(); });
+                      raw->SetPeers(std::move(reach.pieces), not_writable);
+                      shards->SetPeers(std::move(reach.shards));
+                    },
+                    [shards](const cluster::ShardMap& map) { shards->SetShardMap(map); });
     if (!joined.ok()) {
       spdlog::error("cannot join the cluster: {}", joined.ToString());
       return 1;

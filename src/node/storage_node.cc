@@ -60,8 +60,9 @@ void StorageNode::SetCompactInterval(int seconds) {
   stop_cv_.notify_all();  // the compactor waits out the new interval from now
 }
 
-void StorageNode::SetPeers(std::map<uint32_t, std::shared_ptr<io::PieceStore>> peers) {
-  router_->SetPeers(std::move(peers));
+void StorageNode::SetPeers(std::map<uint32_t, std::shared_ptr<io::PieceStore>> peers,
+                           std::set<uint32_t> not_writable) {
+  router_->SetPeers(std::move(peers), std::move(not_writable));
 }
 
 std::vector<uint32_t> StorageNode::UpDriveLnums() {

@@ -20,6 +20,7 @@
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -129,7 +130,9 @@ class StorageNode {
   // Other nodes' drives, by array id (io/routing_piece_store.h): new files
   // are placed over this node's and the peers' drives, and reads reach
   // units wherever they are. Without peers the node uses its own drives.
-  void SetPeers(std::map<uint32_t, std::shared_ptr<io::PieceStore>> peers);
+  // Nodes in `not_writable` (this one too) get no new data.
+  void SetPeers(std::map<uint32_t, std::shared_ptr<io::PieceStore>> peers,
+                std::set<uint32_t> not_writable = {});
   // The file records and the cluster's drives as this node reaches them:
   // what cluster jobs (FlexProtect) scan and rewrite.
   meta::MetadataStore& metadata() { return *metadata_; }

@@ -9,9 +9,11 @@
 // scans its store.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
@@ -285,6 +287,65 @@ TEST_F(FlexProtectTest, ADriveThatFailsWhileItsNodeRunsIsRebuiltElsewhere) {
   });
 }
 
+// A read-only node takes no new data, whichever node takes the write, and
+// takes it again once the flag is cleared (docs/states.md).
+TEST_F(FlexProtectTest, AReadOnlyNodeGetsNoNewData) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster({{"flexprotect_grace_seconds", "1h"}}));
+  const int victim = (master_ + 1) % kNodes;
+  const uint32_t node = ArrayId(victim);
+  // Whether every node's group lists `node` read-only (`want`) or not.
+  auto every_group_says_read_only = [&](bool want) {
+    for (int i = 0; i < kNodes; ++i) {
+      const std::string group = View(i).value("group", "");
+      if ((group.find("read_only: " + std::to_string(node)) != std::string::npos) != want) {
+        return false;
+      }
+    }
+    return true;
+  };
+  // Files written through every node; how many have a unit on `node`.
+  auto write_round = [&](const std::string& round) {
+    int on_node = 0;
+    for (int i = 0; i < kNodes; ++i) {
+      httplib::Client client("127.0.0.1", nodes_[i]->port());
+      for (size_t size : {3000, 900 * 1024}) {
+        const std::string name = "data/" + round + std::to_string(files_.size());
+        files_[name] = Content(size, files_.size());
+        EXPECT_EQ(StatusOf(PutFile(client, name, files_[name])), 201) << name;
+        const json stat = Stat(name);
+        for (const json& d : stat["drives"]) {
+          if (d.value("node", 0u) == node) {
+            ++on_node;
+            break;
+          }
+        }
+      }
+    }
+    return on_node;
+  };
+  CommandResult set = Admin({"devices", "node", "readonly", std::to_string(node)});
+  ASSERT_EQ(set.exit_code, 0) << set.output;
+  ASSERT_TRUE(WaitFor([&] { return every_group_says_read_only(true); }, 20s))
+      << View(master_).dump();
+  EXPECT_EQ(write_round("ro"), 0) << "new data placed on read-only node " << node;
+
+  CommandResult clear = Admin({"devices", "node", "readonly", std::to_string(node), "--clear"});
+  ASSERT_EQ(clear.exit_code, 0) << clear.output;
+  ASSERT_TRUE(WaitFor([&] { return every_group_says_read_only(false); }, 20s))
+      << View(master_).dump();
+  // 900 KiB files are 3+2 stripes over all five nodes again (once every
+  // node has seen the group change).
+  ASSERT_TRUE(WaitFor([&] { return write_round("rw") >= kNodes; }, 20s))
+      << Stat(std::prev(files_.end())->first).dump() << "\n"
+      << View(master_).dump();
+  httplib::Client client("127.0.0.1", nodes_[master_]->port());
+  for (const auto& [name, body] : files_) {
+    auto res = GetFile(client, name);
+    ASSERT_EQ(StatusOf(res), 200) << name;
+    EXPECT_TRUE(res->body == body) << name << " differs";
+  }
+}
+
 // Damage no read has met (a copy the reads skip, a data unit) is found by
 // MediaScan and written again on the nodes that hold it, so that damage to
 // the other copies or units later loses nothing.
@@ -388,6 +449,45 @@ TEST_F(FlexProtectTest, SmartfailedNodeIsEvacuatedAndLeavesTheGroup) {
   ExpectEveryFileIntactAndOff(leaving);
   ASSERT_TRUE(WaitFor([&] { return StatusSays("data: at full protection: 8 files"); }, 10s))
       << Admin({"status"}).output;
+}
+
+// Clients keep writing through every node while a node is smartfailed:
+// once it has left, no acknowledged file has a unit on it and every one
+// reads back (placement stops using it; FlexProtect's verify pass takes
+// what landed there after its scan).
+TEST_F(FlexProtectTest, WritesDuringASmartfailEndUpOffTheLeavingNode) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster({{"flexprotect_grace_seconds", "1h"}}));
+  ASSERT_NO_FATAL_FAILURE(WriteFiles(6, 2));
+  const int victim = (master_ + 2) % kNodes;
+  const uint32_t leaving = ArrayId(victim);
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::map<std::string, std::string> written;
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 2; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; !stop; ++i) {
+        const int through = (w + i) % kNodes;
+        httplib::Client client("127.0.0.1", nodes_[through]->port());
+        const std::string name = "late/w" + std::to_string(w) + "-" + std::to_string(i);
+        const std::string body = Content(i % 3 == 0 ? 400 * 1024 : 2000 + i, 7000 + 100 * w + i);
+        if (StatusOf(PutFile(client, name, body)) == 201) {
+          std::lock_guard<std::mutex> lock(mu);
+          written[name] = body;
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(500ms);
+  CommandResult set = Admin({"devices", "node", "smartfail", std::to_string(leaving)});
+  ASSERT_EQ(set.exit_code, 0) << set.output;
+  const bool done = WaitFor([&] { return JobState(1, "succeeded"); }, 90s);
+  stop = true;
+  for (std::thread& t : writers) t.join();
+  ASSERT_TRUE(done) << Admin({"job", "reports", "view", "-v", "1"}).output;
+  ASSERT_GE(written.size(), 10u);
+  files_.insert(written.begin(), written.end());
+  ExpectEveryFileIntactAndOff(leaving);
 }
 
 TEST_F(FlexProtectTest, JobsArePausedResumedAndCancelled) {

@@ -62,8 +62,9 @@ void AddDevicesCommand(CLI::App& app, std::shared_ptr<int> exit_code, std::ostre
   };
   const Verb verbs[] = {
       {"smartfail", PersistentFlag::kSoftFailed,
-       "Mark the node soft_failed: its data is to be moved off before removal"},
-      {"readonly", PersistentFlag::kReadOnly, "Mark the node read_only: its drives take no writes"},
+       "Mark the node soft_failed: it takes no new data and FlexProtect moves its data off"},
+      {"readonly", PersistentFlag::kReadOnly,
+       "Mark the node read_only: its drives take no new data"},
       {"dead", PersistentFlag::kDead, "Mark the node dead: it is not expected back"},
   };
   for (const Verb& verb : verbs) {
