@@ -19,6 +19,13 @@ using cluster::JobRecord;
 using cluster::JobState;
 using cluster::StoredJob;
 
+// The job that goes before every other (JobEngine, step 4).
+constexpr std::string_view kFlexProtect = "FlexProtect";
+// Counts how often a job gave way to FlexProtect; after once it does not
+// again, so a FlexProtect that keeps failing and being retried cannot keep
+// a long job from ever ending.
+constexpr std::string_view kGaveWay = "gave_way";
+
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -29,17 +36,20 @@ int64_t NowNs() {
 // it, and why the job must stop, if it must.
 class EngineContext final : public JobContext {
  public:
-  enum class Stop { kNone, kPaused, kCancelled, kNotMaster, kShutdown };
+  enum class Stop { kNone, kPaused, kCancelled, kNotMaster, kShutdown, kYielded };
+  // Asked at every checkpoint: whether the engine needs the job to stop
+  // (kNotMaster, kShutdown, kYielded) or not (kNone).
+  using EngineCheck = std::function<Stop()>;
 
   EngineContext(cluster::EtcdClient* client, std::string cluster, int64_t token, StoredJob stored,
-                std::chrono::milliseconds interval, std::function<bool()> still_master)
+                std::chrono::milliseconds interval, EngineCheck engine_check)
       : client_(client),
         cluster_(std::move(cluster)),
         token_(token),
         record_(std::move(stored.record)),
         revision_(stored.mod_revision),
         interval_(interval),
-        still_master_(std::move(still_master)) {}
+        engine_check_(std::move(engine_check)) {}
 
   Status BeginPhase(const std::string& name, uint64_t total) override {
     int64_t now = NowNs();
@@ -64,8 +74,8 @@ class EngineContext final : public JobContext {
 
   Status Checkpoint() override {
     if (stop_ != Stop::kNone) return StopStatus();
-    if (!still_master_()) {
-      stop_ = Stop::kNotMaster;
+    if (Stop engine = engine_check_(); engine != Stop::kNone) {
+      stop_ = engine;
       return StopStatus();
     }
     if (std::chrono::steady_clock::now() - last_publish_ < interval_) return Status::Ok();
@@ -153,6 +163,37 @@ class EngineContext final : public JobContext {
                  record_.id);
   }
 
+  // After giving way: the job is queued again, with this run's counters
+  // and details and `gave_way` counted, to run again from its start. If an
+  // operator paused or cancelled it meanwhile, their record takes this
+  // run's counters instead (Settle); if the tenure ended, nothing is written.
+  void Requeue(const std::string& why) {
+    record_.state = JobState::kQueued;
+    record_.counters[std::string(kGaveWay)] += 1;
+    record_.done = record_.total = 0;
+    if (!record_.phases.empty() && record_.phases.back().ended_ns == 0) {
+      record_.phases.back().ended_ns = NowNs();
+    }
+    record_.AddDetail(why);
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      Result<std::optional<int64_t>> written =
+          cluster::WriteJobFenced(client_, cluster_, token_, record_, revision_);
+      if (!written.ok()) continue;
+      if (written->has_value()) return;
+      Result<StoredJob> stored = cluster::ReadJob(client_, cluster_, record_.id);
+      if (!stored.ok()) break;
+      if (stored->record.state == JobState::kPaused ||
+          stored->record.state == JobState::kCancelled) {
+        stop_ = stored->record.state == JobState::kPaused ? Stop::kPaused : Stop::kCancelled;
+        Settle();
+        return;
+      }
+      if (stored->record.state != JobState::kRunning) return;
+      revision_ = stored->mod_revision;
+    }
+    spdlog::warn("job {}: could not queue it again; the next master resumes it", record_.id);
+  }
+
   void RequestShutdown() { stop_ = Stop::kShutdown; }
   Stop stop() const { return stop_; }
   JobRecord& record() { return record_; }
@@ -162,6 +203,7 @@ class EngineContext final : public JobContext {
     const char* why = stop_ == Stop::kPaused      ? "paused"
                       : stop_ == Stop::kCancelled ? "cancelled"
                       : stop_ == Stop::kNotMaster ? "stopped: this node is no longer master"
+                      : stop_ == Stop::kYielded   ? "stopped: FlexProtect goes first"
                                                   : "stopped: the node is shutting down";
     return Status::FailedPrecondition("job " + std::to_string(record_.id) + " " + why);
   }
@@ -172,7 +214,7 @@ class EngineContext final : public JobContext {
   JobRecord record_;
   int64_t revision_;
   std::chrono::milliseconds interval_;
-  std::function<bool()> still_master_;
+  EngineCheck engine_check_;
   std::chrono::steady_clock::time_point last_publish_{};
   Stop stop_ = Stop::kNone;
   bool wrote_ = false;  // the last Publish wrote the record
@@ -245,15 +287,20 @@ void JobEngine::Round() {
   for (const StoredJob& s : *stored) jobs.push_back(s.record);
   MaybeStartFlexProtect(in, jobs);
   MaybeStartScheduled(in, jobs);
-  // The next job to run: resumed ones (running) and queued ones, by id.
+  // The next job to run: resumed ones (running) and queued ones, FlexProtect
+  // first, then by id.
   Result<std::vector<StoredJob>> again = cluster::ListJobs(client_, cluster_);
   if (!again.ok()) return;
+  std::optional<uint64_t> next;
   for (const StoredJob& s : *again) {
-    if (s.record.state == JobState::kRunning || s.record.state == JobState::kQueued) {
-      RunJob(in, s.record.id);
-      return;
+    if (s.record.state != JobState::kRunning && s.record.state != JobState::kQueued) continue;
+    if (s.record.type == kFlexProtect) {
+      next = s.record.id;
+      break;
     }
+    if (!next) next = s.record.id;
   }
+  if (next) RunJob(in, *next);
 }
 
 void JobEngine::TrackFailures(const Inputs& in) {
@@ -262,20 +309,43 @@ void JobEngine::TrackFailures(const Inputs& in) {
   UpdateFailedSince(failed_since_, {failed.begin(), failed.end()}, NowNs());
 }
 
-void JobEngine::MaybeStartFlexProtect(const Inputs& in, const std::vector<JobRecord>& jobs) {
-  if (!in.group) return;
+bool JobEngine::MaybeStartFlexProtect(const Inputs& in, const std::vector<JobRecord>& jobs) {
+  if (!in.group) return false;
   std::set<std::string> soft_failed;
   for (const cluster::DeviceRef& d : in.group->soft_failed) soft_failed.insert(DeviceName(d));
   const int64_t now = NowNs();
   std::string why = FlexProtectTrigger(failed_since_, soft_failed, jobs, now, in.grace_seconds);
-  if (why.empty()) return;
+  if (why.empty()) return false;
   Result<JobRecord> created =
-      cluster::CreateJob(client_, cluster_, "FlexProtect", why, now, in.token);
-  if (created.ok()) {
-    spdlog::info("job {}: FlexProtect started ({})", created->id, why);
-  } else {
+      cluster::CreateJob(client_, cluster_, std::string(kFlexProtect), why, now, in.token);
+  if (!created.ok()) {
     spdlog::warn("starting FlexProtect ({}): {}", why, created.status().ToString());
+    return false;
   }
+  spdlog::info("job {}: FlexProtect started ({})", created->id, why);
+  return true;
+}
+
+JobEngine::RunCheck JobEngine::CheckWhileRunning(int64_t token, bool may_give_way,
+                                                 std::chrono::steady_clock::time_point& last) {
+  if (stopping()) return RunCheck::kShutdown;
+  Inputs in = inputs_();
+  if (!in.is_master || in.token != token) return RunCheck::kNotMaster;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last < options_.poll) return RunCheck::kGoOn;
+  last = now;
+  // What a round does that cannot wait for the job to end: failures are
+  // tracked and FlexProtect started, and it goes first.
+  TrackFailures(in);
+  Result<std::vector<StoredJob>> stored = cluster::ListJobs(client_, cluster_);
+  if (!stored.ok()) return RunCheck::kGoOn;
+  std::vector<JobRecord> jobs;
+  for (const StoredJob& s : *stored) jobs.push_back(s.record);
+  bool flexprotect_waits = MaybeStartFlexProtect(in, jobs);
+  for (const JobRecord& j : jobs) {
+    flexprotect_waits |= j.type == kFlexProtect && j.state == JobState::kQueued;
+  }
+  return flexprotect_waits && may_give_way ? RunCheck::kYield : RunCheck::kGoOn;
 }
 
 void JobEngine::MaybeStartScheduled(const Inputs& in, const std::vector<JobRecord>& jobs) {
@@ -308,11 +378,22 @@ void JobEngine::RunJob(const Inputs& in, uint64_t id) {
   }
   r.master_token = in.token;
   const int64_t token = in.token;
-  EngineContext context(client_, cluster_, token, start, options_.progress_interval, [this, token] {
-    if (stopping()) return false;
-    Inputs now = inputs_();
-    return now.is_master && now.token == token;
-  });
+  auto last_check = std::chrono::steady_clock::now();
+  const bool may_give_way = r.type != kFlexProtect && r.counters.count(std::string(kGaveWay)) == 0;
+  EngineContext context(client_, cluster_, token, start, options_.progress_interval,
+                        [this, token, may_give_way, &last_check] {
+                          switch (CheckWhileRunning(token, may_give_way, last_check)) {
+                            case RunCheck::kGoOn:
+                              return EngineContext::Stop::kNone;
+                            case RunCheck::kNotMaster:
+                              return EngineContext::Stop::kNotMaster;
+                            case RunCheck::kShutdown:
+                              return EngineContext::Stop::kShutdown;
+                            case RunCheck::kYield:
+                              break;
+                          }
+                          return EngineContext::Stop::kYielded;
+                        });
   if (!context.Publish().ok()) return;  // paused, cancelled or deposed meanwhile
   std::unique_ptr<Job> job = factory_(context.record());
   if (!job) {
@@ -321,6 +402,11 @@ void JobEngine::RunJob(const Inputs& in, uint64_t id) {
   }
   spdlog::info("job {}: {} {}", id, context.record().type, resumed ? "resumed" : "running");
   Status outcome = job->Run(context);
+  if (context.stop() == EngineContext::Stop::kYielded) {
+    spdlog::info("job {}: {}; queued again", id, outcome.message());
+    context.Requeue("gave way to FlexProtect; runs again from its start after it");
+    return;
+  }
   if (context.stop() != EngineContext::Stop::kNone) {
     spdlog::info("job {}: {}", id, outcome.message());
     context.Settle();

@@ -10,12 +10,20 @@
 //      rules of flexprotect_trigger.h;
 //   3. on the master: queues SmartPools when its daily schedule falls due
 //      (job_schedule.h);
-//   4. on the master: runs the lowest-numbered job that is queued or
-//      running (running: its master was deposed or died; it is resumed
-//      from its start, which every job must allow, its counters carrying
-//      on as job.h says) until it ends, is paused or cancelled, or this
-//      node stops being master. A run stopped by an operator's pause or
-//      cancel leaves its counters in the record the operator wrote.
+//   4. on the master: runs the job that is queued or running (running: its
+//      master was deposed or died; it is resumed from its start, which
+//      every job must allow, its counters carrying on as job.h says),
+//      FlexProtect first, else the lowest-numbered, until it ends, is
+//      paused or cancelled, or this node stops being master. A run stopped
+//      by an operator's pause or cancel leaves its counters in the record
+//      the operator wrote.
+// While a job runs, its checkpoints do steps 1 and 2 once a poll interval,
+// so a failure is rebuilt without waiting for a long job (MediaScan,
+// SmartPools at low impact): a job of another type gives way to a queued
+// FlexProtect, going back to queued (with a detail saying so and its
+// `gave_way` counter at 1) to run again from its start after it. A job
+// gives way once: its next run goes to its end, so that a FlexProtect
+// that keeps failing and being retried cannot keep it from ending.
 // Every write of a job record is fenced by the master's token and the
 // record's revision (cluster/jobs/job_store.h).
 //
@@ -76,7 +84,15 @@ class JobEngine {
   void Loop();
   void Round();
   void TrackFailures(const Inputs& in);
-  void MaybeStartFlexProtect(const Inputs& in, const std::vector<cluster::JobRecord>& jobs);
+  // Whether it created one.
+  bool MaybeStartFlexProtect(const Inputs& in, const std::vector<cluster::JobRecord>& jobs);
+  // Asked at a running job's checkpoints: whether it must stop. Once a
+  // poll interval (`last`) it also does what a round does that cannot wait
+  // for the job to end (steps 1 and 2) and says kYield when a FlexProtect
+  // is queued and the job `may_give_way`.
+  enum class RunCheck { kGoOn, kNotMaster, kShutdown, kYield };
+  RunCheck CheckWhileRunning(int64_t token, bool may_give_way,
+                             std::chrono::steady_clock::time_point& last);
   void MaybeStartScheduled(const Inputs& in, const std::vector<cluster::JobRecord>& jobs);
   void RunJob(const Inputs& in, uint64_t id);
 

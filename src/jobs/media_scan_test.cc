@@ -10,6 +10,7 @@
 #include <functional>
 #include <set>
 
+#include "io/clone_store.h"
 #include "io/io_test_util.h"
 #include "io/piece_map.h"
 #include "jobs/job_testing.h"
@@ -209,13 +210,67 @@ TEST_F(MediaScanTest, AFileRewrittenDuringTheScanIsNotRepaired) {
   EXPECT_EQ(drives_->Read(pieces[0].drive, pieces[0].id).status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(MediaScanTest, ContentThatDoesNotMatchItsRecordIsReported) {
+// Nothing is written to a file whose content does not match its record:
+// the bytes a rebuild would draw on may be the bad ones.
+TEST_F(MediaScanTest, ContentThatDoesNotMatchItsRecordIsReportedAndNotWritten) {
   meta::FileRecord r = Put("mismatch", 300 * 1024, 12);
   r.crc32c ^= 1;
   ASSERT_TRUE(metadata_->Put(r).ok());
-  MediaScanResult result = ScanFile(*drives_, *metadata_, r);
+  const std::vector<io::PieceInfo> pieces = io::PiecesOf(r);
+  ASSERT_TRUE(drives_->Delete(pieces[1].drive, pieces[1].id).ok());
+  FaultyStore store(*drives_);
+  MediaScanResult result = ScanFile(store, *metadata_, r);
   ASSERT_EQ(result.problems.size(), 1u);
   EXPECT_NE(result.problems[0].find("CRC32C"), std::string::npos) << result.problems[0];
+  EXPECT_EQ(result.pieces_repaired, 0u);
+  EXPECT_EQ(store.appends, 0);
+}
+
+// A stripe that down drives leave short of k good units cannot be checked
+// now; that is not damage, and nothing is written.
+TEST_F(MediaScanTest, AStripeShortOfGoodUnitsOnlyForDownDrivesIsUnchecked) {
+  meta::FileRecord r = Put("away", 512 * 1024, 13);
+  const std::vector<io::PieceInfo> pieces = io::PiecesOf(r);
+  const std::vector<std::vector<uint8_t>> before = PieceBytes(r);
+  CorruptOnDisk(pieces[0], before[0]);
+  FaultyStore store(*drives_);
+  store.down_lnums = {pieces[2].drive.lnum, pieces[4].drive.lnum};
+  MediaScanResult result = ScanFile(store, *metadata_, r);
+  EXPECT_TRUE(result.problems.empty()) << result.problems.front();
+  EXPECT_TRUE(result.unchecked);
+  EXPECT_EQ(result.pieces_unavailable, 2u);
+  EXPECT_EQ(store.appends, 0);
+}
+
+// A clone taken while the scan runs hands the pieces to a clone store:
+// the repair is still theirs to have, and is kept.
+TEST_F(MediaScanTest, ARepairOfPiecesACloneTookOverIsKept) {
+  meta::FileRecord r = Put("shared", 5000, 14);
+  const std::vector<io::PieceInfo> pieces = io::PiecesOf(r);
+  const std::vector<std::vector<uint8_t>> before = PieceBytes(r);
+  ASSERT_TRUE(drives_->Delete(pieces[1].drive, pieces[1].id).ok());
+  FaultyStore store(*drives_);
+  store.before_first_read = [&] {
+    auto cloned = io::CloneFile(
+        *drives_, *metadata_, "ns", "shared", "ns", "copy",
+        [this]() -> Result<uint64_t> { return next_id_++; }, 1);
+    ASSERT_TRUE(cloned.ok()) << cloned.status().ToString();
+  };
+  MediaScanResult result = ScanFile(store, *metadata_, r);
+  EXPECT_FALSE(result.moved);
+  EXPECT_EQ(result.pieces_repaired, 1u);
+  EXPECT_EQ(PieceBytes(r), before);
+}
+
+TEST_F(MediaScanTest, PacingCanStopAScanBetweenStripes) {
+  meta::FileRecord r = Put("long", 3 * 512 * 1024, 15);
+  int calls = 0;
+  MediaScanResult result = ScanFile(*drives_, *metadata_, r, [&] {
+    return ++calls == 2 ? Status::Unavailable("paused") : Status::Ok();
+  });
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(result.stopped.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(result.pieces_scanned, 12u);  // two stripes of six
 }
 
 TEST_F(MediaScanTest, TheJobRepairsWhatItCanAndFailsOnWhatItCannot) {

@@ -26,8 +26,10 @@ Status PieceServer::CheckEpoch(uint32_t sender, uint64_t epoch) const {
 
 Status PieceServer::CheckLnum(uint32_t lnum) const {
   if (known_lnums_.count(lnum) == 0) {
-    return Status::NotFound("drive " + std::to_string(node_) + ":" + std::to_string(lnum) +
-                            " is unknown to node " + std::to_string(node_));
+    // Unavailable, as a drive this node has but is down: the pieces there
+    // cannot be reached, which is not to say they are gone.
+    return Status::Unavailable("drive " + std::to_string(node_) + ":" + std::to_string(lnum) +
+                               " is unknown to node " + std::to_string(node_));
   }
   return Status::Ok();
 }

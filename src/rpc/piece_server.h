@@ -7,7 +7,7 @@
 // has moved on. A newer epoch is accepted: the peer learned of the group
 // change first and this node will catch up.
 //
-// Validation: a piece naming an lnum this node never had is NotFound naming
+// Validation: a piece naming an lnum this node never had is Unavailable naming
 // it; an empty batch is OK (a Store with sync and sync_lnums only syncs).
 // Store appends pieces in order. A piece that fails to append, or a drive
 // whose sync fails, is listed in the reply (failed_pieces, failed_syncs) and

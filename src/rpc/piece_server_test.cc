@@ -58,7 +58,7 @@ class PieceServerTest : public ::testing::Test {
 
 TEST_F(PieceServerTest, AnUnknownDriveAnywhereInABatchStoresNothing) {
   grpc::Status status = Store(Batch(7, {0, 1, 9}));
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_NE(status.error_message().find("3:9"), std::string::npos) << status.error_message();
   EXPECT_EQ(node_.store().Read({kNode, 0}, {40, 0}).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(node_.store().Read({kNode, 1}, {40, 1}).status().code(), StatusCode::kNotFound);
@@ -114,7 +114,7 @@ TEST_F(PieceServerTest, AnEmptyBatchIsFineAndMaySync) {
   request.add_sync_lnums(1);
   EXPECT_TRUE(Store(request).ok());
   request.add_sync_lnums(5);
-  EXPECT_EQ(Store(request).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Store(request).error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
 TEST_F(PieceServerTest, DeleteForgetsPiecesAndToleratesAbsentOnes) {

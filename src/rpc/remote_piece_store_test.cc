@@ -101,16 +101,18 @@ TEST_F(RemotePieceStoreTest, StaleEpochIsRefusedAndChangesNothing) {
   EXPECT_TRUE(remote->Read({kNode, 0}, {6, 0}).ok());
 }
 
+// A drive the node does not know is Unavailable, not NotFound: its pieces
+// cannot be reached, which does not make them gone.
 TEST_F(RemotePieceStoreTest, NotFoundAndCorruptionKeepTheirCodes) {
   auto remote = Connect();
   EXPECT_EQ(remote->Read({kNode, 0}, {77, 0}).status().code(), StatusCode::kNotFound);
   auto unknown = remote->Read({kNode, 9}, {77, 0});
-  EXPECT_EQ(unknown.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(unknown.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(unknown.status().message().find("2:9"), std::string::npos)
       << unknown.status().ToString();
   EXPECT_EQ(remote->Read({3, 0}, {77, 0}).status().code(), StatusCode::kInvalidArgument);
   ASSERT_TRUE(remote->Append({kNode, 9}, {77, 1}, RandomBytes(10, 1)).ok());
-  EXPECT_EQ(remote->Sync({{kNode, 9}}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(remote->Sync({{kNode, 9}}).code(), StatusCode::kUnavailable);
   EXPECT_TRUE(remote->Delete({kNode, 9}, {77, 1}).ok());  // forgets the lost piece
 
   ASSERT_TRUE(remote->Append({kNode, 0}, {8, 0}, RandomBytes(128 * kKiB, 3)).ok());
