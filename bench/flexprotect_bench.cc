@@ -17,6 +17,12 @@
 // over the job's wall time (the record's started..ended, as the master wrote
 // them), and as files/s.
 //
+// With --job MediaScan it measures MediaScan instead: no node is killed;
+// after the load the scan is started by hand at mediascan_impact high and
+// its rate is the piece bytes it read (bytes_scanned: every copy and parity
+// unit) and the logical bytes of the files, over the job's wall time. It
+// must succeed having repaired nothing, and a sample must read back.
+//
 // Prints one JSON line on stdout; progress goes to stderr. Exit 0 only if
 // the job succeeded, `tessera status` reports full protection for every file
 // and a sample of files reads back byte for byte through a surviving node;
@@ -71,6 +77,7 @@ struct Options {
   std::string commit;
   std::string work;
   bool keep = false;
+  std::string job = "FlexProtect";  // or MediaScan
 };
 
 template <class Pred>
@@ -111,6 +118,7 @@ class Bench {
     ClusterAdmin admin(cluster.cluster_file());
     if (!StartCluster(cluster, admin)) return false;
     if (!Load(cluster)) return false;
+    if (opt_.job == "MediaScan") return RunMediaScan(cluster, admin);
 
     // The victim is never the master: the master runs the job, and its own
     // failover is failover_bench's subject. The highest-numbered other node.
@@ -136,35 +144,10 @@ class Bench {
     if (!listed) return Fail("the master does not list " + device + " as failed");
 
     const double load_before = LoadAverage1();
-    CommandResult start = admin.Run({"job", "start", "FlexProtect"});
-    const auto started = Clock::now();
-    std::smatch m;
-    if (start.exit_code != 0 ||
-        !std::regex_search(start.output, m, std::regex("job ([0-9]+): FlexProtect queued"))) {
-      return Fail("job start: " + start.output);
-    }
-    const int id = std::stoi(m[1].str());
-    Log("FlexProtect job " + std::to_string(id) + " started");
+    double observed = 0;
     json job;
-    auto last_log = started;
-    bool finished = WaitFor(
-        [&] {
-          job = admin.Job(id);
-          const std::string state = job.value("state", "");
-          if (Seconds(last_log, Clock::now()) >= 10) {
-            last_log = Clock::now();
-            Log("job " + std::to_string(id) + ": " + admin.JobLine(id));
-          }
-          return state == "succeeded" || state == "failed" || state == "cancelled";
-        },
-        std::chrono::seconds(opt_.job_timeout), 250ms);
-    const double observed = Seconds(started, Clock::now());
+    if (!RunJobToSuccess(admin, "FlexProtect", &job, &observed)) return false;
     const double load_after = LoadAverage1();
-    if (!finished) return Fail("job " + std::to_string(id) + " did not finish");
-    if (job.value("state", "") != "succeeded") {
-      return Fail("job " + std::to_string(id) + " " + job.value("state", "") + ":\n" +
-                  admin.Run({"job", "reports", "view", "-v", std::to_string(id)}).output);
-    }
 
     const std::string full =
         "data: at full protection: " + std::to_string(files_.size()) + " files";
@@ -185,6 +168,91 @@ class Bench {
   }
 
  private:
+  // Starts a job of `type` by hand and waits for it to succeed; its record
+  // and the seconds from start to seeing it end.
+  bool RunJobToSuccess(ClusterAdmin& admin, const std::string& type, json* job, double* observed) {
+    CommandResult start = admin.Run({"job", "start", type});
+    const auto started = Clock::now();
+    std::smatch m;
+    if (start.exit_code != 0 ||
+        !std::regex_search(start.output, m, std::regex("job ([0-9]+): " + type + " queued"))) {
+      return Fail("job start: " + start.output);
+    }
+    const int id = std::stoi(m[1].str());
+    Log(type + " job " + std::to_string(id) + " started");
+    auto last_log = started;
+    bool finished = WaitFor(
+        [&] {
+          *job = admin.Job(id);
+          const std::string state = job->value("state", "");
+          if (Seconds(last_log, Clock::now()) >= 10) {
+            last_log = Clock::now();
+            Log("job " + std::to_string(id) + ": " + admin.JobLine(id));
+          }
+          return state == "succeeded" || state == "failed" || state == "cancelled";
+        },
+        std::chrono::seconds(opt_.job_timeout), 250ms);
+    *observed = Seconds(started, Clock::now());
+    if (!finished) return Fail("job " + std::to_string(id) + " did not finish");
+    if (job->value("state", "") != "succeeded") {
+      return Fail("job " + std::to_string(id) + " " + job->value("state", "") + ":\n" +
+                  admin.Run({"job", "reports", "view", "-v", std::to_string(id)}).output);
+    }
+    return true;
+  }
+
+  bool RunMediaScan(UpCluster& cluster, ClusterAdmin& admin) {
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"config", "set", "mediascan_impact", "high"},
+          std::vector<std::string>{"config", "apply"}}) {
+      CommandResult r = admin.Run(args);
+      if (r.exit_code != 0) return Fail("tessera config: " + r.output);
+    }
+    const double load_before = LoadAverage1();
+    double observed = 0;
+    json job;
+    if (!RunJobToSuccess(admin, "MediaScan", &job, &observed)) return false;
+    const double load_after = LoadAverage1();
+    const json counters = job.value("counters", json::object());
+    const uint64_t scanned = counters.value("bytes_scanned", uint64_t{0});
+    const uint64_t files = counters.value("files_scanned", uint64_t{0});
+    const double wall =
+        (job.value("ended_ns", int64_t{0}) - job.value("started_ns", int64_t{0})) / 1e9;
+    Emit({{"bench", "mediascan"},
+          {"nodes", opt_.nodes},
+          {"drives_per_node", 2},
+          {"protection", opt_.protection},
+          {"files", files_.size()},
+          {"logical_bytes", logical_},
+          {"load_seconds", Round(load_seconds_)},
+          {"job_id", job.value("id", 0)},
+          {"files_scanned", files},
+          {"pieces_scanned", counters.value("pieces_scanned", uint64_t{0})},
+          {"bytes_scanned", scanned},
+          {"pieces_repaired", counters.value("pieces_repaired", uint64_t{0})},
+          {"job_seconds", Round(wall)},
+          {"observed_seconds", Round(observed)},
+          {"scan_mb_per_s", wall > 0 ? Round(scanned / 1e6 / wall, 2) : 0.0},
+          {"logical_mb_per_s", wall > 0 ? Round(logical_ / 1e6 / wall, 2) : 0.0},
+          {"files_per_s", wall > 0 ? Round(files / wall, 1) : 0.0},
+          {"loadavg1_before", load_before},
+          {"loadavg1_after", load_after},
+          {"commit", opt_.commit},
+          {"machine", MachineInfo()},
+          {"date", IsoDateUtc()}});
+    if (files != files_.size()) {
+      return Fail("scanned " + std::to_string(files) + " files of " +
+                  std::to_string(files_.size()));
+    }
+    if (counters.value("pieces_repaired", uint64_t{0}) != 0) {
+      return Fail("MediaScan repaired pieces of a cluster that had no damage");
+    }
+    if (const uint64_t bad = CheckSample(cluster.port(0)); bad > 0) {
+      return Fail(std::to_string(bad) + " sampled files did not read back identical");
+    }
+    return true;
+  }
+
   bool Fail(const std::string& why) {
     Log("ERROR: " + why);
     return false;
@@ -310,7 +378,7 @@ class Bench {
 
 int main(int argc, char** argv) {
   SetLogName("flexprotect_bench");
-  CLI::App app{"FlexProtect rebuild rate after a node loss"};
+  CLI::App app{"FlexProtect rebuild rate after a node loss, or MediaScan's scan rate"};
   Options opt;
   app.add_option("--nodes", opt.nodes, "Nodes in the cluster")
       ->capture_default_str()
@@ -336,6 +404,11 @@ int main(int argc, char** argv) {
   app.add_option("--work", opt.work,
                  "Work directory (default: a new /tmp/fpbench-XXXXXX, removed at the end)");
   app.add_flag("--keep", opt.keep, "Keep the work directory (cluster stopped, data set)");
+  app.add_option("--job", opt.job,
+                 "FlexProtect (rebuild after a node loss) or MediaScan (scan of a healthy "
+                 "cluster)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"FlexProtect", "MediaScan"}));
   CLI11_PARSE(app, argc, argv);
 
   const bool own_work = opt.work.empty();

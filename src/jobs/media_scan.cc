@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "common/crc32c.h"
+#include "common/parallel.h"
 #include "common/units.h"
 #include "io/codecs.h"
 #include "io/piece_map.h"
@@ -52,9 +53,19 @@ StripeScan ReadStripe(io::PieceStore& store, const meta::FileRecord& record, uin
   s.pieces = io::PiecesOfStripe(record, stripe);
   s.units.resize(s.pieces.size());
   s.good.assign(s.pieces.size(), false);
+  // The pieces are on different nodes: read them all at once.
+  std::vector<Result<std::vector<uint8_t>>> reads(s.pieces.size(), Status::Unavailable("unread"));
+  std::vector<std::function<Status()>> calls;
+  for (size_t i = 0; i < s.pieces.size(); ++i) {
+    calls.push_back([&, i] {
+      reads[i] = store.Read(s.pieces[i].drive, s.pieces[i].id);
+      return Status::Ok();
+    });
+  }
+  (void)RunInParallel(std::move(calls));
   for (size_t i = 0; i < s.pieces.size(); ++i) {
     const io::PieceInfo& piece = s.pieces[i];
-    Result<std::vector<uint8_t>> bytes = store.Read(piece.drive, piece.id);
+    Result<std::vector<uint8_t>>& bytes = reads[i];
     ++out.pieces_scanned;
     Status why = bytes.status();
     if (bytes.ok()) {

@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
+#include <mutex>
 #include <set>
 
 #include "io/clone_store.h"
@@ -37,7 +39,10 @@ class FaultyStore final : public io::PieceStore {
   Status Sync(const std::vector<meta::DriveRef>& drives) override { return inner_.Sync(drives); }
   Result<std::vector<uint8_t>> Read(const meta::DriveRef& drive,
                                     const store::PieceId& id) override {
-    if (before_first_read) std::exchange(before_first_read, nullptr)();
+    // Reads of a stripe's pieces run in parallel.
+    std::call_once(first_read_, [this] {
+      if (before_first_read) before_first_read();
+    });
     if (down_lnums.count(drive.lnum)) return Status::Unavailable("drive is down");
     return inner_.Read(drive, id);
   }
@@ -45,10 +50,11 @@ class FaultyStore final : public io::PieceStore {
     return inner_.Delete(drive, id);
   }
 
-  int appends = 0;
+  std::atomic<int> appends{0};
 
  private:
   io::PieceStore& inner_;
+  std::once_flag first_read_;
 };
 
 class MediaScanTest : public ::testing::Test {
