@@ -126,8 +126,8 @@ Result<ProtectionSummary> SummarizeProtection(meta::MetadataStore& metadata,
   return summary;
 }
 
-Status RetireNode(cluster::EtcdClient* client, const std::string& cluster, int64_t master_token,
-                  uint32_t node) {
+Result<bool> RetireNode(cluster::EtcdClient* client, const std::string& cluster,
+                        int64_t master_token, uint32_t node) {
   const std::string key = cluster::ClusterPrefix(cluster) + "states/" + std::to_string(node);
   for (int attempt = 0; attempt < 20; ++attempt) {
     ASSIGN_OR_RETURN(cluster::GetResult got, client->Get(key));
@@ -135,6 +135,7 @@ Status RetireNode(cluster::EtcdClient* client, const std::string& cluster, int64
     if (got.kv) {
       ASSIGN_OR_RETURN(state, cluster::ParsePersistentState(got.kv->value));
     }
+    if (!state.soft_failed) return false;
     state.dead = true;
     nlohmann::json value = {
         {"soft_failed", state.soft_failed}, {"read_only", state.read_only}, {"dead", true}};
@@ -144,7 +145,7 @@ Status RetireNode(cluster::EtcdClient* client, const std::string& cluster, int64
                      cluster::Compare::ModRevisionEquals(key, got.kv ? got.kv->mod_revision : 0)},
                     {cluster::TxnOp::Put(key, value.dump())},
                     {cluster::TxnOp::Get(cluster::MasterKey(cluster))}));
-    if (txn.succeeded) return Status::Ok();
+    if (txn.succeeded) return true;
     const auto& master =
         txn.responses.empty() ? std::vector<cluster::KeyValue>{} : txn.responses[0].kvs;
     if (master.empty() || master[0].create_revision != master_token) {
@@ -273,8 +274,13 @@ Status FlexProtectJob::Run(JobContext& context) {
   }
   for (uint32_t node : retiring) {
     RETURN_IF_ERROR(context.Checkpoint());
-    RETURN_IF_ERROR(RetireNode(client_, cluster_, context.master_token(), node));
+    ASSIGN_OR_RETURN(bool retired, RetireNode(client_, cluster_, context.master_token(), node));
     context.Advance();
+    if (!retired) {
+      context.Detail("node " + std::to_string(node) +
+                     " is no longer smartfailed; it stays in the group");
+      continue;
+    }
     context.Count("nodes_retired");
     context.Detail("node " + std::to_string(node) + " left the group (state dead)");
   }

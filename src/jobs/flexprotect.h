@@ -72,9 +72,11 @@ Result<ProtectionSummary> SummarizeProtection(meta::MetadataStore& metadata,
                                               const DeviceHealth& health);
 
 // Marks a soft-failed node dead, keeping its other flags, in a transaction
-// fenced by the master's token and the state key's revision.
-Status RetireNode(cluster::EtcdClient* client, const std::string& cluster, int64_t master_token,
-                  uint32_t node);
+// fenced by the master's token and the state key's revision. false (and
+// nothing written) when the node is no longer soft-failed: an operator
+// took the smartfail back while the job ran.
+Result<bool> RetireNode(cluster::EtcdClient* client, const std::string& cluster,
+                        int64_t master_token, uint32_t node);
 
 class FlexProtectJob final : public Job {
  public:

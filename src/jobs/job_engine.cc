@@ -137,7 +137,50 @@ class EngineContext final : public JobContext {
   // the counters, details and progress of this run up to where it stopped,
   // which the last publish may not have had. Not once another run has begun.
   void Settle() {
-    if (stop_ != Stop::kPaused && stop_ != Stop::kCancelled) return;
+    if (stop_ == Stop::kPaused || stop_ == Stop::kCancelled) SettleIntoOperatorsRecord();
+  }
+
+  // After giving way: the job is queued again, with this run's counters
+  // and details and `gave_way` counted, to run again from its start. If an
+  // operator paused, cancelled or paused and resumed it meanwhile, their
+  // record takes this run's counters instead; if the tenure ended, nothing
+  // is written.
+  void Requeue(const std::string& why) {
+    JobRecord queued = record_;
+    queued.state = JobState::kQueued;
+    queued.counters[std::string(kGaveWay)] += 1;
+    queued.done = queued.total = 0;
+    if (!queued.phases.empty() && queued.phases.back().ended_ns == 0) {
+      queued.phases.back().ended_ns = NowNs();
+    }
+    queued.AddDetail(why);
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      Result<std::optional<int64_t>> written =
+          cluster::WriteJobFenced(client_, cluster_, token_, queued, revision_);
+      if (!written.ok()) continue;
+      if (written->has_value()) return;
+      Result<StoredJob> stored = cluster::ReadJob(client_, cluster_, record_.id);
+      if (!stored.ok()) continue;
+      if (stored->record.state != JobState::kRunning) {
+        SettleIntoOperatorsRecord();
+        return;
+      }
+      revision_ = stored->mod_revision;
+    }
+    spdlog::warn("job {}: could not queue it again; the next master resumes it", record_.id);
+  }
+
+  void RequestShutdown() { stop_ = Stop::kShutdown; }
+  Stop stop() const { return stop_; }
+  JobRecord& record() { return record_; }
+
+ private:
+  // The record an operator wrote (paused, cancelled or queued again) takes
+  // the counters, details and progress of this run up to where it
+  // stopped, which the last publish may not have had. Not once another
+  // run has begun.
+  void SettleIntoOperatorsRecord() {
     for (int attempt = 0; attempt < 5; ++attempt) {
       Result<StoredJob> stored = cluster::ReadJob(client_, cluster_, record_.id);
       if (!stored.ok()) break;
@@ -163,42 +206,6 @@ class EngineContext final : public JobContext {
                  record_.id);
   }
 
-  // After giving way: the job is queued again, with this run's counters
-  // and details and `gave_way` counted, to run again from its start. If an
-  // operator paused or cancelled it meanwhile, their record takes this
-  // run's counters instead (Settle); if the tenure ended, nothing is written.
-  void Requeue(const std::string& why) {
-    record_.state = JobState::kQueued;
-    record_.counters[std::string(kGaveWay)] += 1;
-    record_.done = record_.total = 0;
-    if (!record_.phases.empty() && record_.phases.back().ended_ns == 0) {
-      record_.phases.back().ended_ns = NowNs();
-    }
-    record_.AddDetail(why);
-    for (int attempt = 0; attempt < 5; ++attempt) {
-      Result<std::optional<int64_t>> written =
-          cluster::WriteJobFenced(client_, cluster_, token_, record_, revision_);
-      if (!written.ok()) continue;
-      if (written->has_value()) return;
-      Result<StoredJob> stored = cluster::ReadJob(client_, cluster_, record_.id);
-      if (!stored.ok()) break;
-      if (stored->record.state == JobState::kPaused ||
-          stored->record.state == JobState::kCancelled) {
-        stop_ = stored->record.state == JobState::kPaused ? Stop::kPaused : Stop::kCancelled;
-        Settle();
-        return;
-      }
-      if (stored->record.state != JobState::kRunning) return;
-      revision_ = stored->mod_revision;
-    }
-    spdlog::warn("job {}: could not queue it again; the next master resumes it", record_.id);
-  }
-
-  void RequestShutdown() { stop_ = Stop::kShutdown; }
-  Stop stop() const { return stop_; }
-  JobRecord& record() { return record_; }
-
- private:
   Status StopStatus() const {
     const char* why = stop_ == Stop::kPaused      ? "paused"
                       : stop_ == Stop::kCancelled ? "cancelled"

@@ -1,6 +1,6 @@
 // The job engine against a real etcd, with scripted jobs: which job runs
 // first, and a long job giving way to a FlexProtect that a device failure
-// starts while it runs.
+// starts while it runs; and FlexProtect's retiring of a smartfailed node.
 #include "jobs/job_engine.h"
 
 #include <gtest/gtest.h>
@@ -13,6 +13,8 @@
 #include "cluster/group_notation.h"
 #include "cluster/jobs/job_store.h"
 #include "cluster/membership/master.h"
+#include "cluster/membership/registry.h"
+#include "jobs/flexprotect.h"
 #include "tests/support/etcd_test.h"
 
 namespace tessera::jobs {
@@ -158,6 +160,25 @@ TEST_F(JobEngineTest, AJobGivesWayOnlyOnce) {
   EXPECT_EQ(Ran(),
             (std::vector<std::string>{"MediaScan", "FlexProtect", "MediaScan", "FlexProtect"}));
   EXPECT_EQ(Job(scan).state, JobState::kSucceeded);
+}
+
+// A node leaves the group only while it is still smartfailed: an operator
+// who took the smartfail back while FlexProtect ran keeps it.
+TEST_F(JobEngineTest, RetireNodeOnlyRetiresASmartfailedNode) {
+  const std::string key = cluster::ClusterPrefix(cluster_) + "states/";
+  ASSERT_TRUE(client_->Put(key + "3", R"({"soft_failed":false,"read_only":true})").ok());
+  ASSERT_TRUE(client_->Put(key + "4", R"({"soft_failed":true})").ok());
+  Result<bool> kept = RetireNode(client_.get(), cluster_, token_, 3);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_FALSE(*kept);
+  EXPECT_EQ(client_->Get(key + "3")->kv->value, R"({"soft_failed":false,"read_only":true})");
+  Result<bool> retired = RetireNode(client_.get(), cluster_, token_, 4);
+  ASSERT_TRUE(retired.ok()) << retired.status().ToString();
+  EXPECT_TRUE(*retired);
+  auto state = cluster::ParsePersistentState(client_->Get(key + "4")->kv->value);
+  ASSERT_TRUE(state.ok());
+  EXPECT_TRUE(state->dead);
+  EXPECT_TRUE(state->soft_failed);
 }
 
 }  // namespace

@@ -23,12 +23,17 @@ std::string Describe(const io::PieceInfo& p) {
          std::to_string(p.drive.lnum);
 }
 
-// A piece that failed this way is damage on a drive that works; anything
-// else (a down drive or node, a timeout, a stale epoch) is not this job's
-// to judge.
+// A piece that failed this way is damage on a drive that works.
 bool Repairable(StatusCode code) {
   return code == StatusCode::kCorruption || code == StatusCode::kIOError ||
          code == StatusCode::kNotFound;
+}
+
+// A piece that failed this way could not be reached (a down drive or node,
+// a deadline, a stale epoch): not this job's to judge. Anything else (a
+// bug, no thread to read it on) is a problem the job reports.
+bool Unreachable(StatusCode code) {
+  return code == StatusCode::kUnavailable || code == StatusCode::kFailedPrecondition;
 }
 
 // Whether the file's pieces are still live (errors count as yes: a
@@ -45,6 +50,7 @@ struct StripeScan {
   std::vector<bool> good;
   std::vector<std::pair<size_t, Status>> bad;  // repairable failures
   size_t unavailable = 0;
+  Status error;  // a read that failed otherwise (the last one)
 };
 
 StripeScan ReadStripe(io::PieceStore& store, const meta::FileRecord& record, uint64_t stripe,
@@ -54,7 +60,8 @@ StripeScan ReadStripe(io::PieceStore& store, const meta::FileRecord& record, uin
   s.units.resize(s.pieces.size());
   s.good.assign(s.pieces.size(), false);
   // The pieces are on different nodes: read them all at once.
-  std::vector<Result<std::vector<uint8_t>>> reads(s.pieces.size(), Status::Unavailable("unread"));
+  std::vector<Result<std::vector<uint8_t>>> reads(s.pieces.size(),
+                                                  Status::Internal("the read did not run"));
   std::vector<std::function<Status()>> calls;
   for (size_t i = 0; i < s.pieces.size(); ++i) {
     calls.push_back([&, i] {
@@ -80,8 +87,10 @@ StripeScan ReadStripe(io::PieceStore& store, const meta::FileRecord& record, uin
       s.good[i] = true;
     } else if (Repairable(why.code())) {
       s.bad.emplace_back(i, why);
-    } else {
+    } else if (Unreachable(why.code())) {
       ++s.unavailable;
+    } else {
+      s.error = why.WithContext(Describe(piece));
     }
   }
   return s;
@@ -141,6 +150,7 @@ std::optional<std::string> ReadAndRebuild(io::PieceStore& store, const meta::Fil
                                           uint64_t stripe, MediaScanResult& out, StripeScan& s,
                                           bool& unchecked) {
   s = ReadStripe(store, record, stripe, out);
+  if (!s.error.ok()) return "stripe " + std::to_string(stripe) + ": " + s.error.ToString();
   const size_t good = static_cast<size_t>(std::count(s.good.begin(), s.good.end(), true));
   if (s.bad.size() > Tolerance(record)) {
     return "stripe " + std::to_string(stripe) + " cannot be rebuilt: " + std::to_string(good) +

@@ -28,6 +28,7 @@ class FaultyStore final : public io::PieceStore {
   explicit FaultyStore(io::PieceStore& inner) : inner_(inner) {}
 
   std::set<uint32_t> down_lnums;            // reads answer Unavailable
+  std::set<uint32_t> broken_lnums;          // reads answer Internal
   std::function<void()> before_first_read;  // run once
 
   layout::Topology WritableTopology() override { return inner_.WritableTopology(); }
@@ -44,6 +45,7 @@ class FaultyStore final : public io::PieceStore {
       if (before_first_read) before_first_read();
     });
     if (down_lnums.count(drive.lnum)) return Status::Unavailable("drive is down");
+    if (broken_lnums.count(drive.lnum)) return Status::Internal("no thread to read on");
     return inner_.Read(drive, id);
   }
   Status Delete(const meta::DriveRef& drive, const store::PieceId& id) override {
@@ -266,6 +268,21 @@ TEST_F(MediaScanTest, ARepairOfPiecesACloneTookOverIsKept) {
   EXPECT_FALSE(result.moved);
   EXPECT_EQ(result.pieces_repaired, 1u);
   EXPECT_EQ(PieceBytes(r), before);
+}
+
+// A read that fails for another reason than damage or a down device is
+// reported, not taken for either.
+TEST_F(MediaScanTest, AReadThatFailsOtherwiseIsAProblem) {
+  meta::FileRecord r = Put("odd", 512 * 1024, 16);
+  FaultyStore store(*drives_);
+  store.broken_lnums = {io::PiecesOf(r)[3].drive.lnum};
+  MediaScanResult result = ScanFile(store, *metadata_, r);
+  ASSERT_EQ(result.problems.size(), 1u);
+  EXPECT_NE(result.problems[0].find("no thread to read on"), std::string::npos)
+      << result.problems[0];
+  EXPECT_EQ(result.pieces_unavailable, 0u);
+  EXPECT_FALSE(result.unchecked);
+  EXPECT_EQ(store.appends, 0);
 }
 
 TEST_F(MediaScanTest, PacingCanStopAScanBetweenStripes) {
