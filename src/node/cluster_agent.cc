@@ -155,8 +155,9 @@ Status ClusterAgent::ApplySetting(const std::string& name, const SettingValue& v
     return Status::Ok();
   }
   // Read by the job engine and its jobs when they need them.
-  if (name.starts_with("flexprotect_") || name.starts_with("packing_") ||
-      name.starts_with("smartpools_") || name.starts_with("sstore_")) {
+  if (name.starts_with("flexprotect_") || name.starts_with("mediascan_") ||
+      name.starts_with("packing_") || name.starts_with("smartpools_") ||
+      name.starts_with("sstore_")) {
     return Status::Ok();
   }
   if (name == "master_priority") {

@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cluster/config/setting.h"
 #include "cluster/membership/master.h"
 #include "cluster/membership/shard_map_keeper.h"
 #include "tests/integration/test_files.h"
@@ -486,6 +487,47 @@ TEST_F(ClusterTest, LiveSettingAppliesWithinSecondsAndImmutableIsIgnored) {
         << fb.dump();
     EXPECT_NE(fb["ignored_immutable"].dump().find("cluster_name"), std::string::npos) << fb.dump();
     EXPECT_TRUE(View(i).value("writable", false)) << "an immutable change is never fatal";
+  }
+}
+
+// Every setting the registry calls live is applied by every node: none is
+// refused, so none keeps running with its old value.
+TEST_F(ClusterTest, EveryLiveSettingIsAppliedByEveryNode) {
+  const std::map<std::string, std::string> changed = {
+      {"max_file_size", "2T"},
+      {"compact_interval_seconds", "45"},
+      {"debug_logging", "true"},
+      {"master_priority", "5"},
+      {"flexprotect_grace_seconds", "600"},
+      {"flexprotect_files_per_second", "50"},
+      {"mediascan_impact", "high"},
+      {"master_takeover_command", "true"},
+      {"master_release_command", "true"},
+      {"packing_enabled", "true"},
+      {"packing_max_file_size", "512K"},
+      {"packing_min_age", "1d"},
+      {"packing_dir_hint_max_entries", "32"},
+      {"packing_container_min_size", "2M"},
+      {"packing_container_max_size", "512M"},
+      {"packing_unpack_recently_modified", "true"},
+      {"smartpools_impact", "medium"},
+      {"smartpools_schedule", "03:00"},
+      {"sstore_defrag_enabled", "true"},
+  };
+  for (const cluster::config::SettingDef& def : cluster::config::SettingRegistry()) {
+    if (def.kind != cluster::config::SettingKind::kLive) continue;
+    const std::string name(def.name);
+    ASSERT_TRUE(changed.count(name)) << name << " needs a changed value in this test";
+    ASSERT_NE(changed.at(name), def.default_value) << name;
+    Config({"set", name, changed.at(name)});
+  }
+  Config({"apply"});
+  for (int i = 0; i < kNodes; ++i) {
+    json fb;
+    ASSERT_TRUE(WaitForFeedback(
+        i, [&](const json& f) { return f["applied"].size() == changed.size(); }, 10s, &fb))
+        << "node " << i << ": " << fb.dump();
+    EXPECT_TRUE(fb["errors"].empty()) << "node " << i << ": " << fb.dump();
   }
 }
 
