@@ -318,10 +318,11 @@ void JobEngine::TrackFailures(const Inputs& in) {
 
 bool JobEngine::MaybeStartFlexProtect(const Inputs& in, const std::vector<JobRecord>& jobs) {
   if (!in.group) return false;
-  std::set<std::string> soft_failed;
-  for (const cluster::DeviceRef& d : in.group->soft_failed) soft_failed.insert(DeviceName(d));
+  // A retired (dead) node keeps its soft_failed flag; it is a failure like
+  // any other then, started for after the grace period, not at once.
+  const std::set<std::string> smartfailing = DeviceHealth(*in.group).SmartfailsInProgress();
   const int64_t now = NowNs();
-  std::string why = FlexProtectTrigger(failed_since_, soft_failed, jobs, now, in.grace_seconds);
+  std::string why = FlexProtectTrigger(failed_since_, smartfailing, jobs, now, in.grace_seconds);
   if (why.empty()) return false;
   Result<JobRecord> created =
       cluster::CreateJob(client_, cluster_, std::string(kFlexProtect), why, now, in.token);

@@ -9,6 +9,13 @@
 namespace tessera::jobs {
 namespace {
 
+// Whether a soft-failed device is dead as well: it has left the group.
+bool Retired(const cluster::GroupState& group, const cluster::DeviceRef& device) {
+  return std::any_of(group.dead.begin(), group.dead.end(), [&](const cluster::DeviceRef& d) {
+    return d.node == device.node && (d.whole_node() || d.drives == device.drives);
+  });
+}
+
 bool Covers(const std::vector<cluster::DeviceRef>& list, const meta::DriveRef& drive) {
   for (const cluster::DeviceRef& d : list) {
     if (d.node != drive.node) continue;
@@ -49,9 +56,17 @@ std::vector<std::string> DeviceHealth::FailedDevices() const {
 std::vector<uint32_t> DeviceHealth::SoftFailedNodes() const {
   std::set<uint32_t> nodes;
   for (const cluster::DeviceRef& d : group_.soft_failed) {
-    if (d.whole_node()) nodes.insert(d.node);
+    if (d.whole_node() && !Retired(group_, d)) nodes.insert(d.node);
   }
   return {nodes.begin(), nodes.end()};
+}
+
+std::set<std::string> DeviceHealth::SmartfailsInProgress() const {
+  std::set<std::string> names;
+  for (const cluster::DeviceRef& d : group_.soft_failed) {
+    if (!Retired(group_, d)) names.insert(DeviceName(d));
+  }
+  return names;
 }
 
 FileRisk AssessFile(const meta::FileRecord& record, const DeviceHealth& health) {

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -53,8 +54,12 @@ class DeviceHealth {
   // The devices the group names down, dead or soft-failed, e.g. "node 3",
   // "node 2 drive 1", in a stable order.
   std::vector<std::string> FailedDevices() const;
-  // Soft-failed whole nodes (to be marked dead once evacuated).
+  // Soft-failed whole nodes not yet dead (to be marked dead once
+  // evacuated; a dead one has left already).
   std::vector<uint32_t> SoftFailedNodes() const;
+  // The names (as FailedDevices) of the soft-failed devices not yet dead:
+  // the smartfails FlexProtect starts for at once.
+  std::set<std::string> SmartfailsInProgress() const;
 
   const cluster::GroupState& group() const { return group_; }
 

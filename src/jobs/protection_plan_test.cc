@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "cluster/group_notation.h"
 #include "common/units.h"
 
 namespace tessera::jobs {
@@ -104,6 +105,19 @@ TEST(DeviceHealthTest, EveryKindOfDeviceState) {
   EXPECT_EQ(h.FailedDevices(), (std::vector<std::string>{"node 1 drive 2", "node 2", "node 3",
                                                          "node 4 drive 1", "node 5"}));
   EXPECT_EQ(h.SoftFailedNodes(), std::vector<uint32_t>{5});
+  EXPECT_EQ(h.SmartfailsInProgress(), (std::set<std::string>{"node 1 drive 2", "node 5"}));
+}
+
+// A smartfailed node that FlexProtect retired keeps its soft_failed flag
+// but is dead: no longer to evacuate, retire or start FlexProtect for at
+// once.
+TEST(DeviceHealthTest, ARetiredNodeIsNoLongerBeingSmartfailed) {
+  auto group = cluster::ParseGroupNotation("{ 1-4:0-1, soft_failed: 5, 3:1, dead: 5 }");
+  ASSERT_TRUE(group.ok());
+  DeviceHealth h(*group);
+  EXPECT_TRUE(h.SoftFailedNodes().empty());
+  EXPECT_EQ(h.SmartfailsInProgress(), (std::set<std::string>{"node 3 drive 1"}));
+  EXPECT_EQ(h.FailedDevices(), (std::vector<std::string>{"node 3 drive 1", "node 5"}));
 }
 
 // Every subset of the five nodes down, for a 3+2 stripe on one drive of
