@@ -9,16 +9,11 @@
 namespace tessera::io {
 namespace {
 
-std::string Describe(const PieceInfo& p) {
-  return "piece " + p.id.ToString() + " on drive " + std::to_string(p.drive.node) + ":" +
-         std::to_string(p.drive.lnum);
-}
-
 // Reads one piece and checks it has the length the record promises.
 Result<std::vector<uint8_t>> ReadPiece(PieceStore& store, const PieceInfo& piece) {
   ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, store.Read(piece.drive, piece.id));
   if (bytes.size() != piece.length) {
-    return Status::Corruption(Describe(piece) + " holds " + std::to_string(bytes.size()) +
+    return Status::Corruption(DescribePiece(piece) + " holds " + std::to_string(bytes.size()) +
                               " bytes, expected " + std::to_string(piece.length));
   }
   return bytes;
@@ -50,7 +45,7 @@ Result<std::vector<uint8_t>> FileReader::ReadMirrorUnit(uint64_t unit) {
       return bytes;
     }
     failed.emplace_back(copy, bytes.status());
-    last_error = bytes.status().WithContext(Describe(copy));
+    last_error = bytes.status().WithContext(DescribePiece(copy));
   }
   return Status(last_error.code(), "every copy of unit " + std::to_string(unit) + " of " +
                                        record_.ns + "/" + record_.path +
@@ -77,7 +72,7 @@ Result<std::vector<uint8_t>> FileReader::ReadStripeData(uint64_t stripe) {
       ++have;
     } else {
       failures[unit] = bytes.status();
-      last_error = bytes.status().WithContext(Describe(pieces[unit]));
+      last_error = bytes.status().WithContext(DescribePiece(pieces[unit]));
     }
   }
   bool all_data = std::all_of(present.begin(), present.begin() + k, [](bool p) { return p; });

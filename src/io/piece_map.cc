@@ -74,4 +74,9 @@ uint64_t PhysicalBytes(const meta::FileRecord& record) {
   return total;
 }
 
+std::string DescribePiece(const PieceInfo& piece) {
+  return "piece " + piece.id.ToString() + " on drive " + std::to_string(piece.drive.node) + ":" +
+         std::to_string(piece.drive.lnum);
+}
+
 }  // namespace tessera::io

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -38,5 +39,7 @@ std::vector<PieceInfo> PiecesOf(const meta::FileRecord& record);
 // Bytes the file's pieces take on the drives, piece headers and block
 // checksums included (store/piece_record.h); 0 for a packed file.
 uint64_t PhysicalBytes(const meta::FileRecord& record);
+// "piece <id> on drive <node>:<lnum>", for messages and logs.
+std::string DescribePiece(const PieceInfo& piece);
 
 }  // namespace tessera::io

@@ -18,11 +18,6 @@ namespace {
 
 std::string Name(const meta::FileRecord& r) { return r.ns + "/" + r.path; }
 
-std::string Describe(const io::PieceInfo& p) {
-  return "piece " + p.id.ToString() + " on drive " + std::to_string(p.drive.node) + ":" +
-         std::to_string(p.drive.lnum);
-}
-
 // A piece that failed this way is damage on a drive that works.
 bool Repairable(StatusCode code) {
   return code == StatusCode::kCorruption || code == StatusCode::kIOError ||
@@ -90,7 +85,7 @@ StripeScan ReadStripe(io::PieceStore& store, const meta::FileRecord& record, uin
     } else if (Unreachable(why.code())) {
       ++s.unavailable;
     } else {
-      s.error = why.WithContext(Describe(piece));
+      s.error = why.WithContext(io::DescribePiece(piece));
     }
   }
   return s;
@@ -220,7 +215,8 @@ MediaScanResult ScanFile(io::PieceStore& store, meta::MetadataStore& metadata,
         continue;
       }
       if (!repaired.ok()) {
-        out.problems.push_back(Name(record) + ": " + Describe(piece) + " (" + why.ToString() +
+        out.problems.push_back(Name(record) + ": " + io::DescribePiece(piece) + " (" +
+                               why.ToString() +
                                ") could not be written again: " + repaired.status().ToString());
         continue;
       }
@@ -230,7 +226,7 @@ MediaScanResult ScanFile(io::PieceStore& store, meta::MetadataStore& metadata,
         return out;
       }
       ++out.pieces_repaired;
-      out.repairs.push_back(Name(record) + ": " + Describe(piece) + " (" + why.ToString() +
+      out.repairs.push_back(Name(record) + ": " + io::DescribePiece(piece) + " (" + why.ToString() +
                             ") rebuilt and written again");
     }
     if (pace) out.stopped = pace();

@@ -341,9 +341,7 @@ Status StorageNode::ReadFile(const meta::FileRecord& record, uint64_t offset, ui
 // rebuilt for it (io/piece_repair.h).
 void StorageNode::RepairPiece(const meta::FileRecord& record,
                               const io::FileReader::Repair& repair) {
-  const std::string where =
-      record.ns + "/" + record.path + ": piece " + repair.piece.id.ToString() + " on drive " +
-      std::to_string(repair.piece.drive.node) + ":" + std::to_string(repair.piece.drive.lnum);
+  const std::string where = record.ns + "/" + record.path + ": " + io::DescribePiece(repair.piece);
   Result<bool> repaired =
       io::RewritePiece(*router_, *metadata_, record, repair.piece, repair.bytes);
   if (!repaired.ok()) {
